@@ -1,0 +1,57 @@
+#pragma once
+// The one exception type of libsubset. Every failure a user can cause is reported as an Error
+// carrying *what* went wrong and *where* (a file, dataset, row, option); the CLI prints it as
+// `error: <what> (<where>)` and exits non-zero.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace subset {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(std::string what, std::string where = {});
+
+  const std::string& message() const noexcept { return what_; }
+  const std::string& where() const noexcept { return where_; }
+  // Process exit status the CLI should use (1 for ordinary errors, 130 after Ctrl-C).
+  virtual int exit_code() const noexcept { return 1; }
+
+  // Returns a copy whose location is `outer` (if none was set) or "inner, outer" otherwise,
+  // so low-level code can name a dataset and higher-level code add the file.
+  Error located(const std::string& outer) const;
+
+ private:
+  std::string what_;
+  std::string where_;
+};
+
+// Raised when the user interrupts a run (SIGINT/SIGTERM); outputs in progress are discarded.
+class Interrupted : public Error {
+ public:
+  Interrupted() : Error("interrupted") {}
+  int exit_code() const noexcept override { return 130; }
+};
+
+// "error: what (where)" — the single line the CLI prints.
+std::string format_error_line(const Error& e);
+
+}  // namespace subset
+
+// SUBSET_CHECK(cond, where, message-stream): throws subset::Error when cond is false.
+//   SUBSET_CHECK(n > 0, path, "store has " << n << " rows");
+#define SUBSET_CHECK(cond, where, msg)                                \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::ostringstream subset_check_os_;                            \
+      subset_check_os_ << msg;                                        \
+      throw ::subset::Error(subset_check_os_.str(), (where));         \
+    }                                                                 \
+  } while (0)
+
+#define SUBSET_FAIL(where, msg)                                       \
+  do {                                                                \
+    std::ostringstream subset_check_os_;                              \
+    subset_check_os_ << msg;                                          \
+    throw ::subset::Error(subset_check_os_.str(), (where));           \
+  } while (0)

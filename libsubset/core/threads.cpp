@@ -1,0 +1,94 @@
+#include "libsubset/core/threads.h"
+
+#include <dlfcn.h>
+#include <omp.h>
+
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "libsubset/core/error.h"
+
+namespace subset {
+namespace {
+
+struct Listener {
+  std::string name;
+  std::function<void(int)> apply;
+  std::function<int()> query;
+};
+
+struct ThreadState {
+  std::mutex mutex;
+  int current = 0;
+  std::vector<Listener> listeners;
+};
+
+ThreadState& state() {
+  static ThreadState s;
+  return s;
+}
+
+// OpenBLAS is reached through Debian's libblas.so.3 alternative, so its symbols are looked up at
+// run time: the same binary then works (minus BLAS thread control) on reference BLAS.
+using SetBlasThreads = void (*)(int);
+using GetBlasThreads = int (*)();
+
+void apply_blas(int n) {
+  if (auto fn = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+}
+
+}  // namespace
+
+int hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+int blas_threads() {
+  auto fn = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return fn ? fn() : -1;
+}
+
+int set_threads(int requested) {
+  SUBSET_CHECK(requested >= 0, "--threads", "thread count must be >= 0 (0 = all cores), got " << requested);
+  const int n = requested == 0 ? hardware_threads() : requested;
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.current = n;
+  omp_set_num_threads(n);
+  apply_blas(n);
+  for (auto& l : s.listeners) l.apply(n);
+  return n;
+}
+
+int current_threads() {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.current == 0 ? hardware_threads() : s.current;
+}
+
+void add_thread_listener(const std::string& runtime_name, std::function<void(int)> apply,
+                         std::function<int()> query) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  Listener* slot = nullptr;
+  for (auto& l : s.listeners)
+    if (l.name == runtime_name) slot = &l;  // re-registration replaces: repeated setup is harmless
+  if (!slot) slot = &s.listeners.emplace_back();
+  *slot = Listener{runtime_name, std::move(apply), std::move(query)};
+  slot->apply(s.current == 0 ? hardware_threads() : s.current);
+}
+
+std::string describe_thread_settings() {
+  std::string out = "openmp=" + std::to_string(omp_get_max_threads());
+  const int blas = blas_threads();
+  out += " blas=" + (blas < 0 ? std::string("n/a") : std::to_string(blas));
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  for (auto& l : s.listeners) out += " " + l.name + "=" + std::to_string(l.query());
+  return out;
+}
+
+}  // namespace subset

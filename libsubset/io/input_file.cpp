@@ -1,0 +1,66 @@
+#include "libsubset/io/input_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+
+namespace subset::io {
+
+void check_input_path(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) SUBSET_FAIL(path, "no such file");
+    SUBSET_FAIL(path, "cannot open input: " << std::strerror(errno));
+  }
+  SUBSET_CHECK(!S_ISDIR(st.st_mode), path, "input is a directory, not a file");
+}
+
+InputFile::InputFile(std::string path) : path_(std::move(path)) {
+  check_input_path(path_);
+  do {
+    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd_ < 0 && errno == EINTR && !interrupt_requested());
+  if (fd_ < 0) {
+    check_interrupted();
+    SUBSET_FAIL(path_, "cannot open input: " << std::strerror(errno));
+  }
+  struct stat st;
+  if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = static_cast<int64_t>(st.st_size);
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+size_t InputFile::read_some(void* out, size_t n) {
+  for (;;) {
+    const ssize_t got = read(fd_, out, n);
+    if (got >= 0) {
+      position_ += static_cast<uint64_t>(got);
+      return static_cast<size_t>(got);
+    }
+    if (errno == EINTR) {
+      check_interrupted();
+      continue;
+    }
+    SUBSET_FAIL(path_, "read failed: " << std::strerror(errno));
+  }
+}
+
+void InputFile::read_exact(void* out, size_t n, const std::string& what) {
+  auto* p = static_cast<char*>(out);
+  while (n > 0) {
+    const size_t got = read_some(p, n);
+    SUBSET_CHECK(got > 0, path_, "file is truncated while reading " << what);
+    p += got;
+    n -= got;
+  }
+}
+
+}  // namespace subset::io

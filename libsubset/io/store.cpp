@@ -1,0 +1,340 @@
+#include "libsubset/io/store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/io/input_file.h"
+#include "libsubset/io/internal/hdf5.h"
+
+namespace subset::io {
+
+const char* features_dataset(Split split) { return split == Split::Train ? "/features" : "/test/features"; }
+const char* labels_dataset(Split split) { return split == Split::Train ? "/labels" : "/test/labels"; }
+
+int64_t StoreInfo::num_classes() const {
+  int64_t n = static_cast<int64_t>(class_names.size());
+  if (!class_counts.empty()) n = std::max(n, class_counts.rbegin()->first + 1);
+  if (!test_class_counts.empty()) n = std::max(n, test_class_counts.rbegin()->first + 1);
+  return n;
+}
+
+nlohmann::json StoreInfo::to_json() const {
+  auto counts = [](const std::map<int64_t, int64_t>& m) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [label, count] : m) j[std::to_string(label)] = count;
+    return j;
+  };
+  nlohmann::json j;
+  j["path"] = path;
+  j["file_size"] = file_size;
+  j["format"] = kFormatName;
+  j["format_version"] = format_version;
+  j["format_declared"] = format_declared;
+  j["source"] = source;
+  j["created_by"] = created_by;
+  j["n"] = n();
+  j["dim"] = dim();
+  j["dtype"] = features.dtype;
+  j["image_shape"] = image_shape.empty() ? nlohmann::json(nullptr) : nlohmann::json(image_shape);
+  j["chunk_rows"] = features.chunk_rows;
+  j["compression"] = features.compression;
+  j["storage_bytes"] = features.storage_bytes;
+  j["class_names"] = class_names;
+  j["num_classes"] = num_classes();
+  j["class_counts"] = has_labels ? counts(class_counts) : nlohmann::json(nullptr);
+  j["test_n"] = test_n();
+  j["test_class_counts"] = has_test_labels ? counts(test_class_counts) : nlohmann::json(nullptr);
+  return j;
+}
+
+struct FeatureStore::File {
+  std::string path;
+  h5::Handle handle;
+};
+
+struct FeatureArray::Impl {
+  std::shared_ptr<FeatureStore::File> file;
+  h5::Handle dataset;
+};
+
+namespace {
+
+std::string describe_shape(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string describe_filters(hid_t dcpl) {
+  const int n = H5Pget_nfilters(dcpl);
+  if (n <= 0) return "none";
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0;
+    size_t nvalues = 4;
+    unsigned values[4] = {0, 0, 0, 0};
+    char name[64] = {0};
+    unsigned config = 0;
+    const H5Z_filter_t f = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &nvalues, values, sizeof name,
+                                          name, &config);
+    std::string part;
+    if (f == H5Z_FILTER_DEFLATE) part = "gzip(" + std::to_string(nvalues > 0 ? values[0] : 0) + ")";
+    else if (f == H5Z_FILTER_SHUFFLE) part = "shuffle";
+    else if (f == H5Z_FILTER_FLETCHER32) part = "fletcher32";
+    else part = name[0] ? std::string(name) : "filter " + std::to_string(f);
+    out += (out.empty() ? "" : "+") + part;
+  }
+  return out;
+}
+
+// Opens a dataset and checks it is a 2-D float32 array; `role` names it in messages.
+ArrayInfo inspect_float_matrix(hid_t file, const std::string& dataset, const std::string& where) {
+  const std::string at = where + ":" + dataset;
+  SUBSET_CHECK(h5::is_dataset(file, dataset), where, "store has no " << dataset << " dataset");
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
+  SUBSET_CHECK(ds, at, "cannot open dataset (file truncated or corrupt?)");
+  const auto shape = h5::dataset_shape(ds.id());
+  SUBSET_CHECK(shape.size() == 2, at,
+               "features must be 2-D [N, D], found rank " << shape.size() << " with shape " << describe_shape(shape));
+  SUBSET_CHECK(shape[0] > 0, at, "features have no rows");
+  SUBSET_CHECK(shape[1] > 0, at, "features have zero columns");
+  h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
+  const H5T_class_t cls = H5Tget_class(type.id());
+  const size_t size = H5Tget_size(type.id());
+  if (cls != H5T_FLOAT || size != 4) {
+    std::string got = cls == H5T_FLOAT ? "float" + std::to_string(size * 8)
+                      : cls == H5T_INTEGER ? "integer (" + std::to_string(size * 8) + "-bit)"
+                                           : "a non-numeric type";
+    SUBSET_FAIL(at, "features must be float32, found " << got << " (convert with `subset import`)");
+  }
+  ArrayInfo info;
+  info.dataset = dataset;
+  info.rows = shape[0];
+  info.cols = shape[1];
+  info.dtype = "float32";
+  h5::Handle dcpl = h5::plist_handle(H5Dget_create_plist(ds.id()));
+  if (H5Pget_layout(dcpl.id()) == H5D_CHUNKED) {
+    hsize_t chunk[2] = {0, 0};
+    if (H5Pget_chunk(dcpl.id(), 2, chunk) == 2) info.chunk_rows = static_cast<int64_t>(chunk[0]);
+  }
+  info.compression = describe_filters(dcpl.id());
+  info.storage_bytes = H5Dget_storage_size(ds.id());
+  return info;
+}
+
+// Streams an integer label dataset: checks length and sign, counts classes.
+std::map<int64_t, int64_t> inspect_labels(hid_t file, const std::string& dataset, int64_t expected_rows,
+                                          const std::string& where) {
+  const std::string at = where + ":" + dataset;
+  SUBSET_CHECK(h5::is_dataset(file, dataset), at, "labels must be a dataset");
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
+  SUBSET_CHECK(ds, at, "cannot open dataset (file truncated or corrupt?)");
+  const auto shape = h5::dataset_shape(ds.id());
+  SUBSET_CHECK(shape.size() == 1, at, "labels must be 1-D [N], found shape " << describe_shape(shape));
+  h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
+  SUBSET_CHECK(H5Tget_class(type.id()) == H5T_INTEGER, at, "labels must be integers");
+  SUBSET_CHECK(shape[0] == expected_rows, at,
+               "labels have " << shape[0] << " entries but the features have " << expected_rows << " rows");
+  std::map<int64_t, int64_t> counts;
+  constexpr int64_t kBlock = 1 << 20;
+  std::vector<int64_t> buf;
+  h5::Handle file_space = h5::space_handle(H5Dget_space(ds.id()));
+  for (int64_t begin = 0; begin < expected_rows; begin += kBlock) {
+    const hsize_t count = static_cast<hsize_t>(std::min(kBlock, expected_rows - begin));
+    const hsize_t start = static_cast<hsize_t>(begin);
+    buf.resize(count);
+    h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
+    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+    SUBSET_CHECK(H5Dread(ds.id(), H5T_NATIVE_INT64, mem.id(), file_space.id(), H5P_DEFAULT, buf.data()) >= 0, at,
+                 "cannot read labels (file truncated or corrupt?)");
+    for (hsize_t i = 0; i < count; ++i) {
+      SUBSET_CHECK(buf[i] >= 0, at, "negative label " << buf[i] << " at row " << begin + static_cast<int64_t>(i));
+      ++counts[buf[i]];
+    }
+  }
+  return counts;
+}
+
+void check_labels_in_range(const std::map<int64_t, int64_t>& counts, const std::vector<std::string>& names,
+                           const std::string& at) {
+  if (names.empty() || counts.empty()) return;
+  const int64_t largest = counts.rbegin()->first;
+  SUBSET_CHECK(largest < static_cast<int64_t>(names.size()), at,
+               "label " << largest << " is out of range for " << names.size() << " class names");
+}
+
+}  // namespace
+
+FeatureStore FeatureStore::open(const std::string& path) {
+  check_input_path(path);
+  h5::silence_library_errors();
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  SUBSET_CHECK(is_hdf5 > 0, path, "not an HDF5 file");
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  SUBSET_CHECK(fid >= 0, path, "cannot open HDF5 file (truncated or corrupt?)");
+
+  FeatureStore store;
+  store.file_ = std::make_shared<File>(File{path, h5::file_handle(fid)});
+  StoreInfo& info = store.info_;
+  info.path = path;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) info.file_size = static_cast<uint64_t>(st.st_size);
+
+  const auto format = h5::read_string_attr(fid, "format", path);
+  const auto version = h5::read_int_array_attr(fid, "format_version", path);
+  if (format) {
+    SUBSET_CHECK(*format == kFormatName, path, "not a feature store: format attribute is '" << *format << "'");
+    info.format_declared = true;
+  }
+  if (version) {
+    SUBSET_CHECK(version->size() == 1, path, "format_version must be one integer");
+    SUBSET_CHECK(version->front() >= 1, path, "invalid format_version " << version->front());
+    SUBSET_CHECK(version->front() <= kFormatVersion, path,
+                 "store format version " << version->front() << " is newer than this libsubset reads ("
+                                         << kFormatVersion << "); upgrade libsubset");
+    info.format_version = version->front();
+  }
+  info.source = h5::read_string_attr(fid, "source", path).value_or("");
+  info.created_by = h5::read_string_attr(fid, "created_by", path).value_or("");
+
+  info.features = inspect_float_matrix(fid, "/features", path);
+  {
+    h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/features", H5P_DEFAULT));
+    if (auto shape = h5::read_int_array_attr(ds.id(), "image_shape", path + ":/features")) {
+      SUBSET_CHECK(shape->size() == 3, path + ":/features",
+                   "image_shape must be [C, H, W], found " << describe_shape(*shape));
+      int64_t product = 1;
+      for (int64_t v : *shape) {
+        SUBSET_CHECK(v > 0, path + ":/features", "image_shape " << describe_shape(*shape) << " has a non-positive size");
+        product *= v;
+      }
+      SUBSET_CHECK(product == info.dim(), path + ":/features",
+                   "image_shape " << describe_shape(*shape) << " holds " << product << " values but rows have "
+                                  << info.dim());
+      info.image_shape = *shape;
+    }
+  }
+
+  if (h5::link_exists(fid, "/labels")) {
+    info.class_counts = inspect_labels(fid, "/labels", info.n(), path);
+    info.has_labels = true;
+    h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/labels", H5P_DEFAULT));
+    info.class_names = h5::read_string_array_attr(ds.id(), "class_names", path + ":/labels").value_or(
+        std::vector<std::string>{});
+    check_labels_in_range(info.class_counts, info.class_names, path + ":/labels");
+  }
+
+  if (h5::link_exists(fid, "/test")) {
+    SUBSET_CHECK(h5::is_group(fid, "/test"), path, "/test must be a group");
+    SUBSET_CHECK(h5::link_exists(fid, "/test/features"), path, "/test has no features dataset");
+    info.test_features = inspect_float_matrix(fid, "/test/features", path);
+    SUBSET_CHECK(info.test_features.cols == info.dim(), path + ":/test/features",
+                 "test features have " << info.test_features.cols << " columns but /features has " << info.dim());
+    info.has_test = true;
+    if (h5::link_exists(fid, "/test/labels")) {
+      info.test_class_counts = inspect_labels(fid, "/test/labels", info.test_features.rows, path);
+      info.has_test_labels = true;
+      check_labels_in_range(info.test_class_counts, info.class_names, path + ":/test/labels");
+    }
+  }
+  return store;
+}
+
+bool FeatureStore::has_dataset(const std::string& dataset) const {
+  return h5::is_dataset(file_->handle.id(), dataset);
+}
+
+FeatureArray FeatureStore::array(const std::string& dataset) const {
+  ArrayInfo ai = inspect_float_matrix(file_->handle.id(), dataset, path());
+  if (dataset != "/test/features")
+    SUBSET_CHECK(ai.rows == info_.n(), path() + ":" + dataset,
+                 dataset << " has " << ai.rows << " rows but /features has " << info_.n());
+  auto impl = std::make_shared<FeatureArray::Impl>();
+  impl->file = file_;
+  // The default 1 MiB chunk cache would copy every chunk once more; row blocks are read whole,
+  // so chunks go straight from disk into the caller's buffer.
+  h5::Handle dapl = h5::plist_handle(H5Pcreate(H5P_DATASET_ACCESS));
+  H5Pset_chunk_cache(dapl.id(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+  impl->dataset = h5::dataset_handle(H5Dopen2(file_->handle.id(), dataset.c_str(), dapl.id()));
+  SUBSET_CHECK(impl->dataset, path() + ":" + dataset, "cannot open dataset");
+  return FeatureArray(std::move(impl), std::move(ai));
+}
+
+FeatureArray FeatureStore::features(Split split) const {
+  SUBSET_CHECK(split == Split::Train || info_.has_test, path(), "store has no /test split");
+  return array(features_dataset(split));
+}
+
+std::vector<int64_t> FeatureStore::labels(Split split) const {
+  const bool present = split == Split::Train ? info_.has_labels : info_.has_test_labels;
+  SUBSET_CHECK(present, path(), "store has no " << labels_dataset(split) << " dataset");
+  const int64_t rows = split == Split::Train ? info_.n() : info_.test_n();
+  std::vector<int64_t> out(static_cast<size_t>(rows));
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file_->handle.id(), labels_dataset(split), H5P_DEFAULT));
+  SUBSET_CHECK(ds && H5Dread(ds.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
+               path() + ":" + labels_dataset(split), "cannot read labels (file truncated or corrupt?)");
+  return out;
+}
+
+void FeatureStore::check_finite(Split split) const {
+  const FeatureArray a = features(split);
+  const int64_t row = a.find_non_finite_row();
+  SUBSET_CHECK(row < 0, path() + ":" + features_dataset(split), "NaN or Inf in features at row " << row);
+}
+
+void FeatureArray::read_rows(int64_t begin, int64_t count, float* out) const {
+  SUBSET_CHECK(begin >= 0 && count >= 0 && begin + count <= info_.rows, impl_->file->path + ":" + info_.dataset,
+               "rows [" << begin << ", " << begin + count << ") out of range for " << info_.rows << " rows");
+  if (count == 0) return;
+  const hsize_t start[2] = {static_cast<hsize_t>(begin), 0};
+  const hsize_t dims[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(info_.cols)};
+  h5::Handle file_space = h5::space_handle(H5Dget_space(impl_->dataset.id()));
+  h5::Handle mem_space = h5::space_handle(H5Screate_simple(2, dims, nullptr));
+  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, dims, nullptr);
+  SUBSET_CHECK(H5Dread(impl_->dataset.id(), H5T_NATIVE_FLOAT, mem_space.id(), file_space.id(), H5P_DEFAULT, out) >= 0,
+               impl_->file->path + ":" + info_.dataset,
+               "cannot read rows " << begin << ".." << begin + count - 1 << " (file truncated or corrupt?)");
+}
+
+RowMatrixF FeatureArray::read_rows(int64_t begin, int64_t count) const {
+  RowMatrixF m(count, info_.cols);
+  read_rows(begin, count, m.data());
+  return m;
+}
+
+RowMatrixF FeatureArray::read_all() const { return read_rows(0, info_.rows); }
+
+int64_t FeatureArray::block_rows_for(size_t target_bytes) const {
+  const int64_t row_bytes = info_.cols * static_cast<int64_t>(sizeof(float));
+  const int64_t unit = std::max<int64_t>(1, info_.chunk_rows);
+  const int64_t rows = std::max<int64_t>(1, static_cast<int64_t>(target_bytes) / row_bytes);
+  return std::max(unit, rows / unit * unit);
+}
+
+void FeatureArray::for_each_block(int64_t block_rows, const std::function<bool(int64_t, MatrixViewF)>& fn) const {
+  SUBSET_CHECK(block_rows > 0, info_.dataset, "block size must be positive");
+  const int64_t rows = std::min(block_rows, info_.rows);
+  std::vector<float> buf(static_cast<size_t>(rows * info_.cols));
+  for (int64_t begin = 0; begin < info_.rows; begin += block_rows) {
+    check_interrupted();
+    const int64_t count = std::min(block_rows, info_.rows - begin);
+    read_rows(begin, count, buf.data());
+    if (!fn(begin, view(buf.data(), count, info_.cols))) return;
+  }
+}
+
+int64_t FeatureArray::find_non_finite_row(size_t block_bytes) const {
+  int64_t found = -1;
+  for_each_block(block_rows_for(block_bytes), [&](int64_t first, MatrixViewF block) {
+    const int64_t at = find_non_finite(block.data(), static_cast<size_t>(block.size()));
+    if (at >= 0) found = first + at / block.cols();
+    return found < 0;
+  });
+  return found;
+}
+
+}  // namespace subset::io

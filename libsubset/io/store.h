@@ -1,0 +1,123 @@
+#pragma once
+// Reading the HDF5 feature store, format version 1 (docs/format.md):
+//   /features        float32 [N, D], chunked by rows; attr "image_shape" = [C, H, W] for images
+//   /labels          integer [N] (optional), attr "class_names" (optional)
+//   /test/features   float32 [M, D] (optional held-out split, same D)
+//   /test/labels     integer [M]
+//   attrs on /       "format" = "subset-store", "format_version" = 1, "source", "created_by"
+// open() validates structure, shapes, dtypes and labels without reading the features; values are
+// checked by streaming (find_non_finite_row) when a command needs them.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "libsubset/core/matrix.h"
+
+namespace subset::io {
+
+inline constexpr const char* kFormatName = "subset-store";
+inline constexpr int64_t kFormatVersion = 1;
+
+enum class Split { Train, Test };
+const char* features_dataset(Split split);  // "/features" or "/test/features"
+const char* labels_dataset(Split split);    // "/labels" or "/test/labels"
+
+struct ArrayInfo {
+  std::string dataset;       // e.g. "/features"
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::string dtype;         // "float32"
+  int64_t chunk_rows = 0;    // 0 when the dataset is not chunked
+  std::string compression;   // "none", or the filter pipeline, e.g. "shuffle+gzip(4)"
+  uint64_t storage_bytes = 0;
+};
+
+struct StoreInfo {
+  std::string path;
+  uint64_t file_size = 0;
+  int64_t format_version = kFormatVersion;
+  bool format_declared = false;  // false when the root attributes are absent (read as v1)
+  std::string source;
+  std::string created_by;
+  ArrayInfo features;
+  std::vector<int64_t> image_shape;  // [C, H, W], empty when not images
+  std::vector<std::string> class_names;
+  bool has_labels = false;
+  std::map<int64_t, int64_t> class_counts;  // label -> count, train split
+  bool has_test = false;
+  ArrayInfo test_features;
+  bool has_test_labels = false;
+  std::map<int64_t, int64_t> test_class_counts;
+
+  int64_t n() const { return features.rows; }
+  int64_t dim() const { return features.cols; }
+  int64_t test_n() const { return has_test ? test_features.rows : 0; }
+  // Number of classes: class_names.size() when names are given, else 1 + the largest label seen.
+  int64_t num_classes() const;
+  // Keys: path, file_size, format, format_version, source, created_by, n, dim, dtype,
+  // image_shape (array|null), chunk_rows, compression, class_names, class_counts (label -> count),
+  // test_n, test_class_counts.
+  nlohmann::json to_json() const;
+};
+
+class FeatureStore;
+
+// One 2-D float32 array of a store, read whole, by row range or streamed in blocks.
+class FeatureArray {
+ public:
+  const ArrayInfo& info() const { return info_; }
+  int64_t rows() const { return info_.rows; }
+  int64_t cols() const { return info_.cols; }
+
+  // Reads rows [begin, begin + count) into out (count * cols floats).
+  void read_rows(int64_t begin, int64_t count, float* out) const;
+  RowMatrixF read_rows(int64_t begin, int64_t count) const;
+  RowMatrixF read_all() const;
+
+  // A block size in rows close to target_bytes, rounded to whole chunks (so each read maps onto
+  // whole chunks), at least one chunk.
+  int64_t block_rows_for(size_t target_bytes) const;
+  // Streams the array: fn(first_row, block) for consecutive blocks until fn returns false;
+  // memory is one block.
+  void for_each_block(int64_t block_rows, const std::function<bool(int64_t, MatrixViewF)>& fn) const;
+  // First row holding NaN or +-Inf, or -1. Streams with blocks of about block_bytes.
+  int64_t find_non_finite_row(size_t block_bytes = size_t{64} << 20) const;
+
+ private:
+  friend class FeatureStore;
+  struct Impl;
+  FeatureArray(std::shared_ptr<Impl> impl, ArrayInfo info) : impl_(std::move(impl)), info_(std::move(info)) {}
+  std::shared_ptr<Impl> impl_;
+  ArrayInfo info_;
+};
+
+class FeatureStore {
+ public:
+  // Opens and validates; throws Error naming the file and the first problem found.
+  static FeatureStore open(const std::string& path);
+
+  const StoreInfo& info() const { return info_; }
+  const std::string& path() const { return info_.path; }
+
+  FeatureArray features(Split split = Split::Train) const;
+  // Another 2-D float32 dataset of the same store (e.g. embeddings), which must have N rows.
+  FeatureArray array(const std::string& dataset) const;
+  std::vector<int64_t> labels(Split split = Split::Train) const;
+  bool has_dataset(const std::string& dataset) const;
+
+  // Throws Error naming the first row with NaN or Inf in the given split.
+  void check_finite(Split split = Split::Train) const;
+
+ private:
+  friend class FeatureArray;
+  struct File;
+  FeatureStore() = default;
+  std::shared_ptr<File> file_;
+  StoreInfo info_;
+};
+
+}  // namespace subset::io

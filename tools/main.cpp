@@ -1,0 +1,73 @@
+// `subset`: the command-line face of libsubset. Parses arguments, runs one subcommand, and turns
+// every failure into one line on stderr and a non-zero exit status.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <new>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/core/threads.h"
+#include "libsubset/core/version.h"
+#include "tools/cli.h"
+
+namespace {
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace subset;
+  install_interrupt_handlers();
+
+  CLI::App app{"subset: train on less data, and know what it cost and saved.\n"
+               "Select, compress and condense datasets stored as HDF5 feature stores.",
+               "subset"};
+  app.set_version_flag("--version", std::string("subset ") + kVersion);
+  app.require_subcommand(1);
+  cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "Threads for OpenMP, BLAS and libtorch (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", global.quiet, "No progress output on stderr");
+
+  const std::vector<cli::Command> commands = {
+      cli::add_import_command(app, global),
+      cli::add_info_command(app, global),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << one_line(e.what()) << " (run `subset --help` for usage)\n";
+    return 2;
+  }
+
+  try {
+    set_threads(global.threads);
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run();
+    std::cerr << "error: no subcommand given (run `subset --help` for usage)\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << format_error_line(e) << "\n";
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal error: " << one_line(e.what()) << "\n";
+    return 1;
+  }
+}
