@@ -9,7 +9,6 @@ namespace subset::cli {
 
 struct GlobalOptions {
   int threads = 0;  // 0: all cores
-  bool quiet = false;
 };
 
 // A registered subcommand: its CLI11 node and what runs when it was chosen. run() returns the

@@ -34,7 +34,6 @@ int main(int argc, char** argv) {
   app.add_option("--threads", global.threads, "Threads for OpenMP, BLAS and libtorch (0 = all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_flag("-q,--quiet", global.quiet, "No progress output on stderr");
 
   const std::vector<cli::Command> commands = {
       cli::add_import_command(app, global),
