@@ -84,7 +84,7 @@ Command add_import_command(CLI::App& parent, const GlobalOptions&) {
   app->add_option("--compression", o->compression, "Feature compression: none, gzip or gzip:LEVEL")
       ->capture_default_str();
   app->add_option("--chunk-rows", o->chunk_rows, "Rows per HDF5 chunk (0: about 1 MiB per chunk)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_integer())
       ->capture_default_str();
 
   return {app, [o, app]() {

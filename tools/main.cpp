@@ -32,12 +32,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   cli::GlobalOptions global;
   app.add_option("--threads", global.threads, "Threads for OpenMP, BLAS and libtorch (0 = all cores)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::non_negative_integer())
       ->capture_default_str();
+  app.add_flag("-q,--quiet", global.quiet, "No progress lines on stderr (they are only drawn on a terminal anyway)");
 
   const std::vector<cli::Command> commands = {
       cli::add_import_command(app, global),
       cli::add_info_command(app, global),
+      cli::add_select_command(app, global),
+      cli::add_extract_command(app, global),
   };
 
   try {
@@ -49,7 +52,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << one_line(e.what()) << " (run `subset --help` for usage)\n";
+    std::string what = one_line(e.what());
+    // `subset frob`: CLI11 reports the missing subcommand, not the word it did not know.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty()) {
+      const std::vector<std::string> rest = app.remaining();
+      if (!rest.empty() && rest.front().rfind('-', 0) != 0) what = "unknown subcommand '" + rest.front() + "'";
+    }
+    std::cerr << "error: " << what << " (run `subset --help` for usage)\n";
     return 2;
   }
 

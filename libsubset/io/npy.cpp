@@ -158,9 +158,13 @@ std::string NpyHeader::dtype_name() const {
 }
 
 NpyReader::NpyReader(const std::string& path) : path_(path), in_(std::make_unique<InputFile>(path)) {
-  char magic[8];
-  in_->read_exact(magic, 8, "the npy header");
-  SUBSET_CHECK(std::memcmp(magic, "\x93NUMPY", 6) == 0, path, "not a .npy file (bad magic string)");
+  char magic[8] = {0};
+  size_t got = 0;  // a file shorter than the magic string is "not npy", not "truncated"
+  while (got < sizeof magic)
+    if (const size_t n = in_->read_some(magic + got, sizeof magic - got)) got += n;
+    else break;
+  SUBSET_CHECK(got >= 6 && std::memcmp(magic, "\x93NUMPY", 6) == 0, path, "not a .npy file (bad magic string)");
+  SUBSET_CHECK(got == sizeof magic, path, "file is truncated while reading the npy header");
   const int major = static_cast<unsigned char>(magic[6]);
   SUBSET_CHECK(major >= 1 && major <= 3, path, "npy format version " << major << " is not supported");
   uint32_t header_len = 0;
@@ -203,15 +207,28 @@ void NpyReader::read_elements(int64_t count, std::vector<unsigned char>& raw) {
 
 void NpyReader::ensure_fortran_loaded() {
   if (!fortran_rows_.empty() || rows() * cols() == 0) return;
-  // Column-major: element (r, c) is at c * rows + r. Transpose once in memory.
+  // Column-major (Fortran order): transposed once in memory.
   const int64_t n = rows() * cols();
   std::vector<unsigned char> raw;
   read_elements(n, raw);
   std::vector<float> col_major(static_cast<size_t>(n));
   convert_to_float(header_, raw.data(), n, col_major.data());
+  // Element (r, i1, ..., ik) sits at r + i1 * d0 + i2 * d0 * d1 + ...; column c of a row is the
+  // C-order flattening of (i1, ..., ik), so its offset is not simply c * rows beyond 2-D.
+  const auto& shape = header_.shape;
+  std::vector<int64_t> stride(shape.size(), 1);
+  for (size_t axis = 1; axis < shape.size(); ++axis) stride[axis] = stride[axis - 1] * shape[axis - 1];
+  std::vector<int64_t> offset(static_cast<size_t>(cols()), 0);
+  for (int64_t c = 0; c < cols(); ++c) {
+    int64_t rest = c;
+    for (size_t axis = shape.size() - 1; axis >= 1; --axis) {
+      offset[static_cast<size_t>(c)] += (rest % shape[axis]) * stride[axis];
+      rest /= shape[axis];
+    }
+  }
   fortran_rows_.resize(static_cast<size_t>(n));
   for (int64_t r = 0; r < rows(); ++r)
-    for (int64_t c = 0; c < cols(); ++c) fortran_rows_[r * cols() + c] = col_major[c * rows() + r];
+    for (int64_t c = 0; c < cols(); ++c) fortran_rows_[r * cols() + c] = col_major[offset[c] + r];
 }
 
 void NpyReader::read_rows_as_float(int64_t count, float* out) {

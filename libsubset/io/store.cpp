@@ -1,9 +1,11 @@
 #include "libsubset/io/store.h"
 
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
@@ -43,9 +45,11 @@ nlohmann::json StoreInfo::to_json() const {
   j["chunk_rows"] = features.chunk_rows;
   j["compression"] = features.compression;
   j["storage_bytes"] = features.storage_bytes;
+  j["checksum"] = features.checksum.empty() ? nlohmann::json(nullptr) : nlohmann::json(features.checksum);
   j["class_names"] = class_names;
   j["num_classes"] = num_classes();
   j["class_counts"] = has_labels ? counts(class_counts) : nlohmann::json(nullptr);
+  j["has_weights"] = has_weights;
   j["test_n"] = test_n();
   j["test_class_counts"] = has_test_labels ? counts(test_class_counts) : nlohmann::json(nullptr);
   return j;
@@ -123,6 +127,7 @@ ArrayInfo inspect_float_matrix(hid_t file, const std::string& dataset, const std
   }
   info.compression = describe_filters(dcpl.id());
   info.storage_bytes = H5Dget_storage_size(ds.id());
+  info.checksum = h5::read_string_attr(ds.id(), "checksum", at).value_or("");
   return info;
 }
 
@@ -228,6 +233,18 @@ FeatureStore FeatureStore::open(const std::string& path) {
     check_labels_in_range(info.class_counts, info.class_names, path + ":/labels");
   }
 
+  if (h5::link_exists(fid, "/weights")) {
+    const std::string at = path + ":/weights";
+    SUBSET_CHECK(h5::is_dataset(fid, "/weights"), at, "weights must be a dataset");
+    h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/weights", H5P_DEFAULT));
+    const auto shape = h5::dataset_shape(ds.id());
+    SUBSET_CHECK(shape.size() == 1 && shape[0] == info.n(), at,
+                 "weights must be 1-D with one entry per row (" << info.n() << ")");
+    h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
+    SUBSET_CHECK(H5Tget_class(type.id()) == H5T_FLOAT, at, "weights must be floating-point");
+    info.has_weights = true;
+  }
+
   if (h5::link_exists(fid, "/test")) {
     SUBSET_CHECK(h5::is_group(fid, "/test"), path, "/test must be a group");
     SUBSET_CHECK(h5::link_exists(fid, "/test/features"), path, "/test has no features dataset");
@@ -280,10 +297,36 @@ std::vector<int64_t> FeatureStore::labels(Split split) const {
   return out;
 }
 
+std::vector<float> FeatureStore::weights() const {
+  SUBSET_CHECK(info_.has_weights, path(), "store has no /weights dataset");
+  std::vector<float> out(static_cast<size_t>(info_.n()));
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file_->handle.id(), "/weights", H5P_DEFAULT));
+  SUBSET_CHECK(ds && H5Dread(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
+               path() + ":/weights", "cannot read weights (file truncated or corrupt?)");
+  return out;
+}
+
 void FeatureStore::check_finite(Split split) const {
   const FeatureArray a = features(split);
   const int64_t row = a.find_non_finite_row();
   SUBSET_CHECK(row < 0, path() + ":" + features_dataset(split), "NaN or Inf in features at row " << row);
+}
+
+std::string format_checksum(unsigned long crc32) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "crc32:%08lx", crc32 & 0xffffffffUL);
+  return buf;
+}
+
+std::string FeatureStore::features_checksum(Split split) const {
+  const FeatureArray a = features(split);
+  if (!a.info().checksum.empty()) return a.info().checksum;
+  unsigned long crc = 0;
+  a.for_each_block(a.block_rows_for(size_t{64} << 20), [&](int64_t, MatrixViewF block) {
+    crc = crc32_z(crc, reinterpret_cast<const unsigned char*>(block.data()), static_cast<size_t>(block.size()) * 4);
+    return true;
+  });
+  return format_checksum(crc);
 }
 
 void FeatureArray::read_rows(int64_t begin, int64_t count, float* out) const {

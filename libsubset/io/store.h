@@ -34,6 +34,7 @@ struct ArrayInfo {
   int64_t chunk_rows = 0;    // 0 when the dataset is not chunked
   std::string compression;   // "none", or the filter pipeline, e.g. "shuffle+gzip(4)"
   uint64_t storage_bytes = 0;
+  std::string checksum;      // the stored "checksum" attribute; empty when absent
 };
 
 struct StoreInfo {
@@ -48,6 +49,7 @@ struct StoreInfo {
   std::vector<std::string> class_names;
   bool has_labels = false;
   std::map<int64_t, int64_t> class_counts;  // label -> count, train split
+  bool has_weights = false;  // /weights float32 [N]: how many points each row stands for
   bool has_test = false;
   ArrayInfo test_features;
   bool has_test_labels = false;
@@ -59,12 +61,16 @@ struct StoreInfo {
   // Number of classes: class_names.size() when names are given, else 1 + the largest label seen.
   int64_t num_classes() const;
   // Keys: path, file_size, format, format_version, source, created_by, n, dim, dtype,
-  // image_shape (array|null), chunk_rows, compression, class_names, class_counts (label -> count),
+  // image_shape (array|null), chunk_rows, compression, storage_bytes, checksum (string|null),
+  // class_names, num_classes, class_counts (label -> count),
   // test_n, test_class_counts.
   nlohmann::json to_json() const;
 };
 
 class FeatureStore;
+
+// How a CRC-32 of feature bytes is written in stores and selection manifests.
+std::string format_checksum(unsigned long crc32);
 
 // One 2-D float32 array of a store, read whole, by row range or streamed in blocks.
 class FeatureArray {
@@ -89,6 +95,9 @@ class FeatureArray {
 
  private:
   friend class FeatureStore;
+
+// How a CRC-32 of feature bytes is written in stores and selection manifests.
+std::string format_checksum(unsigned long crc32);
   struct Impl;
   FeatureArray(std::shared_ptr<Impl> impl, ArrayInfo info) : impl_(std::move(impl)), info_(std::move(info)) {}
   std::shared_ptr<Impl> impl_;
@@ -107,10 +116,15 @@ class FeatureStore {
   // Another 2-D float32 dataset of the same store (e.g. embeddings), which must have N rows.
   FeatureArray array(const std::string& dataset) const;
   std::vector<int64_t> labels(Split split = Split::Train) const;
+  // /weights of the training split; throws when the store has none.
+  std::vector<float> weights() const;
   bool has_dataset(const std::string& dataset) const;
 
   // Throws Error naming the first row with NaN or Inf in the given split.
   void check_finite(Split split = Split::Train) const;
+  // "crc32:xxxxxxxx" of the split's feature bytes (row-major float32): the "checksum" attribute
+  // that libsubset writes, or computed by streaming when a store has none.
+  std::string features_checksum(Split split = Split::Train) const;
 
  private:
   friend class FeatureArray;

@@ -1,7 +1,10 @@
 #include "libsubset/io/store_writer.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <optional>
 
 #include "libsubset/core/error.h"
@@ -27,6 +30,7 @@ struct SplitState {
   int64_t written = 0;
   std::optional<std::vector<int64_t>> labels;
   std::string origin;
+  unsigned long crc = 0;  // running CRC-32 of the rows' bytes, stored as the "checksum" attribute
 };
 const char* split_name(Split s) { return s == Split::Train ? "features" : "test features"; }
 }  // namespace
@@ -37,6 +41,7 @@ struct StoreWriter::Impl {
   h5::Handle file;
   std::array<SplitState, 2> splits;
   std::vector<int64_t> image_shape;
+  std::vector<float> weights;
   std::vector<std::string> class_names;
   std::string source;
   std::string created_by = std::string("libsubset ") + kVersion;
@@ -115,6 +120,7 @@ void StoreWriter::write_rows(Split split, int64_t count, const float* data) {
   H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, dims, nullptr);
   SUBSET_CHECK(H5Dwrite(st.features.id(), H5T_NATIVE_FLOAT, mem_space.id(), file_space.id(), H5P_DEFAULT, data) >= 0,
                impl_->where(), "cannot write " << split_name(split) << " (disk full?)");
+  st.crc = crc32_z(st.crc, reinterpret_cast<const unsigned char*>(data), static_cast<size_t>(count * st.cols) * 4);
   st.written += count;
 }
 
@@ -129,6 +135,17 @@ void StoreWriter::write_labels(Split split, const std::vector<int64_t>& labels) 
     SUBSET_CHECK(labels[i] >= 0, st.origin.empty() ? impl_->where() : st.origin,
                  "negative label " << labels[i] << " at row " << i << " of " << name);
   st.labels = labels;
+}
+
+void StoreWriter::write_weights(const std::vector<float>& weights) {
+  const SplitState& st = impl_->state(Split::Train);
+  SUBSET_CHECK(st.features, impl_->where(), "weights given before the features");
+  SUBSET_CHECK(static_cast<int64_t>(weights.size()) == st.rows, impl_->where(),
+               "weights have " << weights.size() << " entries but the features have " << st.rows << " rows");
+  for (size_t i = 0; i < weights.size(); ++i)
+    SUBSET_CHECK(std::isfinite(weights[i]) && weights[i] > 0, impl_->where(),
+                 "weight " << weights[i] << " at row " << i << " is not a positive number");
+  impl_->weights = weights;
 }
 
 void StoreWriter::set_origin(Split split, const std::string& origin) { impl_->state(split).origin = origin; }
@@ -150,6 +167,7 @@ void StoreWriter::commit() {
     if (!st.features) continue;
     SUBSET_CHECK(st.written == st.rows, where,
                  split_name(s) << ": " << st.written << " of " << st.rows << " rows were written");
+    h5::write_string_attr(st.features.id(), "checksum", format_checksum(st.crc));
   }
   if (!im.image_shape.empty()) {
     int64_t product = 1;
@@ -173,6 +191,14 @@ void StoreWriter::commit() {
     SUBSET_CHECK(ds && H5Dwrite(ds.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, st.labels->data()) >= 0,
                  where, "cannot write " << labels_dataset(s));
     if (s == Split::Train && !im.class_names.empty()) h5::write_string_array_attr(ds.id(), "class_names", im.class_names);
+  }
+  if (!im.weights.empty()) {
+    const hsize_t n = im.weights.size();
+    h5::Handle space = h5::space_handle(H5Screate_simple(1, &n, nullptr));
+    h5::Handle ds = h5::dataset_handle(H5Dcreate2(im.file.id(), "/weights", H5T_IEEE_F32LE, space.id(), H5P_DEFAULT,
+                                                  H5P_DEFAULT, H5P_DEFAULT));
+    SUBSET_CHECK(ds && H5Dwrite(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, im.weights.data()) >= 0,
+                 where, "cannot write /weights");
   }
   const hid_t root = im.file.id();
   h5::write_string_attr(root, "format", kFormatName);

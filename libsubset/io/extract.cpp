@@ -1,0 +1,76 @@
+#include "libsubset/io/extract.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
+#include "libsubset/io/store_writer.h"
+
+namespace subset::io {
+
+void check_selection_matches(const SelectionManifest& m, const FeatureStore& store, const std::string& selection_path) {
+  SUBSET_CHECK(m.source_n == store.info().n(), selection_path,
+               "selection was made from a store of " << m.source_n << " rows, but " << store.path() << " has "
+                                                     << store.info().n());
+  const std::string checksum = store.features_checksum();
+  SUBSET_CHECK(m.source_checksum.empty() || m.source_checksum == checksum, selection_path,
+               "selection was made from another store: feature checksum " << m.source_checksum << " differs from "
+                                                                           << store.path() << "'s " << checksum);
+}
+
+StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {
+  const FeatureStore store = FeatureStore::open(store_path);
+  const SelectionFile sel = read_selection(selection_path);
+  check_selection_matches(sel.manifest, store, selection_path);
+  SUBSET_CHECK(!sel.indices.empty(), selection_path, "selection is empty");
+  check_output_path(out.path, out.force);
+  const StoreInfo& info = store.info();
+
+  // One streaming pass over the source, copying each selected row to its place in selection order.
+  const auto k = static_cast<int64_t>(sel.indices.size());
+  std::vector<int64_t> order(static_cast<size_t>(k));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sel.indices[a] < sel.indices[b]; });
+  RowMatrixF rows(k, info.dim());
+  const FeatureArray features = store.features();
+  size_t next = 0;
+  features.for_each_block(features.block_rows_for(size_t{64} << 20), [&](int64_t first, MatrixViewF block) {
+    const int64_t end = first + block.rows();
+    while (next < order.size() && sel.indices[order[next]] < end) {
+      rows.row(order[next]) = block.row(sel.indices[order[next]] - first);
+      ++next;
+    }
+    return next < order.size();
+  });
+
+  StoreWriter w(out.path, out.force, out.write);
+  w.begin_features(Split::Train, k, info.dim());
+  w.write_rows(Split::Train, k, rows.data());
+  if (info.has_labels) {
+    const std::vector<int64_t> all = store.labels();
+    std::vector<int64_t> labels;
+    for (int64_t i : sel.indices) labels.push_back(all[static_cast<size_t>(i)]);
+    w.write_labels(Split::Train, labels);
+  }
+  if (!sel.weights.empty()) w.write_weights(sel.weights);
+  if (info.has_test) {
+    const FeatureArray test = store.features(Split::Test);
+    w.begin_features(Split::Test, test.rows(), test.cols());
+    test.for_each_block(test.block_rows_for(size_t{16} << 20), [&](int64_t, MatrixViewF block) {
+      w.write_rows(Split::Test, block.rows(), block.data());
+      return true;
+    });
+    if (info.has_test_labels) w.write_labels(Split::Test, store.labels(Split::Test));
+  }
+  w.set_image_shape(info.image_shape);
+  w.set_class_names(info.class_names);
+  w.set_source(std::to_string(k) + " rows of " + store_path + " selected by " + sel.manifest.method + " (" +
+               selection_path + ")");
+  w.set_created_by(std::string("libsubset ") + kVersion + " (subset extract)");
+  w.commit();
+  return FeatureStore::open(out.path).info();
+}
+
+}  // namespace subset::io

@@ -1,0 +1,22 @@
+#pragma once
+// Materialising a selection: the selected rows of a store (features, labels, weights) written as
+// a new store that keeps the source's test split, so any tool can train on it.
+#include <string>
+
+#include "libsubset/io/importers.h"
+#include "libsubset/io/selection_file.h"
+#include "libsubset/io/store.h"
+
+namespace subset::io {
+
+// Rows are written in selection order. Refuses a selection made from another store (row count or
+// feature checksum differ). Memory: the selected rows plus one 64 MiB read block.
+StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path,
+                            const OutputOptions& out);
+
+// Throws Error when a selection (its manifest) was not made from `store`: row count or feature
+// checksum differ.
+void check_selection_matches(const SelectionManifest& manifest, const FeatureStore& store,
+                             const std::string& selection_path);
+
+}  // namespace subset::io

@@ -1,0 +1,141 @@
+#include "libsubset/io/selection_file.h"
+
+#include <algorithm>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
+#include "libsubset/io/input_file.h"
+#include "libsubset/io/internal/hdf5.h"
+
+namespace subset::io {
+namespace {
+
+constexpr int64_t kSelectionFormatVersion = 1;
+
+template <typename T>
+void write_vector(hid_t file, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& values,
+                  const std::string& where) {
+  const hsize_t n = values.size();
+  h5::Handle space = h5::space_handle(H5Screate_simple(1, &n, nullptr));
+  h5::Handle ds = h5::dataset_handle(H5Dcreate2(file, name, file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  SUBSET_CHECK(ds && (values.empty() || H5Dwrite(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0),
+               where, "cannot write /" << name);
+}
+
+template <typename T>
+std::vector<T> read_vector(hid_t file, const char* name, hid_t mem_type, H5T_class_t expected, const std::string& where) {
+  const std::string at = where + ":/" + name;
+  SUBSET_CHECK(h5::is_dataset(file, name), where, "selection file has no /" << name << " dataset");
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file, name, H5P_DEFAULT));
+  SUBSET_CHECK(ds, at, "cannot open dataset");
+  const auto shape = h5::dataset_shape(ds.id());
+  SUBSET_CHECK(shape.size() == 1, at, "must be 1-D");
+  h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
+  SUBSET_CHECK(H5Tget_class(type.id()) == expected, at,
+               (expected == H5T_INTEGER ? "must hold integers" : "must hold floating-point numbers"));
+  std::vector<T> out(static_cast<size_t>(shape[0]));
+  SUBSET_CHECK(out.empty() || H5Dread(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0, at,
+               "cannot read (file truncated or corrupt?)");
+  return out;
+}
+
+nlohmann::json parse_json_attr(hid_t file, const char* name, const std::string& where) {
+  const auto text = h5::read_string_attr(file, name, where);
+  if (!text || text->empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception&) {
+    SUBSET_FAIL(where, "attribute '" << name << "' is not valid JSON");
+  }
+}
+
+}  // namespace
+
+void write_selection(const std::string& path, bool force, const SelectionFile& sel) {
+  SUBSET_CHECK(sel.weights.empty() || sel.weights.size() == sel.indices.size(), path, "one weight per index needed");
+  SUBSET_CHECK(sel.scores.empty() || sel.scores.size() == sel.indices.size(), path, "one score per index needed");
+  h5::silence_library_errors();
+  AtomicOutput out(path, force);
+  h5::Handle file = h5::file_handle(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  SUBSET_CHECK(file, path, "cannot create HDF5 file");
+  write_vector(file.id(), "indices", H5T_STD_I64LE, H5T_NATIVE_INT64, sel.indices, path);
+  if (!sel.weights.empty()) write_vector(file.id(), "weights", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sel.weights, path);
+  if (!sel.scores.empty()) write_vector(file.id(), "scores", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sel.scores, path);
+  const SelectionManifest& m = sel.manifest;
+  const hid_t root = file.id();
+  h5::write_string_attr(root, "format", kSelectionFormatName);
+  h5::write_int_attr(root, "format_version", kSelectionFormatVersion);
+  h5::write_string_attr(root, "method", m.method);
+  h5::write_string_attr(root, "params", m.params.dump());
+  // The seed is a full 64-bit value; stored as text so no reader truncates it to int64/double.
+  h5::write_string_attr(root, "seed", std::to_string(m.seed));
+  h5::write_int_attr(root, "budget", m.budget);
+  h5::write_int_attr(root, "per_class", m.per_class ? 1 : 0);
+  h5::write_string_attr(root, "features_dataset", m.features_dataset);
+  h5::write_string_attr(root, "source", m.source);
+  h5::write_int_attr(root, "source_n", m.source_n);
+  h5::write_string_attr(root, "source_checksum", m.source_checksum);
+  h5::write_string_attr(root, "created_by", m.created_by.empty() ? std::string("libsubset ") + kVersion : m.created_by);
+  h5::write_string_attr(root, "stats", m.stats.dump());
+  SUBSET_CHECK(file.close(), path, "cannot finish writing the HDF5 file (disk full?)");
+  out.commit();
+}
+
+SelectionFile read_selection(const std::string& path) {
+  check_input_path(path);
+  h5::silence_library_errors();
+  SUBSET_CHECK(H5Fis_hdf5(path.c_str()) > 0, path, "not an HDF5 file");
+  h5::Handle file = h5::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  SUBSET_CHECK(file, path, "cannot open HDF5 file (truncated or corrupt?)");
+  const hid_t root = file.id();
+  const auto format = h5::read_string_attr(root, "format", path);
+  SUBSET_CHECK(format && *format == kSelectionFormatName, path,
+               "not a selection file (format attribute is " << (format ? "'" + *format + "'" : "missing") << ")");
+  const auto version = h5::read_int_array_attr(root, "format_version", path);
+  SUBSET_CHECK(version && version->size() == 1 && version->front() >= 1 && version->front() <= kSelectionFormatVersion,
+               path, "unsupported selection format version");
+
+  SelectionFile sel;
+  SelectionManifest& m = sel.manifest;
+  m.method = h5::read_string_attr(root, "method", path).value_or("");
+  m.params = parse_json_attr(root, "params", path);
+  const std::string seed = h5::read_string_attr(root, "seed", path).value_or("0");
+  try {
+    m.seed = std::stoull(seed);
+  } catch (...) {
+    SUBSET_FAIL(path, "attribute 'seed' is not a number");
+  }
+  auto read_int = [&](const char* name) {
+    const auto v = h5::read_int_array_attr(root, name, path);
+    SUBSET_CHECK(v && v->size() == 1, path, "attribute '" << name << "' is missing");
+    return v->front();
+  };
+  m.budget = read_int("budget");
+  m.per_class = read_int("per_class") != 0;
+  m.source_n = read_int("source_n");
+  m.features_dataset = h5::read_string_attr(root, "features_dataset", path).value_or("/features");
+  m.source = h5::read_string_attr(root, "source", path).value_or("");
+  m.source_checksum = h5::read_string_attr(root, "source_checksum", path).value_or("");
+  m.created_by = h5::read_string_attr(root, "created_by", path).value_or("");
+  m.stats = parse_json_attr(root, "stats", path);
+
+  sel.indices = read_vector<int64_t>(root, "indices", H5T_NATIVE_INT64, H5T_INTEGER, path);
+  if (h5::link_exists(root, "weights"))
+    sel.weights = read_vector<float>(root, "weights", H5T_NATIVE_FLOAT, H5T_FLOAT, path);
+  if (h5::link_exists(root, "scores")) sel.scores = read_vector<float>(root, "scores", H5T_NATIVE_FLOAT, H5T_FLOAT, path);
+  SUBSET_CHECK(sel.weights.empty() || sel.weights.size() == sel.indices.size(), path + ":/weights",
+               "has " << sel.weights.size() << " entries for " << sel.indices.size() << " indices");
+  SUBSET_CHECK(sel.scores.empty() || sel.scores.size() == sel.indices.size(), path + ":/scores",
+               "has " << sel.scores.size() << " entries for " << sel.indices.size() << " indices");
+  std::vector<int64_t> sorted = sel.indices;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    SUBSET_CHECK(sorted[i] >= 0 && sorted[i] < m.source_n, path + ":/indices",
+                 "index " << sorted[i] << " is out of range for a store of " << m.source_n << " rows");
+    SUBSET_CHECK(i == 0 || sorted[i] != sorted[i - 1], path + ":/indices", "index " << sorted[i] << " appears twice");
+  }
+  return sel;
+}
+
+}  // namespace subset::io

@@ -1,0 +1,45 @@
+#pragma once
+// Selection files: which rows of a store a method picked, and everything needed to trust and
+// reproduce that later (the manifest). Layout (docs/format.md):
+//   /indices  int64 [K]    rows of the source store, in the order they were picked
+//   /weights  float32 [K]  optional: how many points each selected row stands for
+//   /scores   float32 [K]  optional: the score that ranked it
+//   attrs on /: format = "subset-selection", format_version = 1, method, params (JSON), seed,
+//   budget, per_class, features_dataset, source (path), source_n, source_checksum,
+//   created_by, stats (JSON)
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace subset::io {
+
+inline constexpr const char* kSelectionFormatName = "subset-selection";
+
+struct SelectionManifest {
+  std::string method;
+  nlohmann::json params = nlohmann::json::object();
+  uint64_t seed = 0;
+  int64_t budget = 0;
+  bool per_class = false;
+  std::string features_dataset = "/features";
+  std::string source;            // path of the store it was made from
+  int64_t source_n = 0;          // rows of that store
+  std::string source_checksum;   // features_checksum() of the store's /features
+  std::string created_by;
+  nlohmann::json stats = nlohmann::json::object();
+};
+
+struct SelectionFile {
+  std::vector<int64_t> indices;
+  std::vector<float> weights;  // empty when absent
+  std::vector<float> scores;   // empty when absent
+  SelectionManifest manifest;
+};
+
+// Writes atomically (temporary name, rename); refuses an existing path unless force.
+void write_selection(const std::string& path, bool force, const SelectionFile& selection);
+// Reads and validates: indices unique and in [0, source_n), weights/scores of matching length.
+SelectionFile read_selection(const std::string& path);
+
+}  // namespace subset::io

@@ -1,0 +1,141 @@
+#include "libsubset/select/registry.h"
+
+#include <algorithm>
+
+#include "libsubset/core/error.h"
+#include "libsubset/select/allocation.h"
+#include "libsubset/select/balanced.h"
+#include "libsubset/select/random.h"
+#include "libsubset/select/sampling.h"
+#include "libsubset/select/stratified.h"
+
+namespace subset::select {
+namespace {
+
+template <typename T>
+MethodSpec entry(std::string summary, bool needs_features, bool needs_labels) {
+  ParamSchema schema = T::params();
+  std::string name = schema.owner();
+  return MethodSpec{std::move(name), std::move(summary), needs_features, needs_labels, std::move(schema),
+                    [](const ParamMap& p) { return std::make_unique<T>(p); }};
+}
+
+}  // namespace
+
+const std::vector<MethodSpec>& methods() {
+  static const std::vector<MethodSpec> table = {
+      entry<RandomSelector>("uniform sampling without replacement", false, false),
+      entry<BalancedSelector>("the same number of points from every class", false, true),
+      entry<StratifiedSelector>("points from each class in proportion to its size", false, true),
+  };
+  return table;
+}
+
+const MethodSpec& method(std::string_view name) {
+  for (const auto& m : methods())
+    if (m.name == name) return m;
+  std::string known;
+  for (const auto& m : methods()) known += (known.empty() ? "" : ", ") + m.name;
+  throw Error("unknown method '" + std::string(name) + "'; known: " + known, "--method");
+}
+
+std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& params) {
+  const MethodSpec& spec = method(name);
+  spec.params.validate(params);
+  return spec.create(params);
+}
+
+void validate_request(const MethodSpec& spec, const SelectionRequest& r) {
+  SUBSET_CHECK(r.n > 0, spec.name, "there are no points to select from");
+  SUBSET_CHECK(r.budget >= 1, "--budget", "budget must be at least 1, got " << r.budget);
+  std::vector<int64_t> seen = r.already_selected;
+  std::sort(seen.begin(), seen.end());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    SUBSET_CHECK(seen[i] >= 0 && seen[i] < r.n, "already selected",
+                 "index " << seen[i] << " is out of range for " << r.n << " points");
+    SUBSET_CHECK(i == 0 || seen[i] != seen[i - 1], "already selected", "index " << seen[i] << " appears twice");
+  }
+  const int64_t open = r.n - static_cast<int64_t>(seen.size());
+  SUBSET_CHECK(r.budget <= open, "--budget",
+               "budget " << r.budget << " exceeds the " << open << " points not yet selected"
+                         << (seen.empty() ? "" : " (of " + std::to_string(r.n) + ")"));
+  if (spec.needs_features) {
+    SUBSET_CHECK(r.has_features() && r.dim >= 1, spec.name, "method needs features");
+  }
+  if (spec.needs_labels) {
+    SUBSET_CHECK(r.labels, spec.name, "method needs labels, and the store has none");
+    check_classes(r);
+  }
+}
+
+void check_classes(const SelectionRequest& r) {
+  SUBSET_CHECK(r.labels && static_cast<int64_t>(r.labels->size()) == r.n, "labels",
+               "need one label per point (" << r.n << ")");
+  std::vector<int64_t> sizes(static_cast<size_t>(std::max<int64_t>(r.num_classes, 0)), 0);
+  for (int64_t l : *r.labels) {
+    SUBSET_CHECK(l >= 0, "labels", "negative label " << l);
+    if (l >= static_cast<int64_t>(sizes.size())) sizes.resize(static_cast<size_t>(l) + 1, 0);
+    ++sizes[static_cast<size_t>(l)];
+  }
+  for (size_t c = 0; c < sizes.size(); ++c)
+    SUBSET_CHECK(sizes[c] > 0, "labels", "class " << c << " has no points");
+}
+
+Selection select_per_class(const Selector& selector, const SelectionRequest& request, const RunContext& context) {
+  check_classes(request);
+  const auto& labels = *request.labels;
+  std::vector<int64_t> available = available_per_class(labels, request.already_selected);
+  available.resize(std::max(available.size(), static_cast<size_t>(request.num_classes)), 0);
+  const std::vector<int64_t> take = balanced_allocation(available, request.budget);
+
+  std::vector<std::vector<int64_t>> members(take.size());
+  for (int64_t i = 0; i < request.n; ++i) members[static_cast<size_t>(labels[static_cast<size_t>(i)])].push_back(i);
+  std::vector<int64_t> local_of(static_cast<size_t>(request.n), -1);
+
+  std::vector<Selection> picks(take.size());
+  nlohmann::json per_class = nlohmann::json::array();
+  const Rng seeds(context.seed);
+  for (size_t c = 0; c < take.size(); ++c) {
+    if (take[c] == 0) {
+      per_class.push_back(nlohmann::json::object());
+      continue;
+    }
+    const auto& m = members[c];
+    for (size_t j = 0; j < m.size(); ++j) local_of[static_cast<size_t>(m[j])] = static_cast<int64_t>(j);
+    SelectionRequest sub;
+    sub.n = static_cast<int64_t>(m.size());
+    sub.budget = take[c];
+    std::vector<float> rows;
+    if (request.has_features()) {
+      rows.resize(m.size() * static_cast<size_t>(request.dim));
+      for (size_t j = 0; j < m.size(); ++j)
+        std::copy_n(request.features + m[j] * request.dim, request.dim, rows.data() + j * request.dim);
+      sub.features = rows.data();
+      sub.dim = request.dim;
+    }
+    const std::vector<int64_t> one_class(m.size(), 0);
+    sub.labels = &one_class;
+    for (int64_t a : request.already_selected)
+      if (labels[static_cast<size_t>(a)] == static_cast<int64_t>(c)) sub.already_selected.push_back(local_of[a]);
+    RunContext sub_context{seeds.fork(c).seed(), context.progress};
+    picks[c] = selector.select(sub, sub_context);
+    for (auto& i : picks[c].indices) i = m[static_cast<size_t>(i)];
+    per_class.push_back(picks[c].stats);
+  }
+
+  std::vector<size_t> counts;
+  for (const auto& p : picks) counts.push_back(p.indices.size());
+  Selection out;
+  const bool weighted = std::any_of(picks.begin(), picks.end(), [](const Selection& p) { return !p.weights.empty(); });
+  const bool scored = std::any_of(picks.begin(), picks.end(), [](const Selection& p) { return !p.scores.empty(); });
+  for (const auto& [c, j] : interleave_order(counts)) {
+    out.indices.push_back(picks[c].indices[j]);
+    if (weighted) out.weights.push_back(picks[c].weights.empty() ? 1.0f : picks[c].weights[j]);
+    if (scored) out.scores.push_back(picks[c].scores.empty() ? 0.0f : picks[c].scores[j]);
+  }
+  out.stats["per_class"] = per_class;
+  out.stats["class_budget"] = take;
+  return out;
+}
+
+}  // namespace subset::select

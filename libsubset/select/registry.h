@@ -1,0 +1,42 @@
+#pragma once
+// The explicit table of selection methods: name, one-line summary, what each needs, and its
+// parameters, declared once (ParamSchema) for the CLI, --help, docs and manifests.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libsubset/core/params.h"
+#include "libsubset/select/selector.h"
+
+namespace subset::select {
+
+struct MethodSpec {
+  std::string name;
+  std::string summary;
+  bool needs_features = false;
+  bool needs_labels = false;
+  ParamSchema params;
+  std::function<std::unique_ptr<Selector>(const ParamMap&)> create;
+};
+
+const std::vector<MethodSpec>& methods();
+// Throws Error listing the known methods for an unknown name.
+const MethodSpec& method(std::string_view name);
+// Validates `params` against the method's schema (unknown names, types, ranges) and builds it.
+std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& params);
+
+// Checks a request before any work: budget >= 1, budget + already_selected <= n, already_selected
+// unique and in range, features (n x dim, dim >= 1) and labels (n, >= 0) present when needed.
+void validate_request(const MethodSpec& spec, const SelectionRequest& request);
+
+// Labels: one per point, none negative, and no empty class among 0..num_classes-1 (or up to the
+// largest label).
+void check_classes(const SelectionRequest& request);
+
+// Runs `selector` within each class with a balanced split of the budget (see allocation.h), and
+// merges the per-class picks class by class. Needs labels.
+Selection select_per_class(const Selector& selector, const SelectionRequest& request, const RunContext& context);
+
+}  // namespace subset::select

@@ -1,0 +1,102 @@
+#include "libsubset/select/sampling.h"
+
+#include <algorithm>
+
+namespace subset::select {
+
+std::vector<int64_t> sample_without_replacement(int64_t m, int64_t k, Rng& rng) {
+  std::vector<int64_t> out;
+  if (k <= 0) return out;
+  out.reserve(static_cast<size_t>(k));
+  std::vector<uint64_t> taken(static_cast<size_t>((m + 63) / 64), 0);
+  auto test_and_set = [&](int64_t v) {
+    uint64_t& word = taken[static_cast<size_t>(v >> 6)];
+    const uint64_t bit = uint64_t{1} << (v & 63);
+    const bool was = word & bit;
+    word |= bit;
+    return was;
+  };
+  if (2 * k <= m) {
+    // Rejection: at most half the range is taken, so each draw succeeds with probability >= 1/2.
+    while (static_cast<int64_t>(out.size()) < k) {
+      const auto v = static_cast<int64_t>(rng.uniform_index(static_cast<uint64_t>(m)));
+      if (!test_and_set(v)) out.push_back(v);
+    }
+    return out;
+  }
+  // Dense case: draw the m - k values to leave out, keep the rest, then shuffle (Fisher-Yates).
+  for (int64_t left_out = 0; left_out < m - k;) {
+    const auto v = static_cast<int64_t>(rng.uniform_index(static_cast<uint64_t>(m)));
+    if (!test_and_set(v)) ++left_out;
+  }
+  for (int64_t v = 0; v < m; ++v)
+    if (!(taken[static_cast<size_t>(v >> 6)] >> (v & 63) & 1)) out.push_back(v);
+  for (size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[rng.uniform_index(i)]);
+  return out;
+}
+
+void rank_to_index(std::vector<int64_t>& ranks, const std::vector<int64_t>& excluded_sorted) {
+  if (excluded_sorted.empty()) return;
+  // gaps[j] = number of non-excluded indices before excluded_sorted[j].
+  std::vector<int64_t> gaps(excluded_sorted.size());
+  for (size_t j = 0; j < excluded_sorted.size(); ++j) gaps[j] = excluded_sorted[j] - static_cast<int64_t>(j);
+  for (auto& r : ranks) {
+    // Number of excluded indices e_j with gaps[j] <= r: each shifts the rank up by one.
+    const auto shift = std::upper_bound(gaps.begin(), gaps.end(), r) - gaps.begin();
+    r += shift;
+  }
+}
+
+namespace {
+std::vector<uint64_t> bitmap_of(int64_t n, const std::vector<int64_t>& members) {
+  std::vector<uint64_t> bits(static_cast<size_t>((n + 63) / 64), 0);
+  for (int64_t m : members) bits[static_cast<size_t>(m >> 6)] |= uint64_t{1} << (m & 63);
+  return bits;
+}
+bool has(const std::vector<uint64_t>& bits, int64_t i) { return bits[static_cast<size_t>(i >> 6)] >> (i & 63) & 1; }
+}  // namespace
+
+std::vector<int64_t> available_per_class(const std::vector<int64_t>& labels, const std::vector<int64_t>& excluded) {
+  std::vector<int64_t> sizes;
+  for (int64_t l : labels) {
+    if (l >= static_cast<int64_t>(sizes.size())) sizes.resize(static_cast<size_t>(l) + 1, 0);
+    ++sizes[static_cast<size_t>(l)];
+  }
+  for (int64_t e : excluded) --sizes[static_cast<size_t>(labels[static_cast<size_t>(e)])];
+  return sizes;
+}
+
+std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& labels,
+                                                   const std::vector<int64_t>& excluded,
+                                                   const std::vector<int64_t>& take, const Rng& rng) {
+  const auto n = static_cast<int64_t>(labels.size());
+  const std::vector<int64_t> available = available_per_class(labels, excluded);
+  const size_t classes = take.size();
+  // Draw ranks within each class, then resolve ranks to indices in one ordered pass.
+  std::vector<std::vector<std::pair<int64_t, size_t>>> wanted(classes);  // (rank, draw position), by rank
+  std::vector<std::vector<int64_t>> picks(classes);
+  for (size_t c = 0; c < classes; ++c) {
+    if (take[c] == 0) continue;
+    Rng class_rng = rng.fork(c);
+    const std::vector<int64_t> ranks = sample_without_replacement(available[c], take[c], class_rng);
+    for (size_t p = 0; p < ranks.size(); ++p) wanted[c].emplace_back(ranks[p], p);
+    std::sort(wanted[c].begin(), wanted[c].end());
+    picks[c].resize(ranks.size());
+  }
+  const std::vector<uint64_t> skip = bitmap_of(n, excluded);
+  struct Cursor {
+    int64_t seen = 0;  // non-excluded points of the class passed so far
+    size_t next = 0;   // next entry of wanted[c] to resolve
+  };
+  std::vector<Cursor> cursor(classes);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto c = static_cast<size_t>(labels[static_cast<size_t>(i)]);
+    if (c >= classes || has(skip, i)) continue;
+    Cursor& at = cursor[c];
+    const int64_t rank = at.seen++;
+    if (at.next < wanted[c].size() && wanted[c][at.next].first == rank) picks[c][wanted[c][at.next++].second] = i;
+  }
+  return picks;
+}
+
+}  // namespace subset::select

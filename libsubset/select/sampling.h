@@ -1,0 +1,27 @@
+#pragma once
+// Uniform sampling without replacement over index ranges, with exclusions.
+#include <cstdint>
+#include <vector>
+
+#include "libsubset/core/rng.h"
+
+namespace subset::select {
+
+// k distinct values of [0, m), uniformly, in random order. O(k) expected time plus m / 8 bytes of
+// bitmap, so 10^7 of 10^8 takes tens of milliseconds.
+std::vector<int64_t> sample_without_replacement(int64_t m, int64_t k, Rng& rng);
+
+// Maps rank r of the non-excluded indices of [0, n) to the index itself, for every rank in place.
+void rank_to_index(std::vector<int64_t>& ranks, const std::vector<int64_t>& excluded_sorted);
+
+// Per-class point counts of `labels`, not counting the `excluded` indices (any order).
+std::vector<int64_t> available_per_class(const std::vector<int64_t>& labels, const std::vector<int64_t>& excluded);
+
+// For each class c, take[c] points drawn uniformly from the class's non-excluded points, in draw
+// order. Two passes over the labels and O(sum take) memory besides n bits, so 10^8 labels take a
+// fraction of a second. Class c's draws use rng.fork(c): independent of the other classes' budgets.
+std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& labels,
+                                                   const std::vector<int64_t>& excluded,
+                                                   const std::vector<int64_t>& take, const Rng& rng);
+
+}  // namespace subset::select

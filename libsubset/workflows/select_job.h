@@ -1,0 +1,38 @@
+#pragma once
+// `subset select` as one library call: open a store, validate everything, run a selector (within
+// classes when asked), and write the selection file (and an optional plain index list).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "libsubset/io/selection_file.h"
+
+namespace subset::workflows {
+
+struct SelectJob {
+  std::string store;
+  std::string method;
+  std::map<std::string, std::string> params;  // method parameters as text, validated by its schema
+  std::optional<int64_t> budget;               // exactly one of budget and fraction
+  std::optional<double> fraction;              // in (0, 1]: budget = max(1, round(fraction * N))
+  bool per_class = false;
+  uint64_t seed = 0;
+  std::string features_dataset = "/features";
+  std::string output;
+  std::optional<std::string> indices_out;      // .txt or .npy
+  bool force = false;
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct SelectOutcome {
+  io::SelectionFile selection;  // what was written
+  double seconds = 0;           // wall time of the selection itself (not I/O)
+};
+
+// Validates the whole job before any work (method, parameters, budget, labels, dataset, output
+// paths), then selects and writes. Throws Error on the first problem; nothing is written then.
+SelectOutcome run_select(const SelectJob& job);
+
+}  // namespace subset::workflows

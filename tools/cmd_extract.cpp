@@ -1,0 +1,32 @@
+// `subset extract STORE --selection SEL.h5 -o SMALL.h5`: the selected rows as a store of their own.
+#include <iostream>
+
+#include "libsubset/io/extract.h"
+#include "tools/cli.h"
+#include "tools/store_report.h"
+
+namespace subset::cli {
+
+Command add_extract_command(CLI::App& parent, const GlobalOptions&) {
+  struct Options {
+    std::string store, selection, output;
+    bool force = false;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* app = parent.add_subcommand(
+      "extract", "Write the rows of a selection (features, labels, weights) as a new store with the source's test split");
+  app->add_option("store", o->store, "Store the selection was made from")->required();
+  app->add_option("-s,--selection", o->selection, "Selection file (from subset select)")->required();
+  app->add_option("-o,--output", o->output, "Store to write")->required();
+  app->add_flag("--force", o->force, "Overwrite an existing output");
+  add_json_flag(*app, o->json);
+  return {app, [o]() {
+            const io::StoreInfo info = io::extract_selection(o->store, o->selection, {o->output, o->force, {}});
+            if (o->json) std::cout << info.to_json().dump(2) << "\n";
+            else print_store_report(info, std::cout);
+            return 0;
+          }};
+}
+
+}  // namespace subset::cli

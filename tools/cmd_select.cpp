@@ -1,0 +1,110 @@
+// `subset select STORE --method NAME (--budget K | --fraction F) -o SEL.h5`
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/progress.h"
+#include "libsubset/select/registry.h"
+#include "libsubset/workflows/select_job.h"
+#include "tools/cli.h"
+
+namespace subset::cli {
+namespace {
+
+std::string method_list() {
+  std::string out;
+  for (const auto& m : select::methods()) out += (out.empty() ? "" : "|") + m.name;
+  return out;
+}
+
+}  // namespace
+
+Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
+  struct Options {
+    workflows::SelectJob job;
+    int64_t budget = 0;
+    double fraction = 0;
+    std::string indices_out;
+    bool json = false;
+    std::map<std::string, std::string> param_text;  // option name -> value, for every method parameter
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* app = parent.add_subcommand("select", "Select a subset (coreset) of a store's rows");
+  std::string footer = "Methods:\n";
+  for (const auto& m : select::methods()) footer += "  " + m.name + std::string(12 - std::min<size_t>(11, m.name.size()), ' ') + m.summary + "\n";
+  footer += "Each method's own options are listed above with the method name in brackets.";
+  app->footer(footer);
+  app->add_option("store", o->job.store, "HDF5 feature store")->required();
+  app->add_option("-m,--method", o->job.method, method_list())->required();
+  app->add_option("-k,--budget", o->budget, "Number of rows to select");
+  app->add_option("-f,--fraction", o->fraction, "Fraction of the rows to select, in (0, 1]");
+  app->add_flag("--per-class", o->job.per_class, "Run the method within each class, budget split evenly (balanced)");
+  app->add_option("--seed", o->job.seed, "Seed of every random choice")->capture_default_str();
+  app->add_option("--features", o->job.features_dataset, "Dataset to select in (e.g. embeddings of the same rows)")
+      ->capture_default_str();
+  app->add_option("-o,--output", o->job.output, "Selection file to write (.h5)")->required();
+  app->add_option("--indices-out", o->indices_out, "Also write the indices as FILE.txt or FILE.npy");
+  app->add_flag("--force", o->job.force, "Overwrite existing outputs");
+  add_json_flag(*app, o->json);
+
+  // Every method parameter becomes an option, generated from the method's one declaration.
+  std::map<std::string, std::vector<std::string>> owners;
+  for (const auto& m : select::methods())
+    for (const auto& p : m.params.specs()) owners[p.name].push_back(m.name);
+  std::set<std::string> added;
+  for (const auto& m : select::methods()) {
+    for (const auto& p : m.params.specs()) {
+      if (!added.insert(p.name).second) continue;
+      std::string who;
+      for (const auto& w : owners[p.name]) who += (who.empty() ? "" : ",") + w;
+      app->add_option("--" + p.name, o->param_text[p.name],
+                      "[" + who + "] " + p.doc + " (" + p.describe_domain() + "; default " + to_text(p.default_value) + ")");
+    }
+  }
+
+  return {app, [o, app, &global]() {
+            workflows::SelectJob job = o->job;
+            if (app->count("--budget")) job.budget = o->budget;
+            if (app->count("--fraction")) job.fraction = o->fraction;
+            if (!o->indices_out.empty()) job.indices_out = o->indices_out;
+            const select::MethodSpec& spec = select::method(job.method);
+            for (const auto& [name, value] : o->param_text) {
+              if (!app->count("--" + name)) continue;
+              SUBSET_CHECK(spec.params.find(name), "--" + name, "does not apply to method " << spec.name);
+              job.params[name] = value;
+            }
+            ProgressPrinter progress(spec.name, !global.quiet);
+            job.progress = [&progress](int64_t done, int64_t total) { progress.update(done, total); };
+            const workflows::SelectOutcome out = workflows::run_select(job);
+            const io::SelectionFile& sel = out.selection;
+            const io::SelectionManifest& m = sel.manifest;
+            if (o->json) {
+              nlohmann::json j;
+              j["method"] = m.method;
+              j["params"] = m.params;
+              j["seed"] = m.seed;
+              j["per_class"] = m.per_class;
+              j["n_selected"] = sel.indices.size();
+              j["n_source"] = m.source_n;
+              j["source"] = m.source;
+              j["output"] = job.output;
+              j["weighted"] = !sel.weights.empty();
+              j["seconds"] = out.seconds;
+              j["stats"] = m.stats;
+              std::cout << j.dump(2) << "\n";
+              return 0;
+            }
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, "%.3g", out.seconds);
+            std::cout << "selected " << sel.indices.size() << " of " << m.source_n << " rows with " << m.method
+                      << (m.per_class ? " (per class)" : "") << ", seed " << m.seed << ", in " << seconds << " s -> "
+                      << job.output << "\n";
+            for (const auto& [key, value] : m.stats.items())
+              if (key != "seconds" && value.is_primitive()) std::cout << "  " << key << " " << value << "\n";
+            return 0;
+          }};
+}
+
+}  // namespace subset::cli
