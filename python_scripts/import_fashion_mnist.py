@@ -40,17 +40,17 @@ def main():
     y = read_idx(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
     xt = read_idx(os.path.join(d, "t10k-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255
     yt = read_idx(os.path.join(d, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    chunk_rows = (1 << 20) // (784 * 4)  # libsubset's default: about 1 MiB per chunk
+    chunk_rows = (1 << 20) // (784 * 4)  # libsubset's default: about 1 MiB per chunk, at most N rows
     with h5py.File(args.output, "w") as f:
         f.attrs["format"] = "subset-store"
         f.attrs["format_version"] = np.int64(1)
         f.attrs["source"] = "fashion-mnist (%s)" % d
         f.attrs["created_by"] = "python_scripts/import_fashion_mnist.py"
-        ds = f.create_dataset("features", data=x, chunks=(chunk_rows, 784))
+        ds = f.create_dataset("features", data=x, chunks=(min(chunk_rows, len(x)), 784))
         ds.attrs["image_shape"] = np.array([1, 28, 28], dtype=np.int64)
         lab = f.create_dataset("labels", data=y)
         lab.attrs["class_names"] = CLASS_NAMES
-        f.create_dataset("test/features", data=xt, chunks=(chunk_rows, 784))
+        f.create_dataset("test/features", data=xt, chunks=(min(chunk_rows, len(xt)), 784))
         f.create_dataset("test/labels", data=yt)
     print("wrote %s in %.3f s" % (args.output, time.perf_counter() - t0), file=sys.stderr)
 

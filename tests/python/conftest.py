@@ -1,0 +1,7 @@
+# Fixtures shared with the other pytest directory live in tests/support/subset_testing.py.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+
+from subset_testing import fixtures, out_dir, run, source_dir, subset_bin  # noqa: E402,F401
