@@ -134,14 +134,21 @@ double element(const NpyHeader& h, const unsigned char* raw, int64_t i) {
   return 0.0;
 }
 
-void convert_to_float(const NpyHeader& h, const unsigned char* raw, int64_t n, float* out) {
+// Converts n elements; returns the index of the first finite value too large for float32 (which
+// would otherwise turn into Inf and be reported as if the input held Inf), or -1.
+int64_t convert_to_float(const NpyHeader& h, const unsigned char* raw, int64_t n, float* out) {
   if (h.kind == NpyKind::Float && h.item_size == 4 && !h.big_endian) {
     std::memcpy(out, raw, static_cast<size_t>(n) * 4);
   } else if (h.kind == NpyKind::UnsignedInt && h.item_size == 1) {
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(raw[i]);
   } else {
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(element(h, raw, i));
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = element(h, raw, i);
+      out[i] = static_cast<float>(v);
+      if (std::isfinite(v) && !std::isfinite(out[i])) return i;
+    }
   }
+  return -1;
 }
 
 }  // namespace
@@ -212,7 +219,8 @@ void NpyReader::ensure_fortran_loaded() {
   std::vector<unsigned char> raw;
   read_elements(n, raw);
   std::vector<float> col_major(static_cast<size_t>(n));
-  convert_to_float(header_, raw.data(), n, col_major.data());
+  const int64_t overflow = convert_to_float(header_, raw.data(), n, col_major.data());
+  SUBSET_CHECK(overflow < 0, path_, "value at row " << overflow % rows() << " is out of float32 range");
   // Element (r, i1, ..., ik) sits at r + i1 * d0 + i2 * d0 * d1 + ...; column c of a row is the
   // C-order flattening of (i1, ..., ik), so its offset is not simply c * rows beyond 2-D.
   const auto& shape = header_.shape;
@@ -240,7 +248,10 @@ void NpyReader::read_rows_as_float(int64_t count, float* out) {
   } else {
     std::vector<unsigned char> raw;
     read_elements(count * cols(), raw);
-    convert_to_float(header_, raw.data(), count * cols(), out);
+    const int64_t overflow = convert_to_float(header_, raw.data(), count * cols(), out);
+    SUBSET_CHECK(overflow < 0, path_,
+                 "value " << element(header_, raw.data(), overflow) << " at row " << rows_read_ + overflow / cols()
+                          << ", column " << overflow % cols() << " is out of float32 range");
   }
   rows_read_ += count;
 }

@@ -601,6 +601,14 @@ def test_non_finite_features_name_the_first_bad_row(run, fixtures, tmp_path, out
     assert f"row {row + 2}" not in line
 
 
+def test_float64_beyond_float32_range_is_named_as_such(run, fixtures, tmp_path, out_dir):
+    x = fixtures["npy_arrays"]["features_f64"].copy()
+    x[4, 3] = 1e300  # finite in float64, Inf once converted: must not be reported as "NaN or Inf"
+    path = tmp_path / "huge.npy"
+    np.save(path, x)
+    check_bad_import(run, out_dir, [path], str(path), "row 4", "column 3", "out of float32 range")
+
+
 def test_non_finite_test_features(run, fixtures, tmp_path, out_dir):
     x = fixtures["npy_arrays"]["test_features_f32"].copy()
     x[5, 1] = np.nan
