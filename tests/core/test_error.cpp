@@ -1,0 +1,85 @@
+// Tests for libsubset/core/error.h: the one exception type, its location chain and the CLI line.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "libsubset/core/error.h"
+
+using subset::Error;
+
+TEST_CASE("Error keeps what and where apart and composes what()") {
+  const Error e("store has 0 rows", "data.h5");
+  CHECK(e.message() == "store has 0 rows");
+  CHECK(e.where() == "data.h5");
+  CHECK(std::string(e.what()) == "store has 0 rows (data.h5)");
+  CHECK(e.exit_code() == 1);
+
+  const Error bare("something failed");
+  CHECK(bare.message() == "something failed");
+  CHECK(bare.where().empty());
+  CHECK(std::string(bare.what()) == "something failed");
+}
+
+TEST_CASE("Error::located adds an outer location") {
+  const Error inner("bad label", "/labels");
+  const Error outer = inner.located("data.h5");
+  CHECK(outer.message() == "bad label");
+  CHECK(outer.where() == "/labels, data.h5");
+  CHECK(std::string(outer.what()) == "bad label (/labels, data.h5)");
+
+  const Error unplaced("bad label");
+  const Error placed = unplaced.located("data.h5");
+  CHECK(placed.where() == "data.h5");
+  CHECK(std::string(placed.what()) == "bad label (data.h5)");
+
+  // An empty outer location changes nothing.
+  const Error same = inner.located("");
+  CHECK(same.where() == "/labels");
+  CHECK(std::string(same.what()) == "bad label (/labels)");
+}
+
+TEST_CASE("format_error_line is one line starting with 'error: '") {
+  CHECK(subset::format_error_line(Error("no such file", "x.h5")) == "error: no such file (x.h5)");
+  CHECK(subset::format_error_line(Error("first\nsecond\r\nthird", "a\nb")) == "error: first second  third (a b)");
+}
+
+TEST_CASE("Interrupted is an Error with exit code 130") {
+  const subset::Interrupted i;
+  const Error& as_error = i;
+  CHECK(as_error.exit_code() == 130);
+  CHECK(as_error.message() == "interrupted");
+  CHECK(as_error.where().empty());
+  CHECK(subset::format_error_line(i) == "error: interrupted");
+  bool caught = false;
+  try {
+    throw subset::Interrupted();
+  } catch (const Error& e) {  // callers catching Error also see interrupts
+    caught = true;
+    CHECK(e.exit_code() == 130);
+  }
+  CHECK(caught);
+}
+
+TEST_CASE("SUBSET_CHECK and SUBSET_FAIL stream their message") {
+  const int n = 0;
+  CHECK_NOTHROW(SUBSET_CHECK(n == 0, "x.h5", "never thrown"));
+  try {
+    SUBSET_CHECK(n > 0, "x.h5", "store has " << n << " rows, need " << 2.5);
+    FAIL("SUBSET_CHECK did not throw");
+  } catch (const Error& e) {
+    CHECK(e.message() == "store has 0 rows, need 2.5");
+    CHECK(e.where() == "x.h5");
+  }
+  try {
+    SUBSET_FAIL(std::string("opt"), "value " << 7 << " is bad");
+    FAIL("SUBSET_FAIL did not throw");
+  } catch (const Error& e) {
+    CHECK(e.message() == "value 7 is bad");
+    CHECK(e.where() == "opt");
+  }
+  // The condition is evaluated exactly once.
+  int calls = 0;
+  auto count = [&] { return ++calls > 0; };
+  SUBSET_CHECK(count(), "", "unused");
+  CHECK(calls == 1);
+}
