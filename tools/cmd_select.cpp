@@ -1,5 +1,7 @@
 // `subset select STORE --method NAME (--budget K | --fraction F) -o SEL.h5`
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <set>
@@ -17,6 +19,20 @@ std::string method_list() {
   std::string out;
   for (const auto& m : select::methods()) out += (out.empty() ? "" : "|") + m.name;
   return out;
+}
+
+// A whole number in [0, 2^64). CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and
+// clamps larger numbers to it, silently recording a seed the user did not give.
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        errno = 0;
+        if (digits) std::strtoull(text.c_str(), nullptr, 10);
+        if (!digits || errno == ERANGE) return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
+        return {};
+      },
+      "");
 }
 
 }  // namespace
@@ -41,7 +57,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("-k,--budget", o->budget, "Number of rows to select");
   app->add_option("-f,--fraction", o->fraction, "Fraction of the rows to select, in (0, 1]");
   app->add_flag("--per-class", o->job.per_class, "Run the method within each class, budget split evenly (balanced)");
-  app->add_option("--seed", o->job.seed, "Seed of every random choice")->capture_default_str();
+  app->add_option("--seed", o->job.seed, "Seed of every random choice")->check(seed_value())->capture_default_str();
   app->add_option("--features", o->job.features_dataset, "Dataset to select in (e.g. embeddings of the same rows)")
       ->capture_default_str();
   app->add_option("-o,--output", o->job.output, "Selection file to write (.h5)")->required();

@@ -10,11 +10,6 @@ std::string compose(const std::string& what, const std::string& where) {
 Error::Error(std::string what, std::string where)
     : std::runtime_error(compose(what, where)), what_(std::move(what)), where_(std::move(where)) {}
 
-Error Error::located(const std::string& outer) const {
-  if (outer.empty()) return *this;
-  return Error(what_, where_.empty() ? outer : where_ + ", " + outer);
-}
-
 std::string format_error_line(const Error& e) {
   std::string line = "error: " + std::string(e.what());
   // One line, always: multi-line messages from libraries are folded.

@@ -17,10 +17,6 @@ class Error : public std::runtime_error {
   // Process exit status the CLI should use (1 for ordinary errors, 130 after Ctrl-C).
   virtual int exit_code() const noexcept { return 1; }
 
-  // Returns a copy whose location is `outer` (if none was set) or "inner, outer" otherwise,
-  // so low-level code can name a dataset and higher-level code add the file.
-  Error located(const std::string& outer) const;
-
  private:
   std::string what_;
   std::string where_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "libsubset/core/error.h"
@@ -112,8 +113,18 @@ CsvData read_csv(const std::string& path, const std::optional<std::string>& labe
       const char* b = cell.data();
       const char* e = b + cell.size();
       if (b != e && *b == '+') ++b;
-      const auto [ptr, ec] = std::from_chars(b, e, v);
+      auto [ptr, ec] = std::from_chars(b, e, v);
       SUBSET_CHECK(!cell.empty(), path, "empty cell at line " << record_line << ", column '" << header[i] << "'");
+      if (ec == std::errc::result_out_of_range && ptr == e) {
+        // Too small for float32 rounds towards zero, as numpy does; too large is an error.
+        double wide = 0.0;
+        std::from_chars(b, e, wide);
+        SUBSET_CHECK(std::fabs(wide) <= std::numeric_limits<float>::max(), path,
+                     "value '" << cell << "' at line " << record_line << ", column '" << header[i]
+                               << "' is out of float32 range");
+        v = static_cast<float>(wide);
+        ec = std::errc();
+      }
       SUBSET_CHECK(ec == std::errc() && ptr == e, path,
                    "non-numeric value '" << cell << "' at line " << record_line << ", column '" << header[i] << "'");
       SUBSET_CHECK(std::isfinite(v), path,

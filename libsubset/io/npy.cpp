@@ -1,6 +1,7 @@
 #include "libsubset/io/npy.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -43,12 +44,11 @@ NpyHeader parse_header(const std::string& dict, const std::string& path) {
   SUBSET_CHECK(descr.size() >= 3, path, "unsupported npy dtype '" << descr << "'");
   const char order = descr[0];
   const char kind = descr[1];
+  SUBSET_CHECK(std::string("fiub").find(kind) != std::string::npos, path,
+               "npy dtype '" << descr << "' is not numeric (need float, integer or bool)");
   int size = 0;
-  try {
-    size = std::stoi(descr.substr(2));
-  } catch (...) {
-    SUBSET_FAIL(path, "unsupported npy dtype '" << descr << "'");
-  }
+  const auto [end, ec] = std::from_chars(descr.data() + 2, descr.data() + descr.size(), size);
+  SUBSET_CHECK(ec == std::errc() && end == descr.data() + descr.size(), path, "unsupported npy dtype '" << descr << "'");
   h.item_size = size;
   h.big_endian = order == '>' || (order == '!' && size > 1);
   switch (kind) {

@@ -1,6 +1,7 @@
 #include "libsubset/io/selection_file.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/version.h"
@@ -101,11 +102,9 @@ SelectionFile read_selection(const std::string& path) {
   m.method = h5::read_string_attr(root, "method", path).value_or("");
   m.params = parse_json_attr(root, "params", path);
   const std::string seed = h5::read_string_attr(root, "seed", path).value_or("0");
-  try {
-    m.seed = std::stoull(seed);
-  } catch (...) {
-    SUBSET_FAIL(path, "attribute 'seed' is not a number");
-  }
+  const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), m.seed);
+  SUBSET_CHECK(ec == std::errc() && end == seed.data() + seed.size() && !seed.empty(), path,
+               "attribute 'seed' is not a whole number from 0 to 2^64-1: '" << seed << "'");
   auto read_int = [&](const char* name) {
     const auto v = h5::read_int_array_attr(root, name, path);
     SUBSET_CHECK(v && v->size() == 1, path, "attribute '" << name << "' is missing");

@@ -95,9 +95,6 @@ class FeatureArray {
 
  private:
   friend class FeatureStore;
-
-// How a CRC-32 of feature bytes is written in stores and selection manifests.
-std::string format_checksum(unsigned long crc32);
   struct Impl;
   FeatureArray(std::shared_ptr<Impl> impl, ArrayInfo info) : impl_(std::move(impl)), info_(std::move(info)) {}
   std::shared_ptr<Impl> impl_;

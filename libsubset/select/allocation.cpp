@@ -41,32 +41,37 @@ std::vector<int64_t> stratified_allocation(const std::vector<int64_t>& available
                                                                    << " points available");
   const size_t k = available.size();
   std::vector<int64_t> alloc(k, 0);
-  std::vector<double> quota(k, 0.0);
+  if (budget == 0) return alloc;  // also spares the division when every class is empty
+  // Exact integer arithmetic throughout: class c's quota is budget * available[c] / total, its
+  // remainder (budget * available[c]) mod total. Remainders compared as doubles would break exact
+  // ties by rounding error (7/3 - 2 > 1/3 in binary) instead of by class id.
+  std::vector<int128> remainder(k, 0);
   int64_t given = 0;
   for (size_t c = 0; c < k; ++c) {
-    // Exact integer arithmetic for the floor; the fraction only orders the remainders.
     const int128 scaled = static_cast<int128>(budget) * available[c];
     alloc[c] = static_cast<int64_t>(scaled / total);
-    quota[c] = static_cast<double>(budget) * static_cast<double>(available[c]) / static_cast<double>(total);
+    remainder[c] = scaled % total;
     given += alloc[c];
   }
   std::vector<size_t> order(k);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return quota[a] - static_cast<double>(alloc[a]) > quota[b] - static_cast<double>(alloc[b]);
-  });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
   for (size_t i = 0; given < budget; ++i) {
     ++alloc[order[i % k]];
     ++given;
   }
   const int64_t nonempty = std::count_if(available.begin(), available.end(), [](int64_t s) { return s > 0; });
   if (budget >= nonempty) {
+    // How far class d's share exceeds its quota, times total.
+    auto excess = [&](size_t d) {
+      return static_cast<int128>(alloc[d]) * total - static_cast<int128>(budget) * available[d];
+    };
     for (size_t c = 0; c < k; ++c) {
       if (available[c] == 0 || alloc[c] > 0) continue;
       size_t donor = k;
       for (size_t d = 0; d < k; ++d) {
         if (alloc[d] <= 1) continue;
-        if (donor == k || alloc[d] - quota[d] > alloc[donor] - quota[donor]) donor = d;
+        if (donor == k || excess(d) > excess(donor)) donor = d;
       }
       --alloc[donor];
       ++alloc[c];

@@ -1,4 +1,4 @@
-// Tests for libsubset/core/error.h: the one exception type, its location chain and the CLI line.
+// Tests for libsubset/core/error.h: the one exception type, where it happened and the CLI line.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -18,24 +18,6 @@ TEST_CASE("Error keeps what and where apart and composes what()") {
   CHECK(bare.message() == "something failed");
   CHECK(bare.where().empty());
   CHECK(std::string(bare.what()) == "something failed");
-}
-
-TEST_CASE("Error::located adds an outer location") {
-  const Error inner("bad label", "/labels");
-  const Error outer = inner.located("data.h5");
-  CHECK(outer.message() == "bad label");
-  CHECK(outer.where() == "/labels, data.h5");
-  CHECK(std::string(outer.what()) == "bad label (/labels, data.h5)");
-
-  const Error unplaced("bad label");
-  const Error placed = unplaced.located("data.h5");
-  CHECK(placed.where() == "data.h5");
-  CHECK(std::string(placed.what()) == "bad label (data.h5)");
-
-  // An empty outer location changes nothing.
-  const Error same = inner.located("");
-  CHECK(same.where() == "/labels");
-  CHECK(std::string(same.what()) == "bad label (/labels)");
 }
 
 TEST_CASE("format_error_line is one line starting with 'error: '") {

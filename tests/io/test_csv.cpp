@@ -86,6 +86,12 @@ TEST_CASE("quoting, line endings, BOM, blanks and whitespace") {
                        subset::Error);
 }
 
+TEST_CASE("values too small for float32 round towards zero, as numpy does") {
+  Csv c;
+  const auto data = read_csv(c.put("a,b\n1e-50,-1e-50\n"), std::nullopt);
+  CHECK(data.features == std::vector<float>{0.0f, -0.0f});
+}
+
 TEST_CASE("CSV errors name the file, the line and the column") {
   Csv c;
   auto expect = [&](const std::string& text, const std::optional<std::string>& label, const std::string& message) {
@@ -106,6 +112,7 @@ TEST_CASE("CSV errors name the file, the line and the column") {
   expect("a,b\n1,2,3\n", std::nullopt, "line 2 has 3 fields but the header has 2");
   expect("a,b\nnan,1\n", std::nullopt, "NaN or Inf at line 2, column 'a'");
   expect("a,b\n1,-inf\n", std::nullopt, "NaN or Inf at line 2, column 'b'");
+  expect("a,b\n1,1e50\n", std::nullopt, "value '1e50' at line 2, column 'b' is out of float32 range");
   expect("a,b\n1,2\n", std::string("y"), "no column named 'y' in the CSV header");
   expect("label\n1\n", std::string("label"), "CSV has no feature columns besides the label column");
   expect("a,b\n", std::nullopt, "CSV has a header but no data rows");

@@ -360,6 +360,7 @@ TEST_CASE("malformed and unsupported .npy files are rejected, naming the file an
   expect(npy_bytes("|S3", false, "(1,)", "abc"), "npy dtype '|S3' is not numeric");
   expect(npy_bytes("|O", false, "(1,)", std::string(8, '\0')), "unsupported npy dtype '|O'");
   expect(npy_bytes("<i3", false, "(1,)", "abc"), "unsupported npy dtype '<i3'");
+  expect(npy_bytes("<f4x", false, "(1,)", "abcd"), "unsupported npy dtype '<f4x'");  // no trailing junk
   expect(npy_bytes("<M8[ns]", false, "(1,)", std::string(8, '\0')), "npy dtype '<M8[ns]' is not numeric");
   expect(npy_raw_header("{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }\n",
                         std::string(8, '\0')),
