@@ -43,6 +43,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
     int64_t budget = 0;
     double fraction = 0;
     std::string indices_out;
+    std::string centroids_out;
     bool json = false;
     std::map<std::string, std::string> param_text;  // option name -> value, for every method parameter
   };
@@ -62,6 +63,8 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
       ->capture_default_str();
   app->add_option("-o,--output", o->job.output, "Selection file to write (.h5)")->required();
   app->add_option("--indices-out", o->indices_out, "Also write the indices as FILE.txt or FILE.npy");
+  app->add_option("--centroids-out", o->centroids_out,
+                  "kmeans: also write the centroids (synthetic points) as a store, weighted by cluster size");
   app->add_flag("--force", o->job.force, "Overwrite existing outputs");
   add_json_flag(*app, o->json);
 
@@ -85,6 +88,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
             if (app->count("--budget")) job.budget = o->budget;
             if (app->count("--fraction")) job.fraction = o->fraction;
             if (!o->indices_out.empty()) job.indices_out = o->indices_out;
+            if (!o->centroids_out.empty()) job.centroids_out = o->centroids_out;
             const select::MethodSpec& spec = select::method(job.method);
             for (const auto& [name, value] : o->param_text) {
               if (!app->count("--" + name)) continue;

@@ -50,7 +50,7 @@ std::string to_text(const ParamValue& value) {
 
 std::string ParamSpec::describe_domain() const {
   switch (type) {
-    case ParamType::Bool: return "true|false";
+    case ParamType::Bool: return "true or false";  // no "|": it would split a markdown table cell
     case ParamType::String: return "text";
     case ParamType::Choice: {
       std::string out = "one of: ";

@@ -34,7 +34,7 @@ struct ParamSpec {
   std::optional<Bound> lower, upper;
   std::vector<std::string> choices;  // ParamType::Choice only
 
-  // "integer in [1, inf)", "number in (0, 1]", "one of: a, b", "true|false", "text".
+  // "integer in [1, inf)", "number in (0, 1]", "one of: a, b", "true or false", "text".
   std::string describe_domain() const;
 };
 

@@ -45,17 +45,26 @@ StoreInfo extract_selection(const std::string& store_path, const std::string& se
     return next < order.size();
   });
 
+  std::string source = std::to_string(k) + " rows of " + store_path + " selected by " + sel.manifest.method + " (" +
+                       selection_path + ")";
+  return write_derived_store(store, rows, sel.indices, sel.weights, true, source, "subset extract", out);
+}
+
+StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows, const std::vector<int64_t>& label_rows,
+                              const std::vector<float>& weights, bool same_space, const std::string& source,
+                              const std::string& command, const OutputOptions& out) {
+  const StoreInfo& info = store.info();
   StoreWriter w(out.path, out.force, out.write);
-  w.begin_features(Split::Train, k, info.dim());
-  w.write_rows(Split::Train, k, rows.data());
+  w.begin_features(Split::Train, rows.rows(), rows.cols());
+  w.write_rows(Split::Train, rows.rows(), rows.data());
   if (info.has_labels) {
     const std::vector<int64_t> all = store.labels();
     std::vector<int64_t> labels;
-    for (int64_t i : sel.indices) labels.push_back(all[static_cast<size_t>(i)]);
+    for (int64_t i : label_rows) labels.push_back(all[static_cast<size_t>(i)]);
     w.write_labels(Split::Train, labels);
   }
-  if (!sel.weights.empty()) w.write_weights(sel.weights);
-  if (info.has_test) {
+  if (!weights.empty()) w.write_weights(weights);
+  if (info.has_test && same_space) {
     const FeatureArray test = store.features(Split::Test);
     w.begin_features(Split::Test, test.rows(), test.cols());
     test.for_each_block(test.block_rows_for(size_t{16} << 20), [&](int64_t, MatrixViewF block) {
@@ -64,11 +73,10 @@ StoreInfo extract_selection(const std::string& store_path, const std::string& se
     });
     if (info.has_test_labels) w.write_labels(Split::Test, store.labels(Split::Test));
   }
-  w.set_image_shape(info.image_shape);
+  if (same_space) w.set_image_shape(info.image_shape);
   w.set_class_names(info.class_names);
-  w.set_source(std::to_string(k) + " rows of " + store_path + " selected by " + sel.manifest.method + " (" +
-               selection_path + ")");
-  w.set_created_by(std::string("libsubset ") + kVersion + " (subset extract)");
+  w.set_source(source);
+  w.set_created_by(std::string("libsubset ") + kVersion + " (" + command + ")");
   w.commit();
   return FeatureStore::open(out.path).info();
 }

@@ -143,8 +143,8 @@ void StoreWriter::write_weights(const std::vector<float>& weights) {
   SUBSET_CHECK(static_cast<int64_t>(weights.size()) == st.rows, impl_->where(),
                "weights have " << weights.size() << " entries but the features have " << st.rows << " rows");
   for (size_t i = 0; i < weights.size(); ++i)
-    SUBSET_CHECK(std::isfinite(weights[i]) && weights[i] > 0, impl_->where(),
-                 "weight " << weights[i] << " at row " << i << " is not a positive number");
+    SUBSET_CHECK(std::isfinite(weights[i]) && weights[i] >= 0, impl_->where(),
+                 "weight " << weights[i] << " at row " << i << " is not a finite number >= 0");
   impl_->weights = weights;
 }
 

@@ -39,7 +39,8 @@ class StoreWriter {
   // Labels for a split whose features were declared: length must match, values must be >= 0 (and
   // below the number of class names, when names are set).
   void write_labels(Split split, const std::vector<int64_t>& labels);
-  // Optional per-row weights of the training split (how many points each row stands for), > 0.
+  // Optional per-row weights of the training split (how many points each row stands for), >= 0
+  // (a k-means centroid whose cluster ended empty stands for no point).
   void write_weights(const std::vector<float>& weights);
   void set_image_shape(const std::vector<int64_t>& chw);
   void set_class_names(const std::vector<std::string>& names);

@@ -5,6 +5,9 @@
 #include "libsubset/core/error.h"
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/balanced.h"
+#include "libsubset/select/herding.h"
+#include "libsubset/select/kcenter.h"
+#include "libsubset/select/kmeans.h"
 #include "libsubset/select/random.h"
 #include "libsubset/select/sampling.h"
 #include "libsubset/select/stratified.h"
@@ -13,11 +16,11 @@ namespace subset::select {
 namespace {
 
 template <typename T>
-MethodSpec entry(std::string summary, bool needs_features, bool needs_labels) {
+MethodSpec entry(std::string summary, bool needs_features, bool needs_labels, bool has_centroids = false) {
   ParamSchema schema = T::params();
   std::string name = schema.owner();
-  return MethodSpec{std::move(name), std::move(summary), needs_features, needs_labels, std::move(schema),
-                    [](const ParamMap& p) { return std::make_unique<T>(p); }};
+  return MethodSpec{std::move(name), std::move(summary), needs_features, needs_labels, has_centroids,
+                    std::move(schema), [](const ParamMap& p) { return std::make_unique<T>(p); }};
 }
 
 }  // namespace
@@ -27,6 +30,9 @@ const std::vector<MethodSpec>& methods() {
       entry<RandomSelector>("uniform sampling without replacement", false, false),
       entry<BalancedSelector>("the same number of points from every class", false, true),
       entry<StratifiedSelector>("points from each class in proportion to its size", false, true),
+      entry<KMeansSelector>("k-means: the point nearest each centroid, weighted by cluster size", true, false, true),
+      entry<KCenterSelector>("greedy farthest-first traversal (k-center greedy): covers the data", true, false),
+      entry<HerdingSelector>("greedy mean matching: the subset mean tracks the data mean", true, false),
   };
   return table;
 }
@@ -128,7 +134,10 @@ Selection select_per_class(const Selector& selector, const SelectionRequest& req
   Selection out;
   const bool weighted = std::any_of(picks.begin(), picks.end(), [](const Selection& p) { return !p.weights.empty(); });
   const bool scored = std::any_of(picks.begin(), picks.end(), [](const Selection& p) { return !p.scores.empty(); });
+  const bool centroids = std::any_of(picks.begin(), picks.end(), [](const Selection& p) { return p.centroids.rows() > 0; });
+  if (centroids) out.centroids.resize(request.budget, request.dim);
   for (const auto& [c, j] : interleave_order(counts)) {
+    if (centroids) out.centroids.row(static_cast<Eigen::Index>(out.indices.size())) = picks[c].centroids.row(j);
     out.indices.push_back(picks[c].indices[j]);
     if (weighted) out.weights.push_back(picks[c].weights.empty() ? 1.0f : picks[c].weights[j]);
     if (scored) out.scores.push_back(picks[c].scores.empty() ? 0.0f : picks[c].scores[j]);

@@ -17,6 +17,7 @@ struct MethodSpec {
   std::string summary;
   bool needs_features = false;
   bool needs_labels = false;
+  bool has_centroids = false;  // Selection::centroids is filled (subset select --centroids-out)
   ParamSchema params;
   std::function<std::unique_ptr<Selector>(const ParamMap&)> create;
 };

@@ -16,6 +16,9 @@ struct Selection {
   std::vector<int64_t> indices;  // unique, in [0, n), in the order they were picked
   std::vector<float> weights;    // empty, or one per index: how many points each stands for
   std::vector<float> scores;     // empty, or one per index: the score that ranked it
+  // Empty, or one row per index: a synthetic point the pick stands in for (kmeans: its centroid),
+  // which is not itself a data point.
+  RowMatrixF centroids;
   nlohmann::json stats = nlohmann::json::object();  // method figures, e.g. {"covering_radius": 9.17}
 };
 

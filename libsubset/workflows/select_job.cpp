@@ -6,6 +6,7 @@
 #include "libsubset/core/error.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
+#include "libsubset/io/extract.h"
 #include "libsubset/io/index_list.h"
 #include "libsubset/io/store.h"
 #include "libsubset/select/registry.h"
@@ -43,6 +44,10 @@ SelectOutcome run_select(const SelectJob& job) {
   else if (job.features_dataset != "/features") store.array(job.features_dataset);  // still validate the name
   io::check_output_path(job.output, job.force);
   if (job.indices_out) io::check_index_list_path(*job.indices_out, job.force);
+  if (job.centroids_out) {
+    SUBSET_CHECK(spec.has_centroids, "--centroids-out", "method " << spec.name << " has no centroids (kmeans has)");
+    io::check_output_path(*job.centroids_out, job.force);
+  }
 
   std::vector<int64_t> labels;
   if (info.has_labels) labels = store.labels();
@@ -93,6 +98,15 @@ SelectOutcome run_select(const SelectJob& job) {
   m.stats["seconds"] = seconds;
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
+  if (job.centroids_out) {
+    // Centroids are synthetic points, not rows of the store: each gets the label of the real point
+    // that represents it and its cluster size as weight.
+    const bool same_space = job.features_dataset == "/features";
+    io::write_derived_store(store, picked.centroids, file.indices, file.weights, same_space,
+                            std::to_string(file.indices.size()) + " " + spec.name + " centroids of " + job.store +
+                                " (" + job.output + ")",
+                            "subset select --centroids-out", {*job.centroids_out, job.force, {}});
+  }
   return outcome;
 }
 

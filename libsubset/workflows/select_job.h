@@ -22,6 +22,7 @@ struct SelectJob {
   std::string features_dataset = "/features";
   std::string output;
   std::optional<std::string> indices_out;      // .txt or .npy
+  std::optional<std::string> centroids_out;    // methods with centroids (kmeans): them, as a store
   bool force = false;
   std::function<void(int64_t, int64_t)> progress;
 };

@@ -448,3 +448,48 @@ def test_quiet_select_prints_nothing_on_stderr(run, stores, out_dir):
     rc, out, err = run("--quiet", "select", stores["main"], "-m", "random", "-k", "3", "-o", out_dir / "sel.h5")
     assert rc == 0 and err == ""
     assert "selected 3" in out
+
+
+# ---- --centroids-out (kmeans) ------------------------------------------------------------------
+
+def test_centroids_out_writes_the_kmeans_centroids_as_a_store(run, tmp_path, out_dir):
+    # Random blobs: no equidistant points, so the nearest-centroid oracle below is unambiguous.
+    rng = np.random.RandomState(11)
+    x = (rng.randn(90, 6) + np.repeat(rng.randn(5, 6) * 6, 18, axis=0)).astype(np.float32)
+    y = np.repeat(np.arange(3, dtype=np.int64), 30)
+    store = tmp_path / "blobs.h5"
+    with h5py.File(store, "w") as f:
+        f.create_dataset("features", data=x)
+        f.create_dataset("labels", data=y)
+        f.create_dataset("test/features", data=x[:4])
+    cent = out_dir / "centroids.h5"
+    sel, _ = select_ok(run, str(store), out_dir / "sel.h5", "-m", "kmeans", "-k", "5", "--seed", "3",
+                       "--iterations", "100", "--centroids-out", cent)
+    assert json.loads(sel["attrs"]["stats"])["converged"]
+    with h5py.File(cent, "r") as f:
+        c = f["features"][()]
+        assert c.shape == (5, 6) and c.dtype == np.float32
+        # Converged Lloyd: each centroid is the mean of the points nearest to it (numpy oracle).
+        nearest = ((x[:, None, :].astype(np.float64) - c[None, :, :]) ** 2).sum(-1).argmin(1)
+        for j in range(5):
+            assert np.allclose(c[j], x[nearest == j].mean(0), atol=1e-4)
+        weights = f["weights"][()]
+        np.testing.assert_array_equal(weights, sel["weights"])
+        np.testing.assert_array_equal(weights, np.bincount(nearest, minlength=5))
+        np.testing.assert_array_equal(f["labels"][()], y[sel["indices"]])
+        assert f["test/features"].shape == (4, 6)
+
+
+def test_centroids_out_rejected_for_a_method_without_centroids(run, stores, out_dir):
+    cent = out_dir / "centroids.h5"
+    check_bad(run, out_dir, [stores["main"], "-m", "kcenter", "-k", "5", "-o", out_dir / "sel.h5", "--force",
+                             "--centroids-out", cent], "--centroids-out", "kcenter")
+    assert not cent.exists()
+
+
+def test_centroids_out_existing_refused_before_any_work(run, stores, out_dir):
+    cent = out_dir / "centroids.h5"
+    cent.write_bytes(SENTINEL)
+    check_bad(run, out_dir, [stores["main"], "-m", "kmeans", "-k", "5", "-o", out_dir / "new.h5",
+                             "--centroids-out", cent], "already exists", existing=False)
+    assert cent.read_bytes() == SENTINEL

@@ -98,7 +98,7 @@ TEST_CASE("booleans accept the usual spellings") {
   for (const char* t : {"true", "1", "yes", "on"}) CHECK(std::get<bool>(s.parse("balanced", t)) == true);
   for (const char* f : {"false", "0", "no", "off"}) CHECK(std::get<bool>(s.parse("balanced", f)) == false);
   CHECK_THROWS_WITH_AS(s.parse("balanced", "maybe"),
-                       doctest::Contains("parameter 'balanced' must be true|false, got 'maybe'"), subset::Error);
+                       doctest::Contains("parameter 'balanced' must be true or false, got 'maybe'"), subset::Error);
 }
 
 TEST_CASE("choices accept only the listed values") {
@@ -127,7 +127,7 @@ TEST_CASE("describe_domain") {
   const ParamSchema s = kcenter_schema();
   CHECK(s.find("k")->describe_domain() == "integer in [1, 100]");
   CHECK(s.find("fraction")->describe_domain() == "number in (0, 1]");
-  CHECK(s.find("balanced")->describe_domain() == "true|false");
+  CHECK(s.find("balanced")->describe_domain() == "true or false");
   CHECK(s.find("metric")->describe_domain() == "one of: l2, cosine");
   CHECK(s.find("tag")->describe_domain() == "text");
   CHECK(s.find("nope") == nullptr);
@@ -206,7 +206,7 @@ TEST_CASE("markdown_table has a header and one row per parameter") {
   CHECK(lines[1] == "|---|---|---|---|---|");
   CHECK(lines[2] == "| `k` | int | `10` | integer in [1, 100] | number of centres |");
   CHECK(lines[3] == "| `fraction` | float | `0.1` | number in (0, 1] | share of the data to keep |");
-  CHECK(lines[4] == "| `balanced` | bool | `false` | true|false | keep class proportions |");
+  CHECK(lines[4] == "| `balanced` | bool | `false` | true or false | keep class proportions |");
   CHECK(lines[5] == "| `metric` | choice | `l2` | one of: l2, cosine | distance |");
   CHECK(lines[6] == "| `tag` | string | `` | text | free text |");
 }
@@ -227,7 +227,7 @@ TEST_CASE("validate checks maps built in code") {
 
   ParamMap text_for_bool = good;
   text_for_bool.set("balanced", std::string("true"));
-  CHECK_THROWS_WITH_AS(s.validate(text_for_bool), doctest::Contains("parameter 'balanced' must be true|false"),
+  CHECK_THROWS_WITH_AS(s.validate(text_for_bool), doctest::Contains("parameter 'balanced' must be true or false"),
                        subset::Error);
 
   ParamMap bool_for_string = good;

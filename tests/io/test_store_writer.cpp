@@ -363,3 +363,21 @@ TEST_CASE("misuse of the writer is reported") {
   CHECK_THROWS_WITH_AS(StoreWriter(dir.file("missing/c.h5"), false),
                        doctest::Contains("output directory does not exist"), subset::Error);
 }
+
+TEST_CASE("weights: zero is allowed (an empty cluster), negative, NaN and a wrong length are not") {
+  subset::test::TempDir dir;
+  const float rows[4] = {1, 2, 3, 4};
+  {
+    subset::io::StoreWriter w(dir.file("ok.h5"), false);
+    w.begin_features(subset::io::Split::Train, 2, 2);
+    w.write_rows(subset::io::Split::Train, 2, rows);
+    w.write_weights({0.0f, 3.0f});
+    w.commit();
+    CHECK(subset::io::FeatureStore::open(dir.file("ok.h5")).weights() == std::vector<float>{0.0f, 3.0f});
+  }
+  subset::io::StoreWriter w(dir.file("bad.h5"), false);
+  w.begin_features(subset::io::Split::Train, 2, 2);
+  CHECK_THROWS_WITH_AS(w.write_weights({1.0f, -1.0f}), doctest::Contains("weight -1 at row 1"), subset::Error);
+  CHECK_THROWS_WITH_AS(w.write_weights({std::nanf(""), 1.0f}), doctest::Contains("at row 0"), subset::Error);
+  CHECK_THROWS_WITH_AS(w.write_weights({1.0f}), doctest::Contains("weights have 1 entries"), subset::Error);
+}
