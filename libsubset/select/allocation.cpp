@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <queue>
 #include <tuple>
 
 #include "libsubset/core/error.h"
@@ -81,14 +82,27 @@ std::vector<int64_t> stratified_allocation(const std::vector<int64_t>& available
 }
 
 std::vector<std::pair<size_t, size_t>> interleave_order(const std::vector<size_t>& counts) {
-  std::vector<std::tuple<double, size_t, size_t>> keyed;
-  for (size_t c = 0; c < counts.size(); ++c)
-    for (size_t j = 0; j < counts[c]; ++j)
-      keyed.emplace_back((static_cast<double>(j) + 0.5) / static_cast<double>(counts[c]), c, j);
-  std::sort(keyed.begin(), keyed.end());
+  // A k-way merge on the keys (j + 0.5) / m_c, compared exactly as (2j + 1) * m_d < (2i + 1) * m_c,
+  // ties to the lower class: O(k log C) instead of sorting all k keys.
+  auto later = [&](const std::pair<size_t, size_t>& a, const std::pair<size_t, size_t>& b) {
+    const int128 ka = static_cast<int128>(2 * a.second + 1) * counts[b.first];
+    const int128 kb = static_cast<int128>(2 * b.second + 1) * counts[a.first];
+    return ka != kb ? ka > kb : a.first > b.first;
+  };
+  std::priority_queue<std::pair<size_t, size_t>, std::vector<std::pair<size_t, size_t>>, decltype(later)> heap(later);
+  size_t total = 0;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] > 0) heap.emplace(c, 0);
+    total += counts[c];
+  }
   std::vector<std::pair<size_t, size_t>> out;
-  out.reserve(keyed.size());
-  for (const auto& [key, c, j] : keyed) out.emplace_back(c, j);
+  out.reserve(total);
+  while (!heap.empty()) {
+    const auto [c, j] = heap.top();
+    heap.pop();
+    out.emplace_back(c, j);
+    if (j + 1 < counts[c]) heap.emplace(c, j + 1);
+  }
   return out;
 }
 

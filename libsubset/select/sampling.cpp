@@ -72,30 +72,28 @@ std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& l
   const auto n = static_cast<int64_t>(labels.size());
   const std::vector<int64_t> available = available_per_class(labels, excluded);
   const size_t classes = take.size();
-  // Draw ranks within each class, then resolve ranks to indices in one ordered pass.
-  std::vector<std::vector<std::pair<int64_t, size_t>>> wanted(classes);  // (rank, draw position), by rank
+  // Draw ranks within each class and mark them in a bitmap per class (n bits in all), resolve the
+  // marked ranks to indices in one ordered pass, then shuffle each class's picks: O(n + k), no sort.
+  std::vector<std::vector<uint64_t>> wanted(classes);
+  std::vector<Rng> class_rngs;
   std::vector<std::vector<int64_t>> picks(classes);
   for (size_t c = 0; c < classes; ++c) {
+    class_rngs.push_back(rng.fork(c));
     if (take[c] == 0) continue;
-    Rng class_rng = rng.fork(c);
-    const std::vector<int64_t> ranks = sample_without_replacement(available[c], take[c], class_rng);
-    for (size_t p = 0; p < ranks.size(); ++p) wanted[c].emplace_back(ranks[p], p);
-    std::sort(wanted[c].begin(), wanted[c].end());
-    picks[c].resize(ranks.size());
+    wanted[c] = bitmap_of(available[c], sample_without_replacement(available[c], take[c], class_rngs[c]));
+    picks[c].reserve(static_cast<size_t>(take[c]));
   }
   const std::vector<uint64_t> skip = bitmap_of(n, excluded);
-  struct Cursor {
-    int64_t seen = 0;  // non-excluded points of the class passed so far
-    size_t next = 0;   // next entry of wanted[c] to resolve
-  };
-  std::vector<Cursor> cursor(classes);
+  std::vector<int64_t> seen(classes + 1, 0);  // non-excluded points of each class passed so far
   for (int64_t i = 0; i < n; ++i) {
     const auto c = static_cast<size_t>(labels[static_cast<size_t>(i)]);
-    if (c >= classes || has(skip, i)) continue;
-    Cursor& at = cursor[c];
-    const int64_t rank = at.seen++;
-    if (at.next < wanted[c].size() && wanted[c][at.next].first == rank) picks[c][wanted[c][at.next++].second] = i;
+    if (c >= classes || take[c] == 0 || has(skip, i)) continue;
+    if (has(wanted[c], seen[c]++)) picks[c].push_back(i);
   }
+  // Index order would make every prefix favour low indices; a uniform shuffle makes each prefix a
+  // uniform sample of the class.
+  for (size_t c = 0; c < classes; ++c)
+    for (size_t k = picks[c].size(); k > 1; --k) std::swap(picks[c][k - 1], picks[c][class_rngs[c].uniform_index(k)]);
   return picks;
 }
 

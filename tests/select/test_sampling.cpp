@@ -236,7 +236,7 @@ TEST_CASE("sampling: sample_per_class gives exact counts from the right class an
     if (labels[static_cast<size_t>(i)] == 1 && !ex.count(i)) CHECK(class1.count(i) == 1);
 }
 
-TEST_CASE("sampling: sample_per_class draws class c with rng.fork(c), in draw order") {
+TEST_CASE("sampling: sample_per_class draws class c with rng.fork(c), then shuffles with it") {
   const V labels = imbalanced_labels();
   const V excluded{3, 4, 5, 100, 299};
   const V avail = available_per_class(labels, excluded);
@@ -251,8 +251,11 @@ TEST_CASE("sampling: sample_per_class draws class c with rng.fork(c), in draw or
     REQUIRE(static_cast<int64_t>(members.size()) == avail[c]);
     Rng fork = rng.fork(c);
     const V ranks = sample_without_replacement(avail[c], take[c], fork);
+    // The drawn ranks' points in index order, then a Fisher-Yates shuffle continuing the same stream.
+    std::set<int64_t> drawn(ranks.begin(), ranks.end());
     V expected;
-    for (int64_t r : ranks) expected.push_back(members[static_cast<size_t>(r)]);
+    for (int64_t r : drawn) expected.push_back(members[static_cast<size_t>(r)]);
+    for (size_t k = expected.size(); k > 1; --k) std::swap(expected[k - 1], expected[fork.uniform_index(k)]);
     CHECK(picks[c] == expected);
   }
 }
