@@ -52,8 +52,13 @@ build() {
 
 run_main_job() {
   local subset="$BUILD_DIR/tools/subset" store="$BUILD_DIR/fmnist.h5"
+  local selection="$BUILD_DIR/fmnist-kcenter10.sel.h5" small="$BUILD_DIR/fmnist-kcenter10.h5"
   log "importing Fashion-MNIST into $store"
   "$subset" import fashion-mnist -o "$store" --force
+  log "selecting a 10% k-center coreset into $selection"
+  "$subset" select "$store" --method kcenter --fraction 0.1 --seed 0 -o "$selection" --force
+  log "extracting it as a store of its own: $small"
+  "$subset" extract "$store" --selection "$selection" -o "$small" --force
 }
 
 case "${1:-}" in

@@ -14,6 +14,7 @@ SUBSET=$BUILD/tools/subset
 PY=/usr/bin/python3
 RUNS=5
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+mkdir -p "$SCRATCH"
 trap 'rm -rf "$SCRATCH"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
