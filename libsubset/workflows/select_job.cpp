@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/extract.h"
@@ -63,9 +64,10 @@ SelectOutcome run_select(const SelectJob& job) {
 
   RowMatrixF matrix;
   if (features) {
-    const int64_t bad = features->find_non_finite_row();
-    SUBSET_CHECK(bad < 0, job.store + ":" + job.features_dataset, "NaN or Inf in features at row " << bad);
-    matrix = features->read_all();
+    matrix = features->read_all();  // one read; the scan below runs on the matrix in memory
+    const int64_t bad = find_non_finite(matrix.data(), static_cast<size_t>(matrix.size()));
+    SUBSET_CHECK(bad < 0, job.store + ":" + job.features_dataset,
+                 "NaN or Inf in features at row " << bad / matrix.cols());
     request.features = matrix.data();
     request.dim = matrix.cols();
   }

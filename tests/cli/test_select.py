@@ -493,3 +493,14 @@ def test_centroids_out_existing_refused_before_any_work(run, stores, out_dir):
     check_bad(run, out_dir, [stores["main"], "-m", "kmeans", "-k", "5", "-o", out_dir / "new.h5",
                              "--centroids-out", cent], "already exists", existing=False)
     assert cent.read_bytes() == SENTINEL
+
+
+def test_non_finite_features_named_by_row_for_methods_that_read_them(run, tmp_path, out_dir):
+    x = X.copy()
+    x[13, 2] = np.nan
+    store = tmp_path / "nan.h5"
+    with h5py.File(store, "w") as f:
+        f.create_dataset("features", data=x)
+        f.create_dataset("labels", data=LABELS)
+    check_bad(run, out_dir, [store, "-m", "kcenter", "-k", "3", "-o", out_dir / "sel.h5", "--force"],
+              "nan or inf", "row 13")

@@ -18,27 +18,15 @@
 #include "libsubset/core/rng.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/registry.h"
+#include "support/oracle_distance.h"
 
 using namespace subset::select;
 using subset::Error;
 using subset::ParamMap;
 using subset::Rng;
+using subset::test::oracle_sq_dist;
 
 namespace {
-
-// The distance exactly as kcenter.h documents it: float differences, squared and summed in double
-// in 16 lanes (lane = coordinate mod 16), then ((s_l + s_l+8) ...) pairwise.
-double oracle_sq_dist(const float* a, const float* b, int64_t dim) {
-  double s[16] = {};
-  for (int64_t j = 0; j < dim; ++j) {
-    const float t = a[j] - b[j];
-    s[j % 16] += static_cast<double>(t) * static_cast<double>(t);
-  }
-  double u[8], v[4];
-  for (int l = 0; l < 8; ++l) u[l] = s[l] + s[l + 8];
-  for (int l = 0; l < 4; ++l) v[l] = u[l] + u[l + 4];
-  return (v[0] + v[2]) + (v[1] + v[3]);
-}
 
 struct Expected {
   std::vector<int64_t> picks;
