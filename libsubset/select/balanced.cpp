@@ -7,9 +7,10 @@ namespace subset::select {
 
 Selection BalancedSelector::select(const SelectionRequest& request, const RunContext& context) const {
   const auto& labels = *request.labels;
-  const auto take = balanced_allocation(available_per_class(labels, request.already_selected), request.budget);
+  const auto available = available_per_class(labels, request.already_selected);
+  const auto take = balanced_allocation(available, request.budget);
   Selection out;
-  out.indices = interleave(sample_per_class(labels, request.already_selected, take, Rng(context.seed)));
+  out.indices = interleave(sample_per_class(labels, request.already_selected, take, Rng(context.seed), &available));
   out.stats["class_budget"] = take;
   return out;
 }

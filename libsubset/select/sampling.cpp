@@ -68,9 +68,11 @@ std::vector<int64_t> available_per_class(const std::vector<int64_t>& labels, con
 
 std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& labels,
                                                    const std::vector<int64_t>& excluded,
-                                                   const std::vector<int64_t>& take, const Rng& rng) {
+                                                   const std::vector<int64_t>& take, const Rng& rng,
+                                                   const std::vector<int64_t>* available_given) {
   const auto n = static_cast<int64_t>(labels.size());
-  const std::vector<int64_t> available = available_per_class(labels, excluded);
+  const std::vector<int64_t> available =
+      available_given ? *available_given : available_per_class(labels, excluded);
   const size_t classes = take.size();
   // Draw ranks within each class and mark them in a bitmap per class (n bits in all), resolve the
   // marked ranks to indices in one ordered pass, then shuffle each class's picks: O(n + k), no sort.

@@ -21,8 +21,10 @@ std::vector<int64_t> available_per_class(const std::vector<int64_t>& labels, con
 // uniformly random order (every prefix is a uniform sample of the class). Two passes over the
 // labels, n bits and O(sum take) memory, no sorting: 10^7 of 10^8 labels in under a second here.
 // Class c uses rng.fork(c) alone (draws, then the shuffle): independent of the other classes.
+// `available`: available_per_class(labels, excluded) when the caller has it already (saves a pass).
 std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& labels,
                                                    const std::vector<int64_t>& excluded,
-                                                   const std::vector<int64_t>& take, const Rng& rng);
+                                                   const std::vector<int64_t>& take, const Rng& rng,
+                                                   const std::vector<int64_t>* available = nullptr);
 
 }  // namespace subset::select
