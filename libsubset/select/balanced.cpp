@@ -6,13 +6,7 @@
 namespace subset::select {
 
 Selection BalancedSelector::select(const SelectionRequest& request, const RunContext& context) const {
-  const auto& labels = *request.labels;
-  const auto available = available_per_class(labels, request.already_selected);
-  const auto take = balanced_allocation(available, request.budget);
-  Selection out;
-  out.indices = interleave(sample_per_class(labels, request.already_selected, take, Rng(context.seed), &available));
-  out.stats["class_budget"] = take;
-  return out;
+  return sample_classes(request, context, balanced_allocation);
 }
 
 }  // namespace subset::select

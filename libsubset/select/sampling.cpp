@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "libsubset/select/allocation.h"
+
 namespace subset::select {
 
 std::vector<int64_t> sample_without_replacement(int64_t m, int64_t k, Rng& rng) {
@@ -97,6 +99,16 @@ std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& l
   for (size_t c = 0; c < classes; ++c)
     for (size_t k = picks[c].size(); k > 1; --k) std::swap(picks[c][k - 1], picks[c][class_rngs[c].uniform_index(k)]);
   return picks;
+}
+
+Selection sample_classes(const SelectionRequest& request, const RunContext& context, Allocation allocate) {
+  const auto& labels = *request.labels;
+  const auto available = available_per_class(labels, request.already_selected);
+  const auto take = allocate(available, request.budget);
+  Selection out;
+  out.indices = interleave(sample_per_class(labels, request.already_selected, take, Rng(context.seed), &available));
+  out.stats["class_budget"] = take;
+  return out;
 }
 
 }  // namespace subset::select

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "libsubset/core/rng.h"
+#include "libsubset/select/selector.h"
 
 namespace subset::select {
 
@@ -26,5 +27,10 @@ std::vector<std::vector<int64_t>> sample_per_class(const std::vector<int64_t>& l
                                                    const std::vector<int64_t>& excluded,
                                                    const std::vector<int64_t>& take, const Rng& rng,
                                                    const std::vector<int64_t>* available = nullptr);
+
+// The class-aware samplers (balanced, stratified): split the budget over the classes' open points
+// with `allocate`, draw within each class, interleave the classes; stats.class_budget = the split.
+using Allocation = std::vector<int64_t> (*)(const std::vector<int64_t>& available, int64_t budget);
+Selection sample_classes(const SelectionRequest& request, const RunContext& context, Allocation allocate);
 
 }  // namespace subset::select

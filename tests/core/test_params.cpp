@@ -9,10 +9,13 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/params.h"
+#include "support/error_of.h"
 
 using subset::ParamMap;
 using subset::ParamSchema;
 using subset::ParamValue;
+
+using subset::test::error_of;
 
 namespace {
 
@@ -24,18 +27,6 @@ ParamSchema kcenter_schema() {
       .add_choice("metric", "l2", "distance", {"l2", "cosine"})
       .add_string("tag", "", "free text");
   return s;
-}
-
-// The Error thrown by f, or fails the test.
-template <typename F>
-subset::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const subset::Error& e) {
-    return e;
-  }
-  FAIL("no subset::Error thrown");
-  return subset::Error("unreachable");
 }
 
 }  // namespace

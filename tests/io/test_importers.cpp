@@ -17,24 +17,16 @@
 #include "support/idx_builder.h"
 #include "support/npy_builder.h"
 #include "support/temp_dir.h"
+#include "support/error_of.h"
 
 using subset::io::FeatureStore;
 using subset::io::OutputOptions;
 using subset::io::Split;
 using namespace subset::test;
 
-namespace {
+using subset::test::error_of;
 
-template <typename F>
-subset::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const subset::Error& e) {
-    return e;
-  }
-  FAIL("no subset::Error thrown");
-  return subset::Error("unreachable");
-}
+namespace {
 
 OutputOptions to(const std::string& path, bool force = false) {
   OutputOptions o;

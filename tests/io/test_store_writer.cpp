@@ -13,11 +13,14 @@
 #include "libsubset/io/store_writer.h"
 #include "support/files.h"
 #include "support/temp_dir.h"
+#include "support/error_of.h"
 
 using subset::io::Split;
 using subset::io::StoreWriter;
 using subset::io::WriteOptions;
 using namespace subset::test;
+
+using subset::test::error_of;
 
 namespace {
 
@@ -107,17 +110,6 @@ std::vector<float> ramp(size_t n, float scale = 0.25f) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(i) * scale - 3.0f;
   return v;
-}
-
-template <typename F>
-subset::Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const subset::Error& e) {
-    return e;
-  }
-  FAIL("no subset::Error thrown");
-  return subset::Error("unreachable");
 }
 
 }  // namespace

@@ -19,12 +19,14 @@
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/registry.h"
 #include "support/oracle_distance.h"
+#include "support/point_sets.h"
 
 using namespace subset::select;
 using subset::Error;
 using subset::ParamMap;
 using subset::Rng;
 using subset::test::oracle_sq_dist;
+using namespace subset::test;  // point sets
 
 namespace {
 
@@ -78,35 +80,6 @@ Expected oracle_herding(const std::vector<float>& x, int64_t n, int64_t dim, con
   return e;
 }
 
-struct Data {
-  int64_t n, dim;
-  std::vector<float> x;
-};
-
-Data gaussian(int64_t n, int64_t dim, uint64_t seed, double scale = 1.0, double offset = 0.0) {
-  Rng rng(seed);
-  Data d{n, dim, std::vector<float>(static_cast<size_t>(n * dim))};
-  for (auto& v : d.x) v = static_cast<float>(offset + scale * rng.normal());
-  return d;
-}
-
-Data grid(int64_t n, int64_t dim, int levels, uint64_t seed) {
-  Rng rng(seed);
-  Data d{n, dim, std::vector<float>(static_cast<size_t>(n * dim))};
-  for (auto& v : d.x) v = static_cast<float>(rng.uniform_index(static_cast<uint64_t>(levels)));
-  return d;
-}
-
-Data pixels(int64_t n, int64_t dim, uint64_t seed) {
-  Rng rng(seed);
-  Data d{n, dim, std::vector<float>(static_cast<size_t>(n * dim))};
-  for (int64_t i = 0; i < n; ++i) {
-    const auto level = static_cast<uint64_t>(1 + rng.uniform_index(255));
-    for (int64_t j = 0; j < dim; ++j)
-      d.x[static_cast<size_t>(i * dim + j)] = static_cast<float>(rng.uniform_index(level)) / 255.0f;
-  }
-  return d;
-}
 
 Selection run_herding(const Data& d, int64_t budget, std::vector<int64_t> already,
                       const std::map<std::string, std::string>& params = {}, int threads = 2) {
