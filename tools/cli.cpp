@@ -1,8 +1,56 @@
 #include "tools/cli.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "libsubset/core/error.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
 #include <string>
 
+#include "libsubset/energy/accounting.h"
+#include "libsubset/energy/report.h"
+
 namespace subset::cli {
+
+void add_energy_options(CLI::App& app, GlobalOptions& g) {
+  const std::string group = "Energy accounting";
+  g.pue = app.add_option("--pue", g.pue_value, "Power usage effectiveness of the facility, >= 1 (default: see docs/energy.md)")
+              ->group(group);
+  g.region = app.add_option("--region", g.region_value,
+                            "Carbon intensity of this country's electricity (ISO code, e.g. FR; WORLD by default)")
+                 ->group(group);
+  g.carbon_intensity =
+      app.add_option("--carbon-intensity", g.carbon_intensity_value, "Carbon intensity in gCO2e/kWh, >= 0 (instead of --region)")
+          ->group(group);
+  g.cpu_watts = app.add_option("--cpu-watts", g.cpu_watts_value,
+                               "Watts per busy logical CPU for the estimate when RAPL cannot be read")
+                    ->group(group);
+}
+
+energy::MeterOptions resolve_meter_options(const GlobalOptions& g) {
+  energy::AccountingChoice choice;
+  if (g.region && *g.region) choice.region = g.region_value;
+  if (g.carbon_intensity && *g.carbon_intensity) choice.carbon_intensity = g.carbon_intensity_value;
+  if (g.pue && *g.pue) choice.pue = g.pue_value;
+  energy::MeterOptions options = energy::MeterOptions::from_environment(energy::resolve_accounting(choice));
+  if (g.cpu_watts && *g.cpu_watts) {
+    SUBSET_CHECK(std::isfinite(g.cpu_watts_value) && g.cpu_watts_value > 0, "--cpu-watts",
+                 "watts per CPU must be a positive number, got " << g.cpu_watts_value);
+    options.cpu_watts = g.cpu_watts_value;
+  }
+  return options;
+}
+
+std::function<std::string()> start_energy_recording(const GlobalOptions& global) {
+  auto meter = std::make_shared<energy::EnergyMeter>(global.meter);
+  meter->start();
+  return [meter] { return energy::to_json(meter->stop()).dump(); };
+}
 
 CLI::Option* add_json_flag(CLI::App& app, bool& json) {
   return app.add_flag("--json", json, "Print one JSON object on stdout instead of a table");
@@ -23,6 +71,40 @@ CLI::Validator non_negative_integer() {
         return {};
       },
       "NONNEGATIVE");
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        errno = 0;
+        if (digits) std::strtoull(text.c_str(), nullptr, 10);
+        if (!digits || errno == ERANGE) return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
+        return {};
+      },
+      "");
+}
+
+
+void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats) {
+  const std::string group = "Proxy model";
+  app.add_option("--model", t.model, "Proxy model: linear or mlp")
+      ->check(CLI::IsMember({"linear", "mlp"}))->capture_default_str()->group(group);
+  app.add_option("--hidden", t.hidden, "MLP hidden width")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--epochs", t.epochs, "Training epochs")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--batch", t.batch, "Batch size")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--lr", t.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--repeats", repeats, "Trainings per training set (seeds SEED, SEED+1, ...)")
+      ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--seed", t.seed, "Seed of the first repeat")->check(seed_value())->capture_default_str()->group(group);
+  app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
+      ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);
+}
+
+
+std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {
+  if (global.quiet || !isatty(STDERR_FILENO)) return nullptr;
+  return [](const std::string& line) { std::cerr << line << "\n"; };
 }
 
 }  // namespace subset::cli

@@ -5,12 +5,32 @@
 #include <string>
 #include <vector>
 
+#include "libsubset/energy/meter.h"
+#include "libsubset/nn/trainer.h"
+
 namespace subset::cli {
 
 struct GlobalOptions {
   int threads = 0;  // 0: all cores
   bool quiet = false;
+  // Energy accounting, as given (validated by resolve_meter_options before any command runs).
+  CLI::Option* pue = nullptr;
+  CLI::Option* region = nullptr;
+  CLI::Option* carbon_intensity = nullptr;
+  CLI::Option* cpu_watts = nullptr;
+  double pue_value = 0, carbon_intensity_value = 0, cpu_watts_value = 0;
+  std::string region_value;
+  energy::MeterOptions meter;  // resolved
 };
+
+// Adds --pue, --region, --carbon-intensity and --cpu-watts to the top-level app; subcommands
+// accept them after their own name too (fallthrough).
+void add_energy_options(CLI::App& app, GlobalOptions& global);
+// Turns the given energy options into MeterOptions; throws subset::Error on a bad value.
+energy::MeterOptions resolve_meter_options(const GlobalOptions& global);
+// Starts a meter now; the returned function stops it and returns the report as JSON text, for
+// io::WriteOptions::energy_report.
+std::function<std::string()> start_energy_recording(const GlobalOptions& global);
 
 // A registered subcommand: its CLI11 node and what runs when it was chosen. run() returns the
 // process exit status; errors are thrown as subset::Error and printed by main().
@@ -23,6 +43,9 @@ Command add_import_command(CLI::App& parent, const GlobalOptions& global);
 Command add_info_command(CLI::App& parent, const GlobalOptions& global);
 Command add_select_command(CLI::App& parent, const GlobalOptions& global);
 Command add_extract_command(CLI::App& parent, const GlobalOptions& global);
+Command add_energy_command(CLI::App& parent, const GlobalOptions& global);
+Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global);
+Command add_bench_command(CLI::App& parent, const GlobalOptions& global);
 
 // Adds --json to a subcommand.
 CLI::Option* add_json_flag(CLI::App& app, bool& json);
@@ -30,5 +53,13 @@ CLI::Option* add_json_flag(CLI::App& app, bool& json);
 // Accepts a whole non-negative integer; the message names the value (CLI11's NonNegativeNumber
 // prints the range up to DBL_MAX in full, 300 digits, and calls "abc" out of range).
 CLI::Validator non_negative_integer();
+// A whole number in [0, 2^64): CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and clamps
+// larger numbers to it, silently recording a seed the user did not give.
+CLI::Validator seed_value();
+// Adds the proxy-model options shared by evaluate and bench: --model, --hidden, --epochs, --batch,
+// --lr, --repeats, --seed, --device.
+// Status lines for long workflows: to stderr when it is a terminal and --quiet is not given.
+std::function<void(const std::string&)> status_lines(const GlobalOptions& global);
+void add_training_options(CLI::App& app, nn::TrainSettings& settings, int64_t& repeats);
 
 }  // namespace subset::cli

@@ -7,7 +7,7 @@
 
 namespace subset::cli {
 
-Command add_extract_command(CLI::App& parent, const GlobalOptions&) {
+Command add_extract_command(CLI::App& parent, const GlobalOptions& global) {
   struct Options {
     std::string store, selection, output;
     bool force = false;
@@ -21,8 +21,10 @@ Command add_extract_command(CLI::App& parent, const GlobalOptions&) {
   app->add_option("-o,--output", o->output, "Store to write")->required();
   app->add_flag("--force", o->force, "Overwrite an existing output");
   add_json_flag(*app, o->json);
-  return {app, [o]() {
-            const io::StoreInfo info = io::extract_selection(o->store, o->selection, {o->output, o->force, {}});
+  return {app, [o, &global]() {
+            io::OutputOptions out{o->output, o->force, {}};
+            out.write.energy_report = start_energy_recording(global);
+            const io::StoreInfo info = io::extract_selection(o->store, o->selection, out);
             if (o->json) std::cout << info.to_json().dump(2) << "\n";
             else print_store_report(info, std::cout);
             return 0;

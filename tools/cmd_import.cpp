@@ -51,7 +51,7 @@ std::vector<int64_t> parse_image_shape(const std::string& text) {
 
 }  // namespace
 
-Command add_import_command(CLI::App& parent, const GlobalOptions&) {
+Command add_import_command(CLI::App& parent, const GlobalOptions& global) {
   struct Options {
     std::string source;
     std::string output;
@@ -87,8 +87,9 @@ Command add_import_command(CLI::App& parent, const GlobalOptions&) {
       ->check(non_negative_integer())
       ->capture_default_str();
 
-  return {app, [o, app]() {
-            io::OutputOptions out{o->output, o->force, {o->chunk_rows, parse_compression(o->compression)}};
+  return {app, [o, app, &global]() {
+            io::OutputOptions out{o->output, o->force, {o->chunk_rows, parse_compression(o->compression), {}}};
+            out.write.energy_report = start_energy_recording(global);
             auto given = [&](const char* name) { return app->count(name) > 0; };
             auto reject = [&](const char* name, const char* kind) {
               SUBSET_CHECK(!given(name), name, "does not apply to " << kind << " input");

@@ -21,20 +21,6 @@ std::string method_list() {
   return out;
 }
 
-// A whole number in [0, 2^64). CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and
-// clamps larger numbers to it, silently recording a seed the user did not give.
-CLI::Validator seed_value() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-        errno = 0;
-        if (digits) std::strtoull(text.c_str(), nullptr, 10);
-        if (!digits || errno == ERANGE) return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
-        return {};
-      },
-      "");
-}
-
 }  // namespace
 
 Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
@@ -97,6 +83,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
             }
             ProgressPrinter progress(spec.name, !global.quiet);
             job.progress = [&progress](int64_t done, int64_t total) { progress.update(done, total); };
+            job.meter = global.meter;
             const workflows::SelectOutcome out = workflows::run_select(job);
             const io::SelectionFile& sel = out.selection;
             const io::SelectionManifest& m = sel.manifest;
@@ -113,6 +100,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
               j["weighted"] = !sel.weights.empty();
               j["seconds"] = out.seconds;
               j["stats"] = m.stats;
+              j["energy"] = m.energy;
               std::cout << j.dump(2) << "\n";
               return 0;
             }

@@ -36,12 +36,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("-q,--quiet", global.quiet, "No progress lines on stderr (they are only drawn on a terminal anyway)");
 
+  cli::add_energy_options(app, global);
+
   const std::vector<cli::Command> commands = {
       cli::add_import_command(app, global),
       cli::add_info_command(app, global),
       cli::add_select_command(app, global),
       cli::add_extract_command(app, global),
+      cli::add_energy_command(app, global),
+      cli::add_evaluate_command(app, global),
+      cli::add_bench_command(app, global),
   };
+  // Global options may also follow the subcommand: `subset energy --region FR -- CMD`.
+  for (const auto& c : commands) c.app->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -64,6 +71,7 @@ int main(int argc, char** argv) {
 
   try {
     set_threads(global.threads);
+    global.meter = cli::resolve_meter_options(global);
     for (const auto& c : commands)
       if (c.app->parsed()) return c.run();
     std::cerr << "error: no subcommand given (run `subset --help` for usage)\n";

@@ -34,6 +34,12 @@ void print_store_report(const io::StoreInfo& info, std::ostream& out) {
       << "\n";
   if (!info.source.empty()) out << "  source      " << info.source << "\n";
   if (!info.created_by.empty()) out << "  created by  " << info.created_by << "\n";
+  if (info.energy.is_object() && info.energy.contains("kwh") && info.energy.contains("seconds")) {
+    char cost[160];
+    std::snprintf(cost, sizeof cost, "%.3g s, %.3g kWh, %.3g gCO2e", info.energy.value("seconds", 0.0),
+                  info.energy.value("kwh", 0.0), info.energy.value("gco2e", 0.0));
+    out << "  made in     " << cost << "\n";
+  }
   out << "  features    " << info.n() << " x " << info.dim() << " " << info.features.dtype;
   if (!info.image_shape.empty()) out << " (images " << shape_text(info.image_shape) << ")";
   out << "\n  storage     ";

@@ -79,6 +79,7 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
   h5::write_string_attr(root, "source_checksum", m.source_checksum);
   h5::write_string_attr(root, "created_by", m.created_by.empty() ? std::string("libsubset ") + kVersion : m.created_by);
   h5::write_string_attr(root, "stats", m.stats.dump());
+  if (!m.energy.is_null()) h5::write_string_attr(root, "energy", m.energy.dump());
   SUBSET_CHECK(file.close(), path, "cannot finish writing the HDF5 file (disk full?)");
   out.commit();
 }
@@ -118,6 +119,7 @@ SelectionFile read_selection(const std::string& path) {
   m.source_checksum = h5::read_string_attr(root, "source_checksum", path).value_or("");
   m.created_by = h5::read_string_attr(root, "created_by", path).value_or("");
   m.stats = parse_json_attr(root, "stats", path);
+  if (h5::attr_exists(root, "energy")) m.energy = parse_json_attr(root, "energy", path);
 
   sel.indices = read_vector<int64_t>(root, "indices", H5T_NATIVE_INT64, H5T_INTEGER, path);
   if (h5::link_exists(root, "weights"))

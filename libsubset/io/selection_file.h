@@ -6,7 +6,7 @@
 //   /scores   float32 [K]  optional: the score that ranked it
 //   attrs on /: format = "subset-selection", format_version = 1, method, params (JSON), seed,
 //   budget, per_class, features_dataset, source (path), source_n, source_checksum,
-//   created_by, stats (JSON)
+//   created_by, stats (JSON), energy (JSON, optional)
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -28,6 +28,9 @@ struct SelectionManifest {
   std::string source_checksum;   // features_checksum() of the store's /features
   std::string created_by;
   nlohmann::json stats = nlohmann::json::object();
+  // The energy report of the run that made the selection (JSON of energy::EnergyReport), or null
+  // when it was not measured; evaluate adds it to the subset's cost.
+  nlohmann::json energy = nullptr;
 };
 
 struct SelectionFile {

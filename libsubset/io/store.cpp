@@ -38,6 +38,7 @@ nlohmann::json StoreInfo::to_json() const {
   j["format_declared"] = format_declared;
   j["source"] = source;
   j["created_by"] = created_by;
+  j["energy"] = energy;
   j["n"] = n();
   j["dim"] = dim();
   j["dtype"] = features.dtype;
@@ -205,6 +206,11 @@ FeatureStore FeatureStore::open(const std::string& path) {
   }
   info.source = h5::read_string_attr(fid, "source", path).value_or("");
   info.created_by = h5::read_string_attr(fid, "created_by", path).value_or("");
+  if (const auto energy = h5::read_string_attr(fid, "energy", path)) {
+    // Informational only: a store whose report is damaged still opens.
+    info.energy = nlohmann::json::parse(*energy, nullptr, false);
+    if (info.energy.is_discarded()) info.energy = nullptr;
+  }
 
   info.features = inspect_float_matrix(fid, "/features", path);
   {

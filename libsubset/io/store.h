@@ -44,6 +44,8 @@ struct StoreInfo {
   bool format_declared = false;  // false when the root attributes are absent (read as v1)
   std::string source;
   std::string created_by;
+  // The energy report of the run that wrote the store (root attribute "energy", JSON), or null.
+  nlohmann::json energy = nullptr;
   ArrayInfo features;
   std::vector<int64_t> image_shape;  // [C, H, W], empty when not images
   std::vector<std::string> class_names;
@@ -60,7 +62,7 @@ struct StoreInfo {
   int64_t test_n() const { return has_test ? test_features.rows : 0; }
   // Number of classes: class_names.size() when names are given, else 1 + the largest label seen.
   int64_t num_classes() const;
-  // Keys: path, file_size, format, format_version, source, created_by, n, dim, dtype,
+  // Keys: path, file_size, format, format_version, source, created_by, energy, n, dim, dtype,
   // image_shape (array|null), chunk_rows, compression, storage_bytes, checksum (string|null),
   // class_names, num_classes, class_counts (label -> count),
   // test_n, test_class_counts.

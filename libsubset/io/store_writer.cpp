@@ -206,6 +206,7 @@ void StoreWriter::commit() {
   h5::write_string_attr(root, "source", im.source);
   h5::write_string_attr(root, "created_by", im.created_by);
   for (const auto& [name, value] : im.extra_attrs) h5::write_string_attr(root, name, value);
+  if (im.options.energy_report) h5::write_string_attr(root, "energy", im.options.energy_report());
 
   for (auto& st : im.splits) st.features.reset();
   SUBSET_CHECK(im.file.close(), where, "cannot finish writing the HDF5 file (disk full?)");

@@ -3,6 +3,7 @@
 // only renamed into place by commit(), after every declared array has been fully written and
 // validated; a writer destroyed without commit() leaves nothing behind.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,10 @@ struct WriteOptions {
   int64_t chunk_rows = 0;
   // 0 stores features uncompressed (fastest to read back); 1-9 applies byte-shuffle + gzip.
   int gzip_level = 0;
+  // When set, called just before the file is committed; its text (the energy report of the work
+  // that produced the store, as JSON) is stored in the root attribute "energy". Called last so the
+  // report covers everything but the final flush.
+  std::function<std::string()> energy_report;
 };
 
 // Chunk height used for `cols` columns when WriteOptions::chunk_rows is 0.

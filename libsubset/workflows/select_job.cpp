@@ -34,6 +34,11 @@ SelectOutcome run_select(const SelectJob& job) {
   const select::MethodSpec& spec = select::method(job.method);
   const ParamMap params = spec.params.resolve(job.params);
   const auto selector = spec.create(params);
+  std::optional<energy::EnergyMeter> meter;
+  if (job.meter) {
+    meter.emplace(*job.meter);
+    meter->start();
+  }
 
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   const io::StoreInfo& info = store.info();
@@ -98,16 +103,22 @@ SelectOutcome run_select(const SelectJob& job) {
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
   m.stats = picked.stats;
   m.stats["seconds"] = seconds;
+  if (meter) {
+    outcome.energy = meter->stop();
+    m.energy = energy::to_json(*outcome.energy);
+  }
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
   if (job.centroids_out) {
     // Centroids are synthetic points, not rows of the store: each gets the label of the real point
     // that represents it and its cluster size as weight.
     const bool same_space = job.features_dataset == "/features";
+    io::WriteOptions centroid_options;
+    if (!m.energy.is_null()) centroid_options.energy_report = [&m] { return m.energy.dump(); };
     io::write_derived_store(store, picked.centroids, file.indices, file.weights, same_space,
                             std::to_string(file.indices.size()) + " " + spec.name + " centroids of " + job.store +
                                 " (" + job.output + ")",
-                            "subset select --centroids-out", {*job.centroids_out, job.force, {}});
+                            "subset select --centroids-out", {*job.centroids_out, job.force, centroid_options});
   }
   return outcome;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "libsubset/energy/meter.h"
 #include "libsubset/io/selection_file.h"
 
 namespace subset::workflows {
@@ -25,11 +26,15 @@ struct SelectJob {
   std::optional<std::string> centroids_out;    // methods with centroids (kmeans): them, as a store
   bool force = false;
   std::function<void(int64_t, int64_t)> progress;
+  // When set, the run (reading the store and selecting) is measured and the report recorded in
+  // the selection file, so evaluate can count the selection's cost later.
+  std::optional<energy::MeterOptions> meter;
 };
 
 struct SelectOutcome {
   io::SelectionFile selection;  // what was written
   double seconds = 0;           // wall time of the selection itself (not I/O)
+  std::optional<energy::EnergyReport> energy;  // when SelectJob::meter was set
 };
 
 // Validates the whole job before any work (method, parameters, budget, labels, dataset, output

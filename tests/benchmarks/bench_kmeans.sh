@@ -18,15 +18,8 @@ SKLEARN_RUNS=${4:-1}
 KS=100,1000
 PY=/usr/bin/python3
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
-SCRATCH=$(mktemp -d /var/tmp/subset-bench-kmeans-XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
-
-if [[ -z "$STORE" ]]; then
-  STORE=$SCRATCH/fmnist.h5
-  "$BUILD/tools/subset" import fashion-mnist -o "$STORE" >/dev/null
-fi
-
-echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+source tests/benchmarks/bench_lib.sh
+bench_prepare kmeans
 echo "# date: $(date -u +%F), store $STORE, OMP_NUM_THREADS=$OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -42,13 +35,12 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 $PY - "$SCRATCH/all.txt" <<'PY'
-import re, statistics, sys
+import statistics, sys
+sys.path.insert(0, "tests/benchmarks")
+from bench_records import read_records
 runs = {}
-for line in open(sys.argv[1]):
-    if line.startswith("#"):
-        continue
-    f = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
-    runs.setdefault((line.split()[0], int(f["K"])), []).append((float(f["seconds"]), float(f["inertia"])))
+for name, f in read_records(sys.argv[1]):
+    runs.setdefault((name, int(f["K"])), []).append((float(f["seconds"]), float(f["inertia"])))
 print(f"{'K':>5} {'method':<10} {'median s':>9} {'min s':>8} {'inertia':>12}  {'sklearn/ours':>12} {'faiss/ours':>10}  {'inertia vs sklearn':>18} {'vs faiss':>9}")
 for k in sorted({k for _, k in runs}):
     med = {m: statistics.median(s for s, _ in runs[(m, k)]) for m in ("ours", "sklearn", "faiss") if (m, k) in runs}

@@ -23,16 +23,9 @@ INIT=${INIT:-0}
 PY=/usr/bin/python3
 PEERS=tests/benchmarks/peers_select_geometry.py
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
-SCRATCH=$(mktemp -d /var/tmp/subset-bench-geometry-XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
-
-if [[ -z "$STORE" ]]; then
-  STORE=$SCRATCH/fmnist.h5
-  "$BUILD/tools/subset" import fashion-mnist -o "$STORE" >/dev/null
-fi
 load() { cut -d' ' -f1 /proc/loadavg; }
-
-echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+source tests/benchmarks/bench_lib.sh
+bench_prepare geometry
 echo "# date: $(date -u +%F), OMP_NUM_THREADS=$OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS," \
   "$REPEATS runs each, first k-center pick: index $INIT"
 

@@ -7,7 +7,7 @@ import pytest
 
 from subset_testing import assert_ok
 
-SUBCOMMANDS = ["import", "info", "select", "extract"]
+SUBCOMMANDS = ["import", "info", "select", "extract", "energy", "evaluate", "bench"]
 
 
 def help_options(run, *command):

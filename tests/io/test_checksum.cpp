@@ -73,7 +73,7 @@ TEST_CASE("checksum: StoreWriter stores zlib's CRC-32 of the row bytes, per spli
   const auto train = values(11 * 5, 0.3f);
   const auto test = values(3 * 5, -1.7f);
   {
-    StoreWriter w(path, false, WriteOptions{4, 0});
+    StoreWriter w(path, false, WriteOptions{4, 0, {}});
     w.begin_features(Split::Train, 11, 5);
     w.write_rows(Split::Train, 2, train.data());             // in uneven pieces
     w.write_rows(Split::Train, 6, train.data() + 2 * 5);
@@ -115,7 +115,7 @@ TEST_CASE("checksum: a store written with the HDF5 C API, without the attribute,
 
     // The same rows written by libsubset carry the same checksum.
     const std::string ours = dir.file("ours-" + std::to_string(gzip) + ".h5");
-    StoreWriter w(ours, false, WriteOptions{0, static_cast<int>(gzip)});
+    StoreWriter w(ours, false, WriteOptions{0, static_cast<int>(gzip), {}});
     w.begin_features(Split::Train, 37, 4);
     w.write_rows(Split::Train, 37, train.data());
     w.commit();

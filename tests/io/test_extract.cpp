@@ -47,7 +47,7 @@ const std::vector<int64_t> kTestLabels{2, 0, 1, 1};
 // A full store: labels with class names, image shape, a labelled test split, small chunks.
 std::string write_source(const TempDir& dir, const std::string& name = "source.h5", bool full = true) {
   const std::string path = dir.file(name);
-  StoreWriter w(path, false, WriteOptions{5, 0});
+  StoreWriter w(path, false, WriteOptions{5, 0, {}});
   const auto rows = source_rows();
   w.begin_features(Split::Train, kN, kD);
   w.write_rows(Split::Train, 7, rows.data());

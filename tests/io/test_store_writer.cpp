@@ -128,7 +128,7 @@ TEST_CASE("a written store reads back exactly with plain HDF5") {
   const auto train = ramp(7 * 4);
   const auto test = ramp(3 * 4, -1.5f);
   {
-    StoreWriter w(path, false, WriteOptions{3, 0});
+    StoreWriter w(path, false, WriteOptions{3, 0, {}});
     CHECK(w.path() == path);
     w.begin_features(Split::Train, 7, 4);
     w.write_rows(Split::Train, 2, train.data());
@@ -180,7 +180,7 @@ TEST_CASE("compression and default chunking") {
   const std::string path = dir.file("gz.h5");
   const auto values = ramp(50 * 6);
   {
-    StoreWriter w(path, false, WriteOptions{0, 5});
+    StoreWriter w(path, false, WriteOptions{0, 5, {}});
     w.begin_features(Split::Train, 50, 6);
     w.write_rows(Split::Train, 50, values.data());
     w.commit();
@@ -348,9 +348,9 @@ TEST_CASE("misuse of the writer is reported") {
   CHECK(neg.message() == "negative label -2 at row 2 of labels");
   CHECK(neg.where() == "labels.npy");
 
-  CHECK_THROWS_WITH_AS(StoreWriter(dir.file("a.h5"), false, WriteOptions{0, 10}),
+  CHECK_THROWS_WITH_AS(StoreWriter(dir.file("a.h5"), false, WriteOptions{0, 10, {}}),
                        doctest::Contains("gzip level must be in 0..9, got 10"), subset::Error);
-  CHECK_THROWS_WITH_AS(StoreWriter(dir.file("b.h5"), false, WriteOptions{-1, 0}),
+  CHECK_THROWS_WITH_AS(StoreWriter(dir.file("b.h5"), false, WriteOptions{-1, 0, {}}),
                        doctest::Contains("chunk rows must be >= 0, got -1"), subset::Error);
   CHECK_THROWS_WITH_AS(StoreWriter(dir.file("missing/c.h5"), false),
                        doctest::Contains("output directory does not exist"), subset::Error);

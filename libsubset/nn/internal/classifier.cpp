@@ -1,0 +1,93 @@
+#include "libsubset/nn/internal/classifier.h"
+
+// Per-operator headers rather than <torch/torch.h> or <ATen/ATen.h>: a few seconds less per file.
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/ops/from_blob.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
+#include <cmath>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/rng.h"
+#include "libsubset/nn/internal/linear.h"
+
+namespace subset::nn::internal {
+namespace {
+
+// A [rows, cols] (or [rows] when cols == 0) float32 tensor of U(-bound, bound) draws from rng.
+at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound, c10::Device device) {
+  const int64_t count = rows * (cols > 0 ? cols : 1);
+  std::vector<float> values(static_cast<size_t>(count));
+  for (auto& v : values) v = static_cast<float>((2.0 * rng.uniform01() - 1.0) * bound);
+  const auto sizes = cols > 0 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{rows};
+  // clone: from_blob only borrows `values`.
+  at::Tensor t = at::from_blob(values.data(), sizes, at::TensorOptions().dtype(at::kFloat))
+                     .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+  return t.requires_grad_(true);
+}
+
+bool cuda_in_this_build() {
+  try {
+    at::detail::getCUDAHooks().versionCUDART();  // the stub without ATen_cuda throws
+    return true;
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+ModelKind parse_model_kind(const std::string& name, const std::string& where) {
+  if (name == "linear") return ModelKind::Linear;
+  if (name == "mlp") return ModelKind::Mlp;
+  SUBSET_FAIL(where, "unknown model '" << name << "' (expected linear or mlp)");
+}
+
+c10::Device parse_device(const std::string& name, const std::string& where) {
+  bool known = name == "cpu" || name == "cuda";
+  if (!known && name.rfind("cuda:", 0) == 0 && name.size() > 5 && name.size() <= 7) {
+    known = name.find_first_not_of("0123456789", 5) == std::string::npos;
+  }
+  SUBSET_CHECK(known, where, "unknown device '" << name << "' (expected cpu, cuda or cuda:N)");
+  const c10::Device device(name);
+  if (device.is_cpu()) return device;
+  SUBSET_CHECK(cuda_in_this_build(), where,
+               "device '" << name << "' requested, but this libtorch build has no CUDA (use --device cpu)");
+  SUBSET_CHECK(torch::cuda::is_available(), where,
+               "device '" << name << "' requested, but no CUDA GPU is visible to this libtorch");
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  SUBSET_CHECK(!device.has_index() || device.index() < count, where,
+               "device '" << name << "' requested, but there " << (count == 1 ? "is " : "are ") << count
+                          << " CUDA device" << (count == 1 ? "" : "s"));
+  return device;
+}
+
+at::Tensor Classifier::forward(const at::Tensor& x) const {
+  if (kind == ModelKind::Linear) return linear(x, params[0], params[1]);
+  return linear(linear(x, params[0], params[1]).relu_(), params[2], params[3]);
+}
+
+Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t classes, uint64_t seed,
+                           c10::Device device) {
+  Classifier m;
+  m.kind = kind;
+  m.dim = dim;
+  m.hidden = kind == ModelKind::Mlp ? hidden : 0;
+  m.classes = classes;
+  Rng rng(seed);
+  auto layer = [&](int64_t in, int64_t out) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    m.params.push_back(uniform_parameter(rng, out, in, bound, device));
+    m.params.push_back(uniform_parameter(rng, out, 0, bound, device));
+  };
+  if (kind == ModelKind::Linear) {
+    layer(dim, classes);
+  } else {
+    layer(dim, hidden);
+    layer(hidden, classes);
+  }
+  return m;
+}
+
+}  // namespace subset::nn::internal

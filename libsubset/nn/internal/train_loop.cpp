@@ -1,0 +1,138 @@
+#include "libsubset/nn/internal/train_loop.h"
+
+#include <ATen/core/Reduction.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/dot.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/index_select.h>
+#include <ATen/ops/log_softmax.h>
+#include <ATen/ops/nll_loss.h>
+#include <ATen/ops/zeros.h>
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "libsubset/core/rng.h"
+#include "libsubset/nn/internal/adam.h"
+#include "libsubset/nn/internal/intra_op.h"
+#include "libsubset/nn/internal/linear.h"
+
+namespace subset::nn::internal {
+
+BatchLoss weighted_cross_entropy(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& weights,
+                                 double weight_sum, bool keep_per_example) {
+  const at::Tensor log_p = at::log_softmax(logits, 1);
+  BatchLoss out;
+  if (!weights.defined() && !keep_per_example) {
+    out.total = at::nll_loss(log_p, labels, {}, at::Reduction::Sum);
+  } else {
+    at::Tensor per = at::nll_loss(log_p, labels, {}, at::Reduction::None);
+    out.total = weights.defined() ? at::dot(per, weights) : per.sum();
+    if (keep_per_example) out.per_example = std::move(per);
+  }
+  out.loss = out.total.div(weight_sum);
+  return out;
+}
+
+LoopResult train_classifier(Classifier& model, const TrainingTensors& data, const LoopSettings& settings,
+                            const LoopHooks& hooks) {
+  SerialIntraOp serial;
+  at::AutoGradMode grad_mode(true);
+  const c10::Device device = model.device();
+  const int64_t n = data.features.size(0);
+  const int64_t batch = std::min(settings.batch, n);
+  const bool weighted = data.weights.defined();
+  const float* host_w = data.host_weights;
+  const double total_weight = weighted
+                                  ? std::accumulate(host_w, host_w + n, 0.0, [](double s, float w) { return s + w; })
+                                  : static_cast<double>(n);
+
+  Adam adam(model.params, settings.learning_rate);
+  Rng rng(settings.seed);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  const at::Tensor order_host = at::from_blob(order.data(), {n}, at::TensorOptions().dtype(at::kLong));
+  // Gathers write into these instead of allocating a batch each step.
+  const at::Tensor x_buffer = at::empty({batch, data.features.size(1)}, data.features.options());
+  const at::Tensor y_buffer = at::empty({batch}, data.labels.options());
+  const at::Tensor w_buffer = weighted ? at::empty({batch}, data.weights.options()) : at::Tensor();
+
+  LoopResult result;
+  for (int64_t epoch = 1; epoch <= settings.epochs; ++epoch) {
+    // Fisher-Yates from the identity: each epoch's order depends only on the seed and the epoch.
+    std::iota(order.begin(), order.end(), int64_t{0});
+    for (int64_t i = n - 1; i > 0; --i) {
+      std::swap(order[static_cast<size_t>(i)], order[rng.uniform_index(static_cast<uint64_t>(i) + 1)]);
+    }
+    // One transfer per epoch off the CPU; on the CPU the order is used where it is.
+    const at::Tensor epoch_rows = device.is_cpu() ? order_host : order_host.to(device);
+    at::Tensor epoch_total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t b = std::min(batch, n - start);
+      double weight_sum = static_cast<double>(b);
+      if (weighted) {
+        weight_sum = 0;
+        for (int64_t i = start; i < start + b; ++i) weight_sum += host_w[order[static_cast<size_t>(i)]];
+        if (!(weight_sum > 0)) continue;
+      }
+      const at::Tensor rows = epoch_rows.narrow(0, start, b);
+      at::Tensor x = b == batch ? x_buffer : x_buffer.narrow(0, 0, b);
+      at::Tensor y = b == batch ? y_buffer : y_buffer.narrow(0, 0, b);
+      {
+        // Rows scattered over the whole matrix: memory-bound, and faster on all threads.
+        const OmpThreads threads(bulk_threads());
+        at::index_select_out(x, data.features, 0, rows);
+      }
+      at::index_select_out(y, data.labels, 0, rows);
+      at::Tensor w;
+      if (weighted) {
+        w = b == batch ? w_buffer : w_buffer.narrow(0, 0, b);
+        at::index_select_out(w, data.weights, 0, rows);
+      }
+
+      adam.zero_grad();
+      const at::Tensor logits = model.forward(x);
+      const BatchLoss loss = weighted_cross_entropy(logits, y, w, weight_sum, static_cast<bool>(hooks.on_batch));
+      loss.loss.backward();
+      adam.step();
+      epoch_total.add_(loss.total.detach());
+      ++result.steps;
+      if (hooks.on_batch) {
+        const OmpThreads full(intra_op_threads());
+        hooks.on_batch(BatchInfo{epoch, rows, logits.detach(), loss.per_example.detach()});
+      }
+    }
+    result.final_loss = epoch_total.item<double>() / total_weight;
+    if (hooks.on_epoch) {
+      const OmpThreads full(intra_op_threads());
+      hooks.on_epoch(epoch, result.final_loss);
+    }
+  }
+  return result;
+}
+
+void forward_in_blocks(const Classifier& model, const at::Tensor& features, int64_t block_rows,
+                       const std::function<void(int64_t, const at::Tensor&)>& fn) {
+  SerialIntraOp serial;
+  at::NoGradGuard no_grad;
+  const int64_t n = features.size(0);
+  for (int64_t begin = 0; begin < n; begin += block_rows) {
+    const at::Tensor logits = model.forward(features.narrow(0, begin, std::min(block_rows, n - begin)));
+    const OmpThreads full(intra_op_threads());
+    fn(begin, logits);
+  }
+}
+
+int64_t count_correct(const Classifier& model, const at::Tensor& features, const at::Tensor& labels,
+                      int64_t block_rows) {
+  at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(model.device()));
+  forward_in_blocks(model, features, block_rows, [&](int64_t begin, const at::Tensor& logits) {
+    correct.add_(logits.argmax(1).eq(labels.narrow(0, begin, logits.size(0))).sum());
+  });
+  return correct.item<int64_t>();
+}
+
+}  // namespace subset::nn::internal

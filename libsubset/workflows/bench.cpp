@@ -1,0 +1,191 @@
+#include "libsubset/workflows/bench.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/select/registry.h"
+#include "libsubset/workflows/internal/training.h"
+#include "libsubset/workflows/select_job.h"
+
+extern char** environ;
+
+namespace subset::workflows {
+namespace fs = std::filesystem;
+namespace {
+
+// The sweep is assembled in a hidden sibling directory and renamed into place at the end, like
+// AtomicOutput does for single files; removed on any failure or interrupt.
+class StagingDir {
+ public:
+  explicit StagingDir(const fs::path& final_dir)
+      : final_(final_dir),
+        temp_(final_dir.parent_path() / ("." + final_dir.filename().string() + ".partial-" + std::to_string(getpid()))) {
+    std::error_code ec;
+    fs::remove_all(temp_, ec);
+    SUBSET_CHECK(fs::create_directories(temp_ / "selections", ec) && !ec, temp_.string(),
+                 "cannot create the output directory: " << ec.message());
+  }
+  ~StagingDir() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(temp_, ec);
+  }
+  const fs::path& path() const { return temp_; }
+  void commit(bool force) {
+    std::error_code ec;
+    fs::path old;
+    if (fs::exists(final_)) {
+      SUBSET_CHECK(force, final_.string(), "exists (pass --force to replace it)");
+      old = final_.parent_path() / ("." + final_.filename().string() + ".old-" + std::to_string(getpid()));
+      fs::rename(final_, old, ec);
+      SUBSET_CHECK(!ec, final_.string(), "cannot move the old results aside: " << ec.message());
+    }
+    fs::rename(temp_, final_, ec);
+    SUBSET_CHECK(!ec, final_.string(), "cannot move the results into place: " << ec.message());
+    committed_ = true;
+    if (!old.empty()) fs::remove_all(old, ec);
+  }
+
+ private:
+  fs::path final_;
+  fs::path temp_;
+  bool committed_ = false;
+};
+
+void check_output_dir(const BenchJob& job) {
+  SUBSET_CHECK(!job.output_dir.empty(), "-o", "no output directory given");
+  const fs::path dir = fs::absolute(job.output_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    SUBSET_CHECK(fs::is_directory(dir, ec), job.output_dir, "exists and is not a directory");
+    SUBSET_CHECK(job.force, job.output_dir, "exists (pass --force to replace it)");
+  }
+  const fs::path parent = dir.parent_path();
+  SUBSET_CHECK(fs::is_directory(parent, ec), parent.string(), "parent directory does not exist");
+  SUBSET_CHECK(access(parent.c_str(), W_OK) == 0, parent.string(), "parent directory is not writable");
+}
+
+// Runs argv and returns its exit status (-1 when it could not be started).
+int run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) != pid)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void check_plotter(const BenchJob& job) {
+  if (job.plot_command.empty()) return;
+  std::vector<std::string> argv = job.plot_command;
+  argv.push_back("--check");
+  SUBSET_CHECK(run_program(argv) == 0, "--plot",
+               "the plotter does not run (`" << job.plot_command.front()
+                                             << "` with matplotlib is needed; install python3-matplotlib or pass --no-plot)");
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  f.close();
+  SUBSET_CHECK(f, path.string(), "cannot write");
+}
+
+}  // namespace
+
+BenchResult run_bench(const BenchJob& job) {
+  SUBSET_CHECK(!job.methods.empty(), "--methods", "no method given");
+  for (const auto& m : job.methods) select::method(m);  // throws on an unknown name
+  SUBSET_CHECK(!job.fractions.empty(), "--fractions", "no fraction given");
+  for (double f : job.fractions)
+    SUBSET_CHECK(std::isfinite(f) && f > 0 && f <= 1, "--fractions", "fraction must be in (0, 1], got " << f);
+  SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
+  SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
+  internal::check_trainable(job.store);
+  check_output_dir(job);
+  check_plotter(job);
+
+  StagingDir staging(fs::absolute(job.output_dir));
+  BenchResult result;
+  result.output_dir = job.output_dir;
+  EvaluateJob reference_job;
+  reference_job.store = job.store;
+  reference_job.training = job.training;
+  reference_job.training.seed = job.seed;
+  reference_job.repeats = job.repeats;
+  reference_job.use_cache = job.use_cache;
+  reference_job.meter = job.meter;
+  reference_job.status = job.status;
+  const internal::TrainingData data = internal::load_training_data(job.store);
+  result.reference = internal::reference_result(data, reference_job);
+  const EvaluateResult& ref = result.reference;
+
+  for (const auto& method : job.methods) {
+    for (double fraction : job.fractions) {
+      BenchRow row;
+      row.method = method;
+      row.fraction = fraction;
+      std::vector<internal::MeasuredTraining> trainings;
+      std::vector<energy::EnergyReport> selection_reports;
+      int64_t selected_rows = 0;
+      for (int64_t r = 0; r < job.repeats; ++r) {
+        check_interrupted();
+        const std::string name = method + "-" + fraction_label(fraction) + "-r" + std::to_string(r) + ".sel.h5";
+        if (job.status)
+          job.status(method + " " + fraction_label(fraction) + ": repeat " + std::to_string(r + 1) + "/" +
+                     std::to_string(job.repeats));
+        SelectJob sj;
+        sj.store = job.store;
+        sj.method = method;
+        sj.fraction = fraction;
+        sj.per_class = job.per_class;
+        sj.seed = job.seed + static_cast<uint64_t>(r);
+        sj.output = (staging.path() / "selections" / name).string();
+        sj.meter = job.meter;
+        const SelectOutcome picked = run_select(sj);
+        row.select_seconds.push_back(picked.energy->seconds);
+        selection_reports.push_back(*picked.energy);
+        const io::SelectionFile& sel = picked.selection;
+        row.evaluation.weighted = job.use_weights && !sel.weights.empty();
+        trainings.push_back(internal::train_measured(data, sel.indices,
+                                                     row.evaluation.weighted ? sel.weights : std::vector<float>{},
+                                                     internal::repeat_settings(reference_job.training, r), job.meter));
+        selected_rows = static_cast<int64_t>(sel.indices.size());
+      }
+      SelectionEvaluation& ev = row.evaluation;
+      ev.method = method;
+      ev.training = internal::summarize(method, selected_rows, trainings);
+      ev.path = "selections/" + method + "-" + fraction_label(fraction) + "-r*.sel.h5";
+      ev.selection_energy = internal::mean_report(selection_reports);
+      account_savings(ref.full, ev);
+      result.rows.push_back(std::move(row));
+    }
+  }
+
+  write_text(staging.path() / "results.json", to_json(result).dump(2) + "\n");
+  write_text(staging.path() / "results.csv", bench_results_csv(result));
+  if (!job.plot_command.empty()) {
+    std::vector<std::string> argv = job.plot_command;
+    argv.push_back((staging.path() / "results.json").string());
+    argv.push_back((staging.path() / "plot.png").string());
+    SUBSET_CHECK(run_program(argv) == 0, "--plot", "the plotter failed; rerun with --no-plot to skip the plot");
+    result.plotted = true;
+  }
+  staging.commit(job.force);
+  return result;
+}
+
+}  // namespace subset::workflows

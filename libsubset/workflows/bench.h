@@ -1,0 +1,60 @@
+#pragma once
+// `subset bench`: the accuracy-versus-energy sweep. For every method and fraction, R times: select
+// (measured, seed + r), train the proxy model on the selection (seed + r), test. The full-data
+// trainings are the reference each row is set against. Results go to DIR/results.json and
+// DIR/results.csv (and DIR/plot.png through the plot command); the selections stay in
+// DIR/selections/ for reuse.
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "libsubset/workflows/evaluate.h"
+
+namespace subset::workflows {
+
+struct BenchJob {
+  std::string store;
+  std::vector<std::string> methods;      // selection methods with their default parameters
+  std::vector<double> fractions;         // each in (0, 1]
+  bool per_class = false;
+  int64_t repeats = 3;
+  uint64_t seed = 0;
+  nn::TrainSettings training;            // its seed is ignored: repeat r uses seed + r
+  bool use_weights = true;
+  bool use_cache = true;
+  std::string output_dir;
+  bool force = false;
+  // argv prefix of the plotter; it gets "RESULTS_JSON OUTPUT_PNG" appended. Empty: no plot.
+  std::vector<std::string> plot_command;
+  energy::MeterOptions meter;
+  std::function<void(const std::string&)> status;
+};
+
+struct BenchRow {
+  std::string method;
+  double fraction = 0;
+  SelectionEvaluation evaluation;        // training = the R subset trainings, selection_energy = mean
+  std::vector<double> select_seconds;    // per repeat
+};
+
+struct BenchResult {
+  EvaluateResult reference;              // the full-data trainings (selections empty)
+  std::vector<BenchRow> rows;
+  std::string output_dir;
+  bool plotted = false;
+};
+
+// Validates all inputs first; writes DIR only when the sweep has finished (a temporary directory
+// renamed into place), so an interrupted sweep leaves nothing half-written. Throws subset::Error.
+BenchResult run_bench(const BenchJob& job);
+
+nlohmann::json to_json(const BenchResult& result);
+// A fraction as written in file names and tables: shortest form, "0.1", "1e-05".
+std::string fraction_label(double fraction);
+// results.csv: a header, the full-data line, then one line per row.
+std::string bench_results_csv(const BenchResult& result);
+std::string format_bench(const BenchResult& result);
+
+}  // namespace subset::workflows

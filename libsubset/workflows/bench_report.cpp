@@ -1,0 +1,103 @@
+#include <cstdio>
+#include <sstream>
+
+#include "libsubset/workflows/bench.h"
+
+namespace subset::workflows {
+namespace {
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string fraction_label(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", fraction);
+  return buf;
+}
+
+std::string bench_results_csv(const BenchResult& r) {
+  std::ostringstream os;
+  os << "method,fraction,n,repeats,accuracy_mean,accuracy_std,select_seconds,select_kwh,train_seconds,train_kwh,"
+        "train_gco2e,saved_kwh,saved_gco2e,saved_percent,break_even_trainings\n";
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+  };
+  char buf[512];
+  const TrainingRuns& f = r.reference.full;
+  std::snprintf(buf, sizeof buf, "full,1,%lld,%zu,%.6f,%.6f,0,0,%.6f,%.6e,%.6e,0,0,0,\n", static_cast<long long>(f.n),
+                f.accuracies.size(), f.accuracy_mean, f.accuracy_std, mean(f.seconds), f.energy.kwh(), f.energy.gco2e());
+  os << buf;
+  for (const auto& row : r.rows) {
+    const SelectionEvaluation& e = row.evaluation;
+    const double select_kwh = e.selection_energy ? e.selection_energy->kwh() : 0.0;
+    std::snprintf(buf, sizeof buf, ",%s,%lld,%zu,%.6f,%.6f,%.6f,%.6e,%.6f,%.6e,%.6e,%.6e,%.6e,%.3f,",
+                  fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n), e.training.accuracies.size(),
+                  e.training.accuracy_mean, e.training.accuracy_std, mean(row.select_seconds), select_kwh,
+                  mean(e.training.seconds), e.training.energy.kwh(), e.training.energy.gco2e(), e.saved_kwh, e.saved_gco2e,
+                  e.saved_percent);
+    os << csv_escape(row.method) << buf;
+    if (e.break_even_trainings) os << *e.break_even_trainings;
+    os << "\n";
+  }
+  return os.str();
+}
+
+nlohmann::json to_json(const BenchResult& r) {
+  nlohmann::json j = to_json(r.reference);
+  j.erase("selections");
+  j["rows"] = nlohmann::json::array();
+  nlohmann::json selections = to_json([&] {
+    EvaluateResult e;
+    for (const auto& row : r.rows) e.selections.push_back(row.evaluation);
+    return e;
+  }())["selections"];
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    nlohmann::json row = selections[i];
+    row["fraction"] = r.rows[i].fraction;
+    row["select_seconds"] = r.rows[i].select_seconds;
+    j["rows"].push_back(std::move(row));
+  }
+  return j;
+}
+
+std::string format_bench(const BenchResult& r) {
+  std::ostringstream os;
+  const EvaluateResult& ref = r.reference;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-12s %8s %7s %11s %11s %11s  %-16s %s\n", "method", "fraction", "n", "select kWh",
+                "train kWh", "saved kWh", "test-acc", "saved");
+  os << "proxy " << ref.training.model << ", " << ref.training.epochs << " epochs, " << ref.repeats
+     << " repeats (selection and training repeated); energy per run at PUE " << ref.accounting.pue << ", "
+     << ref.accounting.carbon_intensity << " gCO2e/kWh\n"
+     << line;
+  auto acc = [](const TrainingRuns& t) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.2f%% ± %.2f", 100 * t.accuracy_mean, 100 * t.accuracy_std);
+    return std::string(b);
+  };
+  std::snprintf(line, sizeof line, "%-12s %8s %7lld %11s %11.3e %11s  %-16s%s\n", "full", "1",
+                static_cast<long long>(ref.full.n), "-", ref.full.energy.kwh(), "-", acc(ref.full).c_str(),
+                ref.full.cached ? " (cached)" : "");
+  os << line;
+  for (const auto& row : r.rows) {
+    const SelectionEvaluation& e = row.evaluation;
+    std::snprintf(line, sizeof line, "%-12s %8s %7lld %11.3e %11.3e %11.3e  %-16s %.1f%%\n", row.method.c_str(),
+                  fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n),
+                  e.selection_energy ? e.selection_energy->kwh() : 0.0, e.training.energy.kwh(), e.saved_kwh,
+                  acc(e.training).c_str(), e.saved_percent);
+    os << line;
+  }
+  for (const auto& n : ref.notes) os << "note: " << n << "\n";
+  os << "results: " << r.output_dir << "/results.json, results.csv" << (r.plotted ? ", plot.png" : "") << "\n";
+  return os.str();
+}
+
+}  // namespace subset::workflows

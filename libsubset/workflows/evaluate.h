@@ -1,0 +1,77 @@
+#pragma once
+// `subset evaluate`: what a subset is worth and what it saves. Trains the proxy model (libsubset/nn)
+// on the full training split and on each selection, tests on /test, and sets the energy of each
+// against the other: saved = E(full training) - [E(selection) + E(subset training)].
+// This header includes no libtorch; the implementation lives in libsubset_workflows_nn.
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libsubset/energy/meter.h"
+#include "libsubset/nn/trainer.h"
+
+namespace subset::workflows {
+
+struct EvaluateJob {
+  std::string store;
+  std::vector<std::string> selections;   // selection files made from `store`
+  nn::TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r
+  int64_t repeats = 3;
+  bool use_weights = true;               // train with a selection's /weights when it has them
+  bool use_cache = true;                 // reuse the full-data figures from the sidecar (always recorded there)
+  std::string cache_path;                // empty: STORE + ".evaluate-cache.json"
+  energy::MeterOptions meter;
+  std::function<void(const std::string&)> status;  // progress lines ("full: repeat 2/3 ...")
+};
+
+// R trainings of one training set.
+struct TrainingRuns {
+  std::string label;                     // "full", or the selection's method
+  int64_t n = 0;                         // training rows
+  std::vector<double> accuracies;        // per repeat, in [0, 1]
+  std::vector<double> seconds;           // per repeat, wall time of the training
+  double accuracy_mean = 0;
+  double accuracy_std = 0;               // sample standard deviation (0 for one repeat)
+  energy::EnergyReport energy;           // one training (the mean over the repeats)
+  bool cached = false;                   // figures read from the sidecar, not measured in this run
+};
+
+struct SelectionEvaluation {
+  std::string path;
+  std::string method;
+  bool weighted = false;
+  TrainingRuns training;
+  std::optional<energy::EnergyReport> selection_energy;  // recorded in the selection file
+  double saved_kwh = 0;                  // E(full) - [E(select) + E(subset)], per training
+  double saved_gco2e = 0;
+  double saved_percent = 0;              // of E(full)
+  // Smallest number of trainings k >= 1 for which k*E(full) >= E(select) + k*E(subset); absent
+  // when training on the subset costs as much as on the full data (never pays back).
+  std::optional<int64_t> break_even_trainings;
+};
+
+struct EvaluateResult {
+  std::string store;
+  nn::TrainSettings training;
+  int64_t repeats = 0;
+  TrainingRuns full;
+  std::vector<SelectionEvaluation> selections;
+  energy::Accounting accounting;
+  std::vector<std::string> notes;
+};
+
+// Validates everything first (store has labels and a /test split with labels, every selection
+// opens and was made from this store, settings valid), then trains. Throws subset::Error.
+EvaluateResult run_evaluate(const EvaluateJob& job);
+
+// The savings of one selection against the full training (fills saved_* and break_even).
+void account_savings(const TrainingRuns& full, SelectionEvaluation& selection);
+
+nlohmann::json to_json(const EvaluateResult& result);
+// The table: method  n  seconds  kWh  gCO2e  test-acc, then the energy saved per selection.
+std::string format_evaluation(const EvaluateResult& result);
+
+}  // namespace subset::workflows

@@ -1,0 +1,109 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "libsubset/workflows/evaluate.h"
+
+namespace subset::workflows {
+namespace {
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+nlohmann::json runs_json(const TrainingRuns& r) {
+  return {{"label", r.label}, {"n", r.n}, {"accuracies", r.accuracies}, {"accuracy_mean", r.accuracy_mean},
+          {"accuracy_std", r.accuracy_std}, {"seconds", r.seconds}, {"train_kwh", r.energy.kwh()},
+          {"train_gco2e", r.energy.gco2e()}, {"cached", r.cached}, {"energy", energy::to_json(r.energy)}};
+}
+
+}  // namespace
+
+void account_savings(const TrainingRuns& full, SelectionEvaluation& s) {
+  const double e_full = full.energy.kwh();
+  const double e_subset = s.training.energy.kwh();
+  const double e_select = s.selection_energy ? s.selection_energy->kwh() : 0.0;
+  s.saved_kwh = e_full - (e_select + e_subset);
+  const double intensity = full.energy.accounting.carbon_intensity;
+  s.saved_gco2e = s.saved_kwh * intensity;
+  s.saved_percent = e_full > 0 ? 100.0 * s.saved_kwh / e_full : 0.0;
+  s.break_even_trainings.reset();
+  const double per_training = e_full - e_subset;
+  if (per_training > 0) s.break_even_trainings = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(e_select / per_training)));
+}
+
+nlohmann::json to_json(const EvaluateResult& r) {
+  nlohmann::json j;
+  j["store"] = r.store;
+  j["model"] = r.training.model;
+  j["epochs"] = r.training.epochs;
+  j["batch"] = r.training.batch;
+  j["learning_rate"] = r.training.learning_rate;
+  j["seed"] = r.training.seed;
+  j["repeats"] = r.repeats;
+  j["pue"] = r.accounting.pue;
+  j["carbon_intensity"] = r.accounting.carbon_intensity;
+  j["carbon_source"] = r.accounting.carbon_source;
+  j["full"] = runs_json(r.full);
+  j["selections"] = nlohmann::json::array();
+  for (const auto& s : r.selections) {
+    nlohmann::json e = runs_json(s.training);
+    e["path"] = s.path;
+    e["method"] = s.method;
+    e["weighted"] = s.weighted;
+    e["select_kwh"] = s.selection_energy ? nlohmann::json(s.selection_energy->kwh()) : nlohmann::json(nullptr);
+    e["select_seconds"] = s.selection_energy ? nlohmann::json(s.selection_energy->seconds) : nlohmann::json(nullptr);
+    e["select_energy"] = s.selection_energy ? energy::to_json(*s.selection_energy) : nlohmann::json(nullptr);
+    e["saved_kwh"] = s.saved_kwh;
+    e["saved_gco2e"] = s.saved_gco2e;
+    e["saved_percent"] = s.saved_percent;
+    e["break_even_trainings"] = s.break_even_trainings ? nlohmann::json(*s.break_even_trainings) : nlohmann::json(nullptr);
+    j["selections"].push_back(std::move(e));
+  }
+  j["notes"] = r.notes;
+  return j;
+}
+
+std::string format_evaluation(const EvaluateResult& r) {
+  std::ostringstream os;
+  os << "proxy " << r.training.model << ", " << r.training.epochs << " epochs, " << r.repeats
+     << " repeats; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
+     << " gCO2e/kWh (" << r.accounting.carbon_source << ")\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-12s %7s %9s %11s %11s  %s\n", "method", "n", "seconds", "kWh", "gCO2e", "test-acc");
+  os << line;
+  auto row = [&](const std::string& label, const TrainingRuns& t, const std::string& suffix) {
+    double seconds = 0;
+    for (double s : t.seconds) seconds += s;
+    seconds /= std::max<size_t>(1, t.seconds.size());
+    std::snprintf(line, sizeof line, "%-12s %7lld %9.2f %11.3e %11.3e  %.2f%% ± %.2f%s\n", label.c_str(),
+                  static_cast<long long>(t.n), seconds, t.energy.kwh(), t.energy.gco2e(), 100 * t.accuracy_mean,
+                  100 * t.accuracy_std, suffix.c_str());
+    os << line;
+  };
+  row("full", r.full, r.full.cached ? "  (cached)" : "");
+  for (const auto& s : r.selections) row(s.method, s.training, s.weighted ? "  (weighted)" : "");
+  os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats)\n";
+  for (const auto& s : r.selections) {
+    os << "\n" << s.method << " (" << s.path << "):\n";
+    if (s.selection_energy)
+      os << "  selection cost  " << fmt("%.2f", s.selection_energy->seconds) << " s, " << fmt("%.3e", s.selection_energy->kwh())
+         << " kWh, " << fmt("%.3g", s.selection_energy->gco2e()) << " gCO2e\n";
+    else
+      os << "  selection cost  not recorded in the file (counted as 0)\n";
+    os << "  energy saved    " << fmt("%.3e", s.saved_kwh) << " kWh, " << fmt("%.3g", s.saved_gco2e) << " gCO2e, "
+       << fmt("%.1f", s.saved_percent) << "% of one full training\n";
+    if (!s.break_even_trainings)
+      os << "  break-even      never: a training on the subset costs as much as one on the full data\n";
+    else if (*s.break_even_trainings > 1)
+      os << "  break-even      after " << *s.break_even_trainings
+         << " trainings on the subset (the selection costs more than one training saves)\n";
+  }
+  for (const auto& n : r.notes) os << "note: " << n << "\n";
+  return os.str();
+}
+
+}  // namespace subset::workflows

@@ -1,0 +1,54 @@
+#pragma once
+// What evaluate and bench share: a store loaded for training, one measured training, and the
+// full-data reference with its sidecar cache.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "libsubset/core/matrix.h"
+#include "libsubset/workflows/evaluate.h"
+
+namespace subset::workflows::internal {
+
+struct TrainingData {
+  std::string path;
+  std::string checksum;              // features_checksum() of /features
+  RowMatrixF features;
+  std::vector<int64_t> labels;
+  RowMatrixF test_features;
+  std::vector<int64_t> test_labels;
+  int64_t num_classes = 0;
+};
+
+// Throws unless the store has labels and a labelled /test split; checks values are finite.
+void check_trainable(const std::string& store_path);
+TrainingData load_training_data(const std::string& store_path);
+
+struct MeasuredTraining {
+  double accuracy = 0;
+  double seconds = 0;
+  energy::EnergyReport energy;
+};
+
+// Trains on `rows` of the data (all rows when empty), weighted when `weights` is non-empty (one
+// per row of `rows`), under the energy meter.
+MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
+                                const std::vector<float>& weights, const nn::TrainSettings& settings,
+                                const energy::MeterOptions& meter);
+
+// Per-repeat trainings as TrainingRuns: mean and sample std of accuracy, mean energy.
+TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<MeasuredTraining>& repeats);
+// The mean of several scopes' reports (one "typical" scope); empty input gives an empty report.
+energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& reports);
+
+// The R full-data trainings, from the sidecar cache when it holds the same store and settings
+// (re-priced with today's accounting), else measured and recorded there. Notes what happened.
+TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes);
+
+// An EvaluateResult holding the job's settings and the full-data reference, no selections yet.
+EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job);
+
+// Training settings with the seed of repeat r.
+nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat);
+
+}  // namespace subset::workflows::internal

@@ -1,0 +1,237 @@
+#include "libsubset/workflows/internal/training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/core/threads.h"
+#include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
+#include "libsubset/io/store.h"
+
+namespace subset::workflows::internal {
+namespace {
+
+RowMatrixF read_checked(const io::FeatureArray& array, const std::string& where) {
+  RowMatrixF m = array.read_all();
+  const int64_t bad = find_non_finite(m.data(), static_cast<size_t>(m.size()));
+  SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << bad / m.cols());
+  return m;
+}
+
+nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
+  const nn::TrainSettings& t = job.training;
+  // Energy and time depend on the machine's parallelism as much as on the settings.
+  return {{"store_checksum", data.checksum}, {"n", data.features.rows()}, {"model", t.model},
+          {"hidden", t.hidden}, {"epochs", t.epochs}, {"batch", t.batch}, {"learning_rate", t.learning_rate},
+          {"seed", std::to_string(t.seed)}, {"repeats", job.repeats}, {"device", t.device},
+          {"threads", current_threads()}, {"libsubset", kVersion}};
+}
+
+std::string cache_path_of(const EvaluateJob& job) {
+  return job.cache_path.empty() ? job.store + ".evaluate-cache.json" : job.cache_path;
+}
+
+// The cache is a convenience: an unreadable or foreign file is ignored (and overwritten), never fatal.
+nlohmann::json read_cache(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nlohmann::json::object();
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (j.is_object() && j.value("format", "") == "subset-evaluate-cache" && j.contains("entries") &&
+        j["entries"].is_array())
+      return j;
+  } catch (const nlohmann::json::exception&) {
+  }
+  return nlohmann::json::object();
+}
+
+nlohmann::json runs_to_cache(const TrainingRuns& runs) {
+  return {{"n", runs.n}, {"accuracies", runs.accuracies}, {"seconds", runs.seconds},
+          {"energy", energy::to_json(runs.energy)}};
+}
+
+TrainingRuns runs_from_cache(const nlohmann::json& j) {
+  TrainingRuns runs;
+  runs.label = "full";
+  runs.n = j.at("n").get<int64_t>();
+  runs.accuracies = j.at("accuracies").get<std::vector<double>>();
+  runs.seconds = j.at("seconds").get<std::vector<double>>();
+  runs.energy = energy::report_from_json(j.at("energy"));
+  SUBSET_CHECK(!runs.accuracies.empty() && runs.accuracies.size() == runs.seconds.size(), "cache", "malformed entry");
+  double sum = 0;
+  for (double a : runs.accuracies) sum += a;
+  runs.accuracy_mean = sum / static_cast<double>(runs.accuracies.size());
+  double ss = 0;
+  for (double a : runs.accuracies) ss += (a - runs.accuracy_mean) * (a - runs.accuracy_mean);
+  runs.accuracy_std = runs.accuracies.size() > 1 ? std::sqrt(ss / static_cast<double>(runs.accuracies.size() - 1)) : 0.0;
+  runs.cached = true;
+  return runs;
+}
+
+void write_cache(const std::string& path, nlohmann::json cache, const nlohmann::json& key, const TrainingRuns& runs) {
+  if (!cache.contains("entries")) cache = {{"format", "subset-evaluate-cache"}, {"entries", nlohmann::json::array()}};
+  auto& entries = cache["entries"];
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const nlohmann::json& e) { return e.is_object() && e.value("key", nlohmann::json()) == key; }),
+                entries.end());
+  entries.push_back({{"key", key}, {"full", runs_to_cache(runs)}});
+  io::AtomicOutput out(path, true);
+  std::ofstream f(out.temp_path());
+  f << cache.dump(1) << "\n";
+  f.close();
+  SUBSET_CHECK(f, path, "cannot write the evaluate cache");
+  out.commit();
+}
+
+}  // namespace
+
+void check_trainable(const std::string& store_path) {
+  const io::FeatureStore store = io::FeatureStore::open(store_path);
+  const io::StoreInfo& info = store.info();
+  SUBSET_CHECK(info.has_labels, store_path, "store has no /labels: evaluation needs labelled training data");
+  SUBSET_CHECK(info.has_test, store_path, "store has no /test split: evaluation needs held-out data to test on");
+  SUBSET_CHECK(info.has_test_labels, store_path, "store has no /test/labels: evaluation needs labelled test data");
+}
+
+TrainingData load_training_data(const std::string& store_path) {
+  check_trainable(store_path);
+  const io::FeatureStore store = io::FeatureStore::open(store_path);
+  TrainingData d;
+  d.path = store_path;
+  d.checksum = store.features_checksum();
+  d.features = read_checked(store.features(io::Split::Train), store_path + ":/features");
+  d.labels = store.labels(io::Split::Train);
+  d.test_features = read_checked(store.features(io::Split::Test), store_path + ":/test/features");
+  d.test_labels = store.labels(io::Split::Test);
+  int64_t largest = store.info().num_classes() - 1;
+  for (int64_t y : d.test_labels) largest = std::max(largest, y);
+  d.num_classes = largest + 1;
+  return d;
+}
+
+nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat) {
+  nn::TrainSettings s = base;
+  s.seed = base.seed + static_cast<uint64_t>(repeat);
+  return s;
+}
+
+MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
+                                const std::vector<float>& weights, const nn::TrainSettings& settings,
+                                const energy::MeterOptions& meter_options) {
+  const int64_t dim = data.features.cols();
+  nn::LabelledView test{data.test_features.data(), data.test_labels.data(), nullptr, data.test_features.rows(), dim};
+  nn::TrainSettings checked = settings;
+  checked.on_epoch = [&settings](int64_t epoch, int64_t epochs, double loss) {
+    check_interrupted();
+    if (settings.on_epoch) settings.on_epoch(epoch, epochs, loss);
+  };
+  energy::EnergyMeter meter(meter_options);
+  meter.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  nn::TrainOutcome outcome;
+  if (rows.empty()) {
+    nn::LabelledView train{data.features.data(), data.labels.data(), nullptr, data.features.rows(), dim};
+    outcome = nn::train_and_test(train, test, data.num_classes, checked);
+  } else {
+    // Gathering the rows is part of what training on a subset costs, so it is inside the scope.
+    RowMatrixF x(static_cast<Eigen::Index>(rows.size()), dim);
+    std::vector<int64_t> y(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      x.row(static_cast<Eigen::Index>(i)) = data.features.row(rows[i]);
+      y[i] = data.labels[static_cast<size_t>(rows[i])];
+    }
+    nn::LabelledView train{x.data(), y.data(), weights.empty() ? nullptr : weights.data(), x.rows(), dim};
+    outcome = nn::train_and_test(train, test, data.num_classes, checked);
+  }
+  MeasuredTraining m;
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.energy = meter.stop();
+  m.accuracy = outcome.test_accuracy;
+  return m;
+}
+
+energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& reports) {
+  if (reports.empty()) return {};
+  energy::EnergyReport sum = reports.front();
+  for (size_t i = 1; i < reports.size(); ++i) sum = energy::add_reports(sum, reports[i]);
+  const double k = 1.0 / static_cast<double>(reports.size());
+  sum.seconds *= k;
+  sum.cpu_seconds *= k;
+  for (auto& c : sum.components) {
+    c.joules *= k;
+    c.static_joules *= k;
+  }
+  return sum;
+}
+
+TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<MeasuredTraining>& repeats) {
+  TrainingRuns runs;
+  runs.label = label;
+  runs.n = n;
+  std::vector<energy::EnergyReport> reports;
+  for (const auto& r : repeats) {
+    runs.accuracies.push_back(r.accuracy);
+    runs.seconds.push_back(r.seconds);
+    reports.push_back(r.energy);
+  }
+  const double count = static_cast<double>(repeats.size());
+  double sum = 0;
+  for (double a : runs.accuracies) sum += a;
+  runs.accuracy_mean = repeats.empty() ? 0.0 : sum / count;
+  double ss = 0;
+  for (double a : runs.accuracies) ss += (a - runs.accuracy_mean) * (a - runs.accuracy_mean);
+  runs.accuracy_std = repeats.size() > 1 ? std::sqrt(ss / (count - 1)) : 0.0;
+  runs.energy = mean_report(reports);
+  return runs;
+}
+
+TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes) {
+  const std::string path = cache_path_of(job);
+  const nlohmann::json key = cache_key(data, job);
+  // --no-cache skips reading only: the fresh figures replace the entry, as the user asked for them.
+  nlohmann::json cache = read_cache(path);
+  if (job.use_cache && cache.contains("entries")) {
+    for (const auto& e : cache["entries"]) {
+      if (!e.is_object() || e.value("key", nlohmann::json()) != key) continue;
+      try {
+        TrainingRuns runs = runs_from_cache(e.at("full"));
+        runs.energy = energy::reprice(runs.energy, job.meter.accounting);
+        notes.push_back("full-data figures are cached from an earlier run with the same store and settings (" + path +
+                        "); pass --no-cache to measure them again");
+        return runs;
+      } catch (const std::exception&) {
+        break;  // a damaged entry is measured again and replaced
+      }
+    }
+  }
+  std::vector<MeasuredTraining> repeats;
+  for (int64_t r = 0; r < job.repeats; ++r) {
+    if (job.status) job.status("full data: training " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
+    repeats.push_back(train_measured(data, {}, {}, repeat_settings(job.training, r), job.meter));
+  }
+  TrainingRuns runs = summarize("full", data.features.rows(), repeats);
+  try {
+    write_cache(path, cache, key, runs);
+  } catch (const Error& e) {
+    notes.push_back("full-data figures not cached: " + e.message() + " (" + e.where() + ")");
+  }
+  return runs;
+}
+
+EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job) {
+  EvaluateResult result;
+  result.store = job.store;
+  result.training = job.training;
+  result.training.on_epoch = nullptr;
+  result.repeats = job.repeats;
+  result.accounting = job.meter.accounting;
+  result.full = full_reference(data, job, result.notes);
+  return result;
+}
+
+}  // namespace subset::workflows::internal

@@ -1,0 +1,103 @@
+"""`subset bench`: the sweep's results.json / results.csv / plot.png and selections, the table on
+stdout, and bad input that writes nothing and leaves an existing directory alone."""
+import csv
+import json
+import os
+
+import pytest
+
+from subset_testing import assert_error, assert_ok
+from test_evaluate import write_store
+
+SWEEP = ["--methods", "random,kcenter", "--fractions", "0.1,0.5", "--repeats", "2", "--epochs", "2", "--batch", "64"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return write_store(tmp_path_factory.mktemp("bench") / "blobs.h5")
+
+
+@pytest.fixture(scope="module")
+def sweep(run, store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench-out") / "sweep"
+    rc, stdout, err = run("bench", store, *SWEEP, "-o", out, timeout=600)
+    assert rc == 0, err
+    return out, stdout
+
+
+def test_results_json(sweep):
+    out, _ = sweep
+    r = json.load(open(out / "results.json"))
+    assert r["full"]["n"] == 900 and len(r["full"]["accuracies"]) == 2
+    rows = r["rows"]
+    assert [(x["method"], x["fraction"]) for x in rows] == [("random", 0.1), ("random", 0.5), ("kcenter", 0.1),
+                                                            ("kcenter", 0.5)]
+    for x in rows:
+        assert x["n"] == round(900 * x["fraction"])
+        assert len(x["accuracies"]) == 2 and len(x["select_seconds"]) == 2
+        assert x["select_kwh"] > 0 and x["train_kwh"] > 0
+        assert x["saved_kwh"] == pytest.approx(r["full"]["train_kwh"] - x["select_kwh"] - x["train_kwh"])
+
+
+def test_results_csv_matches_json(sweep):
+    out, _ = sweep
+    r = json.load(open(out / "results.json"))
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert rows[0]["method"] == "full"
+    assert len(rows) == 1 + len(r["rows"])
+    for c, j in zip(rows[1:], r["rows"]):
+        assert c["method"] == j["method"]
+        assert float(c["accuracy_mean"]) == pytest.approx(j["accuracy_mean"], abs=1e-6)
+        assert float(c["saved_kwh"]) == pytest.approx(j["saved_kwh"], rel=1e-5)
+
+
+def test_plot_and_selections(sweep):
+    out, stdout = sweep
+    with open(out / "plot.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(out / "selections")) == sorted(
+        f"{m}-{f}-r{r}.sel.h5" for m in ("random", "kcenter") for f in ("0.1", "0.5") for r in (0, 1))
+    assert "results:" in stdout and "kcenter" in stdout
+    assert not [n for n in os.listdir(out.parent) if ".partial-" in n]
+
+
+def test_existing_directory_needs_force(run, store, sweep):
+    out, _ = sweep
+    before = sorted(os.listdir(out))
+    assert_error(run("bench", store, *SWEEP, "-o", out), "exists", "--force")
+    assert sorted(os.listdir(out)) == before
+
+
+def test_no_plot_and_force(run, store, tmp_path):
+    out = tmp_path / "quick"
+    args = ["--methods", "random", "--fractions", "0.2", "--repeats", "1", "--epochs", "1", "--no-plot", "-o", out]
+    assert_ok(run("bench", store, *args, timeout=300))
+    assert not (out / "plot.png").exists()
+    (out / "marker").write_text("old")
+    assert_ok(run("bench", store, *args, "--force", timeout=300))
+    assert not (out / "marker").exists(), "--force replaces the whole directory"
+    assert (out / "results.json").exists()
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")], "no staging or old directory left"
+
+
+@pytest.mark.parametrize("change,needles", [
+    (["--methods", "nosuch"], ["nosuch"]),
+    (["--fractions", "0"], ["fraction"]),
+    (["--fractions", "1.5"], ["fraction"]),
+    (["--repeats", "0"], ["--repeats"]),
+    (["--python", "/nonexistent/python3"], ["plot"]),
+])
+def test_bad_input_writes_nothing(run, store, tmp_path, change, needles):
+    out = tmp_path / "bad"
+    args = dict(zip(SWEEP[::2], SWEEP[1::2]))
+    for k, v in zip(change[::2], change[1::2]):
+        args[k] = v
+    flat = [x for kv in args.items() for x in kv]
+    assert_error(run("bench", store, *flat, "-o", out), *needles)
+    assert not out.exists()
+    assert not os.listdir(tmp_path)
+
+
+def test_store_without_test_split(run, tmp_path):
+    store = write_store(tmp_path / "s.h5", test=False)
+    assert_error(run("bench", store, *SWEEP, "-o", tmp_path / "o"), "/test")

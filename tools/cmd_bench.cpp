@@ -1,0 +1,69 @@
+// `subset bench STORE --methods a,b --fractions f1,f2 -o DIR`: the accuracy-versus-energy sweep.
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "libsubset/core/error.h"
+#include "libsubset/select/registry.h"
+#include "libsubset/workflows/bench.h"
+#include "tools/cli.h"
+#include "tools/nn_plugin.h"
+
+namespace subset::cli {
+namespace {
+
+std::string plot_script() {
+  struct stat st {};
+  if (stat(SUBSET_PLOT_SCRIPT_BUILD, &st) == 0) return SUBSET_PLOT_SCRIPT_BUILD;
+  return SUBSET_PLOT_SCRIPT_INSTALLED;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
+  struct Options {
+    workflows::BenchJob job;
+    std::string python = "/usr/bin/python3";
+    bool no_plot = false;
+    bool no_cache = false;
+    bool unweighted = false;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  std::string methods;
+  for (const auto& m : select::methods()) methods += (methods.empty() ? "" : ",") + m.name;
+  CLI::App* app = parent.add_subcommand("bench", "Sweep selection methods and fractions: test accuracy against energy");
+  app->footer(
+      "For each method and fraction, REPEATS times: select (seed SEED+r, energy measured), train the proxy\n"
+      "model on the selection, test. Writes DIR/results.json, DIR/results.csv, DIR/plot.png (test accuracy\n"
+      "against kWh per method, full data marked) and the selections in DIR/selections/.");
+  app->add_option("store", o->job.store, "HDF5 feature store with /labels and a /test split")->required();
+  app->add_option("--methods", o->job.methods, "Comma-separated selection methods (" + methods + ")")
+      ->required()->delimiter(',');
+  app->add_option("--fractions", o->job.fractions, "Comma-separated fractions of the rows, each in (0, 1]")
+      ->required()->delimiter(',');
+  app->add_flag("--per-class", o->job.per_class, "Run each method within each class");
+  add_training_options(*app, o->job.training, o->job.repeats);
+  app->add_flag("--unweighted", o->unweighted, "Ignore selections' weights when training");
+  app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
+  app->add_option("-o,--output", o->job.output_dir, "Directory to write")->required();
+  app->add_flag("--force", o->job.force, "Replace an existing output directory");
+  app->add_flag("--no-plot", o->no_plot, "Do not draw plot.png (no matplotlib needed)");
+  app->add_option("--python", o->python, "Python with matplotlib, for the plot")->capture_default_str();
+  add_json_flag(*app, o->json);
+  return {app, [o, &global]() {
+            workflows::BenchJob job = o->job;
+            job.seed = job.training.seed;
+            job.use_cache = !o->no_cache;
+            job.use_weights = !o->unweighted;
+            if (!o->no_plot) job.plot_command = {o->python, plot_script()};
+            job.meter = global.meter;
+            job.status = status_lines(global);
+            const workflows::BenchResult result = nn_workflows().bench(job);
+            if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
+            else std::cout << workflows::format_bench(result);
+            return 0;
+          }};
+}
+
+}  // namespace subset::cli

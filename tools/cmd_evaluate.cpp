@@ -1,0 +1,46 @@
+// `subset evaluate STORE [-s SEL.h5 ...]`: accuracy, time, energy and carbon of training the proxy
+// model on the full data and on each selection, and the energy each selection saves.
+#include <iostream>
+
+#include "libsubset/workflows/evaluate.h"
+#include "tools/cli.h"
+#include "tools/nn_plugin.h"
+
+namespace subset::cli {
+
+Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
+  struct Options {
+    workflows::EvaluateJob job;
+    bool no_cache = false;
+    bool unweighted = false;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* app = parent.add_subcommand("evaluate", "Train a proxy model on the full data and on selections; "
+                                                    "report test accuracy, energy, carbon and the energy saved");
+  app->footer(
+      "Trains on /features and /labels, tests on /test. The full-data figures are cached in\n"
+      "STORE.evaluate-cache.json (keyed by the store's checksum and the settings) and marked (cached)\n"
+      "when reused. Energy saved = E(full training) - [E(selection) + E(subset training)].");
+  app->add_option("store", o->job.store, "HDF5 feature store with /labels and a /test split")->required();
+  app->add_option("-s,--selection", o->job.selections, "Selection file made from STORE (repeatable)");
+  add_training_options(*app, o->job.training, o->job.repeats);
+  app->add_flag("--unweighted", o->unweighted, "Ignore selections' /weights (train on every picked row equally)");
+  app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
+  app->add_option("--cache", o->job.cache_path, "Cache file (default STORE.evaluate-cache.json)");
+  add_json_flag(*app, o->json);
+  return {app, [o, &global]() {
+            workflows::EvaluateJob job = o->job;
+            job.use_cache = !o->no_cache;
+            job.use_weights = !o->unweighted;
+            job.meter = global.meter;
+            job.status = status_lines(global);
+            const workflows::NnWorkflows& nn = nn_workflows();
+            const workflows::EvaluateResult result = nn.evaluate(job);
+            if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
+            else std::cout << workflows::format_evaluation(result);
+            return 0;
+          }};
+}
+
+}  // namespace subset::cli
