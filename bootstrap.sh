@@ -17,7 +17,7 @@ PACKAGES=(
   libhdf5-dev zlib1g-dev libeigen3-dev libopenblas-dev libfaiss-dev libtorch-dev
   libcli11-dev doctest-dev nlohmann-json3-dev
   dataset-fashion-mnist
-  python3 python3-numpy python3-h5py python3-pytest
+  python3 python3-numpy python3-h5py python3-pytest python3-matplotlib
   util-linux time
 )
 
@@ -59,6 +59,8 @@ run_main_job() {
   "$subset" select "$store" --method kcenter --fraction 0.1 --seed 0 -o "$selection" --force
   log "extracting it as a store of its own: $small"
   "$subset" extract "$store" --selection "$selection" -o "$small" --force
+  log "training the proxy MLP on the full data and on the coreset: accuracy, energy and what it saved"
+  "$subset" evaluate "$store" --selection "$selection"
 }
 
 case "${1:-}" in
