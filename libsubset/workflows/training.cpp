@@ -165,6 +165,11 @@ energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& report
   for (auto& c : sum.components) {
     c.joules *= k;
     c.static_joules *= k;
+    // add_reports joins the per-scope descriptions; one stands for all, with the count.
+    if (reports.size() > 1) {
+      for (const auto& first : reports.front().components)
+        if (first.name == c.name) c.method = "mean of " + std::to_string(reports.size()) + " runs; the first: " + first.method;
+    }
   }
   return sum;
 }

@@ -19,3 +19,12 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer ${WORK_DIR}/out.h5 RESULT_VAR
 if(rc)
   message(FATAL_ERROR "the consumer failed: ${rc}")
 endif()
+# The installed CLI finds the model-training library it loads at run time (RUNPATH $ORIGIN/../lib):
+# given a missing store, evaluate gets as far as opening it, which happens after the library loaded.
+if(WITH_TORCH)
+  execute_process(COMMAND ${prefix}/bin/subset evaluate ${WORK_DIR}/no-such-store.h5 RESULT_VARIABLE rc
+                  ERROR_VARIABLE err OUTPUT_QUIET)
+  if(NOT rc EQUAL 1 OR NOT err MATCHES "no such file")
+    message(FATAL_ERROR "installed `subset evaluate` did not load its training library: rc=${rc} ${err}")
+  endif()
+endif()
