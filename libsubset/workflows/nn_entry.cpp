@@ -1,5 +1,18 @@
 #include "libsubset/workflows/nn_entry.h"
 
+namespace {
+
+// The torch-free modules (select, transform) reach their libtorch-backed parts through providers
+// that this library installs as it is loaded, whether the CLI dlopens it or a program links it.
+// One line per provider.
+struct InstallProviders {
+  InstallProviders() {
+    // (providers are installed here)
+  }
+} install_providers;
+
+}  // namespace
+
 extern "C" const subset::workflows::NnWorkflows* subset_nn_workflows() {
   static const subset::workflows::NnWorkflows table{subset::workflows::kNnWorkflowsAbi, &subset::workflows::run_evaluate,
                                                     &subset::workflows::run_bench};
