@@ -1,17 +1,15 @@
 #include "tools/cli.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-
-#include "libsubset/core/error.h"
-
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 #include <string>
 
+#include "libsubset/core/error.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
 
@@ -85,7 +83,6 @@ CLI::Validator seed_value() {
       "");
 }
 
-
 void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats) {
   const std::string group = "Proxy model";
   app.add_option("--model", t.model, "Proxy model: linear or mlp")
@@ -100,7 +97,6 @@ void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats)
   app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);
 }
-
 
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {
   if (global.quiet || !isatty(STDERR_FILENO)) return nullptr;
