@@ -38,7 +38,9 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
       "model on the selection, test. Writes DIR/results.json, DIR/results.csv, DIR/plot.png (test accuracy\n"
       "against kWh per method, full data marked) and the selections in DIR/selections/.");
   app->add_option("store", o->job.store, "HDF5 feature store with /labels and a /test split")->required();
-  app->add_option("--methods", o->job.methods, "Comma-separated selection methods (" + methods + ")")
+  app->add_option("--methods", o->job.methods,
+                  "Comma-separated selection methods (" + methods +
+                      "), each optionally with parameters: METHOD:PARAM=VALUE:...")
       ->required()->delimiter(',');
   app->add_option("--fractions", o->job.fractions, "Comma-separated fractions of the rows, each in (0, 1]")
       ->required()->delimiter(',');
@@ -59,6 +61,7 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
             if (!o->no_plot) job.plot_command = {o->python, plot_script()};
             job.meter = global.meter;
             job.status = status_lines(global);
+            for (const auto& m : job.methods) workflows::parse_bench_method(m);  // before loading libtorch
             const workflows::BenchResult result = nn_workflows().bench(job);
             if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
             else std::cout << workflows::format_bench(result);

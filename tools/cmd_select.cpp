@@ -11,6 +11,7 @@
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/select_job.h"
 #include "tools/cli.h"
+#include "tools/nn_plugin.h"
 
 namespace subset::cli {
 namespace {
@@ -36,7 +37,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand("select", "Select a subset (coreset) of a store's rows");
   std::string footer = "Methods:\n";
-  for (const auto& m : select::methods()) footer += "  " + m.name + std::string(12 - std::min<size_t>(11, m.name.size()), ' ') + m.summary + "\n";
+  for (const auto& m : select::methods()) footer += "  " + m.name + std::string(18 - std::min<size_t>(17, m.name.size()), ' ') + m.summary + "\n";
   footer += "Each method's own options are listed above with the method name in brackets.";
   app->footer(footer);
   app->add_option("store", o->job.store, "HDF5 feature store")->required();
@@ -80,6 +81,12 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
               if (!app->count("--" + name)) continue;
               SUBSET_CHECK(spec.params.find(name), "--" + name, "does not apply to method " << spec.name);
               job.params[name] = value;
+            }
+            // The importance methods score with a proxy model: loading the model-training library
+            // installs the provider (libsubset/select/scores.h). Bad parameters fail before that.
+            if (spec.needs_scores) {
+              spec.params.resolve(job.params);
+              nn_workflows();
             }
             ProgressPrinter progress(spec.name, !global.quiet);
             job.progress = [&progress](int64_t done, int64_t total) { progress.update(done, total); };

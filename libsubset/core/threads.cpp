@@ -51,6 +51,19 @@ int blas_threads() {
   return fn ? fn() : -1;
 }
 
+BlasSingleThread::BlasSingleThread() {
+  static const auto set = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  static const auto get = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (set && get) {
+    saved_ = get();
+    if (saved_ != 1) set(1);
+  }
+}
+
+BlasSingleThread::~BlasSingleThread() {
+  if (saved_ > 1) apply_blas(saved_);
+}
+
 int set_threads(int requested) {
   SUBSET_CHECK(requested >= 0, "--threads", "thread count must be >= 0 (0 = all cores), got " << requested);
   const int n = requested == 0 ? hardware_threads() : requested;

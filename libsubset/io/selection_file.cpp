@@ -1,12 +1,9 @@
 #include "libsubset/io/selection_file.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "libsubset/core/error.h"
-#include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
-#include "libsubset/io/input_file.h"
 #include "libsubset/io/internal/hdf5.h"
 
 namespace subset::io {
@@ -41,16 +38,6 @@ std::vector<T> read_vector(hid_t file, const char* name, hid_t mem_type, H5T_cla
   return out;
 }
 
-nlohmann::json parse_json_attr(hid_t file, const char* name, const std::string& where) {
-  const auto text = h5::read_string_attr(file, name, where);
-  if (!text || text->empty()) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception&) {
-    SUBSET_FAIL(where, "attribute '" << name << "' is not valid JSON");
-  }
-}
-
 }  // namespace
 
 void write_selection(const std::string& path, bool force, const SelectionFile& sel) {
@@ -69,43 +56,26 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
   h5::write_int_attr(root, "format_version", kSelectionFormatVersion);
   h5::write_string_attr(root, "method", m.method);
   h5::write_string_attr(root, "params", m.params.dump());
-  // The seed is a full 64-bit value; stored as text so no reader truncates it to int64/double.
-  h5::write_string_attr(root, "seed", std::to_string(m.seed));
+  h5::write_seed_attr(root, m.seed);
   h5::write_int_attr(root, "budget", m.budget);
   h5::write_int_attr(root, "per_class", m.per_class ? 1 : 0);
   h5::write_string_attr(root, "features_dataset", m.features_dataset);
   h5::write_string_attr(root, "source", m.source);
   h5::write_int_attr(root, "source_n", m.source_n);
   h5::write_string_attr(root, "source_checksum", m.source_checksum);
-  h5::write_string_attr(root, "created_by", m.created_by.empty() ? std::string("libsubset ") + kVersion : m.created_by);
   h5::write_string_attr(root, "stats", m.stats.dump());
-  if (!m.energy.is_null()) h5::write_string_attr(root, "energy", m.energy.dump());
-  SUBSET_CHECK(file.close(), path, "cannot finish writing the HDF5 file (disk full?)");
-  out.commit();
+  h5::finish_output(file, out, m.created_by, m.energy, path);
 }
 
 SelectionFile read_selection(const std::string& path) {
-  check_input_path(path);
-  h5::silence_library_errors();
-  SUBSET_CHECK(H5Fis_hdf5(path.c_str()) > 0, path, "not an HDF5 file");
-  h5::Handle file = h5::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  SUBSET_CHECK(file, path, "cannot open HDF5 file (truncated or corrupt?)");
+  h5::Handle file = h5::open_file_of_format(path, kSelectionFormatName, kSelectionFormatVersion, "a selection file");
   const hid_t root = file.id();
-  const auto format = h5::read_string_attr(root, "format", path);
-  SUBSET_CHECK(format && *format == kSelectionFormatName, path,
-               "not a selection file (format attribute is " << (format ? "'" + *format + "'" : "missing") << ")");
-  const auto version = h5::read_int_array_attr(root, "format_version", path);
-  SUBSET_CHECK(version && version->size() == 1 && version->front() >= 1 && version->front() <= kSelectionFormatVersion,
-               path, "unsupported selection format version");
 
   SelectionFile sel;
   SelectionManifest& m = sel.manifest;
   m.method = h5::read_string_attr(root, "method", path).value_or("");
-  m.params = parse_json_attr(root, "params", path);
-  const std::string seed = h5::read_string_attr(root, "seed", path).value_or("0");
-  const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), m.seed);
-  SUBSET_CHECK(ec == std::errc() && end == seed.data() + seed.size() && !seed.empty(), path,
-               "attribute 'seed' is not a whole number from 0 to 2^64-1: '" << seed << "'");
+  m.params = h5::read_json_attr(root, "params", path);
+  m.seed = h5::read_seed_attr(root, path);
   auto read_int = [&](const char* name) {
     const auto v = h5::read_int_array_attr(root, name, path);
     SUBSET_CHECK(v && v->size() == 1, path, "attribute '" << name << "' is missing");
@@ -118,8 +88,8 @@ SelectionFile read_selection(const std::string& path) {
   m.source = h5::read_string_attr(root, "source", path).value_or("");
   m.source_checksum = h5::read_string_attr(root, "source_checksum", path).value_or("");
   m.created_by = h5::read_string_attr(root, "created_by", path).value_or("");
-  m.stats = parse_json_attr(root, "stats", path);
-  if (h5::attr_exists(root, "energy")) m.energy = parse_json_attr(root, "energy", path);
+  m.stats = h5::read_json_attr(root, "stats", path);
+  if (h5::attr_exists(root, "energy")) m.energy = h5::read_json_attr(root, "energy", path);
 
   sel.indices = read_vector<int64_t>(root, "indices", H5T_NATIVE_INT64, H5T_INTEGER, path);
   if (h5::link_exists(root, "weights"))

@@ -1,6 +1,5 @@
 #include "libsubset/select/kmeans.h"
 
-#include <dlfcn.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/core/threads.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/sampling.h"
 
@@ -52,30 +52,6 @@ size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
 // ---------------------------------------------------------------------------------------------
 // k-means++ seeding (see kmeans.h for the definition this reproduces).
-
-// OpenBLAS runs single-threaded within this scope (its own threads would otherwise compete with
-// ours); the previous count is restored after. Other BLAS libraries are left alone.
-class BlasSingleThread {
- public:
-  BlasSingleThread() {
-    static const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-    static const auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    set_ = set;
-    if (set_ && get) {
-      saved_ = get();
-      if (saved_ != 1) set_(1);
-    }
-  }
-  ~BlasSingleThread() {
-    if (set_ && saved_ > 1) set_(saved_);
-  }
-  BlasSingleThread(const BlasSingleThread&) = delete;
-  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
-
- private:
-  void (*set_)(int) = nullptr;
-  int saved_ = -1;
-};
 
 // sq_dist (geometry.h) with an early exit: the exact same value when it is below `bound`, else
 // some value >= bound. Partial lane sums only grow (nonnegative terms, rounding to nearest is

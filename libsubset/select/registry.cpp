@@ -6,6 +6,7 @@
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/balanced.h"
 #include "libsubset/select/herding.h"
+#include "libsubset/select/importance.h"
 #include "libsubset/select/kcenter.h"
 #include "libsubset/select/kmeans.h"
 #include "libsubset/select/random.h"
@@ -19,8 +20,16 @@ template <typename T>
 MethodSpec entry(std::string summary, bool needs_features, bool needs_labels, bool has_centroids = false) {
   ParamSchema schema = T::params();
   std::string name = schema.owner();
-  return MethodSpec{std::move(name), std::move(summary), needs_features, needs_labels, has_centroids,
+  return MethodSpec{std::move(name), std::move(summary), needs_features, needs_labels, has_centroids, false,
                     std::move(schema), [](const ParamMap& p) { return std::make_unique<T>(p); }};
+}
+
+// The importance methods: one selector class, told its score kind; features and labels to train
+// the proxy on.
+template <ScoreKind K>
+MethodSpec importance(std::string summary) {
+  return MethodSpec{score_kind_name(K), std::move(summary), true, true, false, true, ImportanceSelector::params(K),
+                    [](const ParamMap& p) { return std::make_unique<ImportanceSelector>(K, p); }};
 }
 
 }  // namespace
@@ -33,6 +42,13 @@ const std::vector<MethodSpec>& methods() {
       entry<KMeansSelector>("k-means: the point nearest each centroid, weighted by cluster size", true, false, true),
       entry<KCenterSelector>("greedy farthest-first traversal (k-center greedy): covers the data", true, false),
       entry<HerdingSelector>("greedy mean matching: the subset mean tracks the data mean", true, false),
+      importance<ScoreKind::Loss>("importance: cross-entropy under a proxy model"),
+      importance<ScoreKind::El2n>("importance: L2 norm of softmax minus one-hot label (EL2N)"),
+      importance<ScoreKind::Grand>("importance: norm of the loss gradient at the last layer (GraNd)"),
+      importance<ScoreKind::Forgetting>("importance: forgetting events during proxy training"),
+      importance<ScoreKind::Entropy>("uncertainty: entropy of the proxy's prediction"),
+      importance<ScoreKind::Margin>("uncertainty: 1 - (top-1 minus top-2 probability)"),
+      importance<ScoreKind::LeastConfidence>("uncertainty: 1 - top-1 probability"),
   };
   return table;
 }
@@ -101,6 +117,13 @@ Selection select_per_class(const Selector& selector, const SelectionRequest& req
   std::vector<Selection> picks(take.size());
   nlohmann::json per_class = nlohmann::json::array();
   const Rng seeds(context.seed);
+  std::vector<float> all_scores;
+  if (!request.scores) all_scores = selector.score(request, context);
+  const std::vector<float>* scores = request.scores ? request.scores : &all_scores;
+  const bool sliced = !scores->empty();
+  if (sliced)
+    SUBSET_CHECK(static_cast<int64_t>(scores->size()) == request.n, "scores",
+                 "need one score per point (" << request.n << "), got " << scores->size());
   for (size_t c = 0; c < take.size(); ++c) {
     if (take[c] == 0) {
       per_class.push_back(nlohmann::json::object());
@@ -121,6 +144,11 @@ Selection select_per_class(const Selector& selector, const SelectionRequest& req
     }
     const std::vector<int64_t> one_class(m.size(), 0);
     sub.labels = &one_class;
+    std::vector<float> class_scores;
+    if (sliced) {
+      for (int64_t i : m) class_scores.push_back((*scores)[static_cast<size_t>(i)]);
+      sub.scores = &class_scores;
+    }
     for (int64_t a : request.already_selected)
       if (labels[static_cast<size_t>(a)] == static_cast<int64_t>(c)) sub.already_selected.push_back(local_of[a]);
     RunContext sub_context{seeds.fork(c).seed(), context.progress};

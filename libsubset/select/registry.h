@@ -18,6 +18,7 @@ struct MethodSpec {
   bool needs_features = false;
   bool needs_labels = false;
   bool has_centroids = false;  // Selection::centroids is filled (subset select --centroids-out)
+  bool needs_scores = false;   // scores with a proxy model: needs the libtorch provider (scores.h)
   ParamSchema params;
   std::function<std::unique_ptr<Selector>(const ParamMap&)> create;
 };
@@ -37,7 +38,8 @@ void validate_request(const MethodSpec& spec, const SelectionRequest& request);
 void check_classes(const SelectionRequest& request);
 
 // Runs `selector` within each class with a balanced split of the budget (see allocation.h), and
-// merges the per-class picks class by class. Needs labels.
+// merges the per-class picks class by class. Needs labels. A selector that scores points
+// (Selector::score) scores them once over the whole request first, and each class gets its slice.
 Selection select_per_class(const Selector& selector, const SelectionRequest& request, const RunContext& context);
 
 }  // namespace subset::select

@@ -32,6 +32,9 @@ struct SelectionRequest {
   std::vector<int64_t> already_selected;  // chosen earlier: never returned again, and taken into
                                           // account (k-center covers from them, herding matches
                                           // the mean with them included)
+  // n precomputed scores for the methods that rank points by one (importance.h), or null: such a
+  // method then scores the points itself. select_per_class passes each class its slice.
+  const std::vector<float>* scores = nullptr;
   bool has_features() const { return features != nullptr; }
   MatrixViewF feature_view() const { return view(features, n, dim); }
 };
@@ -52,6 +55,10 @@ class Selector {
   // Requests reach select() already validated (validate_request in registry.h): budget in range,
   // already_selected unique and in range, features/labels present when the method needs them.
   virtual Selection select(const SelectionRequest& request, const RunContext& context) const = 0;
+  // Methods that rank points by a per-point score computed over the whole request (the importance
+  // methods: a proxy model trained on all labelled points) return it here, n values; others
+  // return nothing. select_per_class scores once, over all classes, then selects within each.
+  virtual std::vector<float> score(const SelectionRequest&, const RunContext&) const { return {}; }
 };
 
 }  // namespace subset::select

@@ -108,7 +108,8 @@ void write_text(const fs::path& path, const std::string& text) {
 
 BenchResult run_bench(const BenchJob& job) {
   SUBSET_CHECK(!job.methods.empty(), "--methods", "no method given");
-  for (const auto& m : job.methods) select::method(m);  // throws on an unknown name
+  std::vector<BenchMethod> methods;
+  for (const auto& m : job.methods) methods.push_back(parse_bench_method(m));
   SUBSET_CHECK(!job.fractions.empty(), "--fractions", "no fraction given");
   for (double f : job.fractions)
     SUBSET_CHECK(std::isfinite(f) && f > 0 && f <= 1, "--fractions", "fraction must be in (0, 1], got " << f);
@@ -133,7 +134,8 @@ BenchResult run_bench(const BenchJob& job) {
   result.reference = internal::reference_result(data, reference_job);
   const EvaluateResult& ref = result.reference;
 
-  for (const auto& method : job.methods) {
+  for (const BenchMethod& bm : methods) {
+    const std::string& method = bm.label;
     for (double fraction : job.fractions) {
       BenchRow row;
       row.method = method;
@@ -149,7 +151,8 @@ BenchResult run_bench(const BenchJob& job) {
                      std::to_string(job.repeats));
         SelectJob sj;
         sj.store = job.store;
-        sj.method = method;
+        sj.method = bm.method;
+        sj.params = bm.params;
         sj.fraction = fraction;
         sj.per_class = job.per_class;
         sj.seed = job.seed + static_cast<uint64_t>(r);

@@ -6,6 +6,7 @@
 // DIR/selections/ for reuse.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@ namespace subset::workflows {
 
 struct BenchJob {
   std::string store;
-  std::vector<std::string> methods;      // selection methods with their default parameters
+  std::vector<std::string> methods;      // METHOD[:PARAM=VALUE]... (parse_bench_method); rows are labelled so
   std::vector<double> fractions;         // each in (0, 1]
   bool per_class = false;
   int64_t repeats = 3;
@@ -45,6 +46,17 @@ struct BenchResult {
   std::string output_dir;
   bool plotted = false;
 };
+
+// One entry of BenchJob::methods: a method name, then any of its parameters as `:name=value`
+// (e.g. "el2n:order=coverage:prune-hardest=0.1"); unnamed parameters keep their defaults.
+struct BenchMethod {
+  std::string label;                         // the text as given
+  std::string method;
+  std::map<std::string, std::string> params;
+};
+// Throws Error naming the entry for an unknown method, a piece without '=', or a parameter the
+// method does not take or a value outside its domain.
+BenchMethod parse_bench_method(const std::string& text);
 
 // Validates all inputs first; writes DIR only when the sweep has finished (a temporary directory
 // renamed into place), so an interrupted sweep leaves nothing half-written. Throws subset::Error.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -71,9 +72,12 @@ nlohmann::json to_json(const BenchResult& r) {
 std::string format_bench(const BenchResult& r) {
   std::ostringstream os;
   const EvaluateResult& ref = r.reference;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-12s %8s %7s %11s %11s %11s  %-16s %s\n", "method", "fraction", "n", "select kWh",
-                "train kWh", "saved kWh", "test-acc", "saved");
+  // The method column fits the longest label (METHOD:PARAM=VALUE... entries are long).
+  int width = 12;
+  for (const auto& row : r.rows) width = std::max(width, static_cast<int>(row.method.size()));
+  char line[512];
+  std::snprintf(line, sizeof line, "%-*s %8s %7s %11s %11s %11s  %-16s %s\n", width, "method", "fraction", "n",
+                "select kWh", "train kWh", "saved kWh", "test-acc", "saved");
   os << "proxy " << ref.training.model << ", " << ref.training.epochs << " epochs, " << ref.repeats
      << " repeats (selection and training repeated); energy per run at PUE " << ref.accounting.pue << ", "
      << ref.accounting.carbon_intensity << " gCO2e/kWh\n"
@@ -83,13 +87,13 @@ std::string format_bench(const BenchResult& r) {
     std::snprintf(b, sizeof b, "%.2f%% ± %.2f", 100 * t.accuracy_mean, 100 * t.accuracy_std);
     return std::string(b);
   };
-  std::snprintf(line, sizeof line, "%-12s %8s %7lld %11s %11.3e %11s  %-16s%s\n", "full", "1",
+  std::snprintf(line, sizeof line, "%-*s %8s %7lld %11s %11.3e %11s  %-16s%s\n", width, "full", "1",
                 static_cast<long long>(ref.full.n), "-", ref.full.energy.kwh(), "-", acc(ref.full).c_str(),
                 ref.full.cached ? " (cached)" : "");
   os << line;
   for (const auto& row : r.rows) {
     const SelectionEvaluation& e = row.evaluation;
-    std::snprintf(line, sizeof line, "%-12s %8s %7lld %11.3e %11.3e %11.3e  %-16s %.1f%%\n", row.method.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %8s %7lld %11.3e %11.3e %11.3e  %-16s %.1f%%\n", width, row.method.c_str(),
                   fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n),
                   e.selection_energy ? e.selection_energy->kwh() : 0.0, e.training.energy.kwh(), e.saved_kwh,
                   acc(e.training).c_str(), e.saved_percent);

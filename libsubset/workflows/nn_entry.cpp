@@ -1,5 +1,10 @@
 #include "libsubset/workflows/nn_entry.h"
 
+#include "libsubset/nn/autoencoder.h"
+#include "libsubset/transform/registry.h"
+
+#include "libsubset/workflows/scoring.h"
+
 namespace {
 
 // The torch-free modules (select, transform) reach their libtorch-backed parts through providers
@@ -8,6 +13,8 @@ namespace {
 struct InstallProviders {
   InstallProviders() {
     // (providers are installed here)
+    subset::transform::set_provider("autoencoder", &subset::nn::make_autoencoder);
+    subset::select::set_score_provider(&subset::workflows::proxy_scores);
   }
 } install_providers;
 

@@ -7,7 +7,7 @@ import pytest
 
 from subset_testing import assert_ok
 
-SUBCOMMANDS = ["import", "info", "select", "extract", "energy", "evaluate", "bench"]
+SUBCOMMANDS = ["import", "info", "select", "extract", "energy", "evaluate", "bench", "compress"]
 
 
 def help_options(run, *command):

@@ -2,21 +2,13 @@
 // separable problem, the weighted loss is the one documented, runs are reproducible from the seed,
 // and invalid input is rejected before any work.
 
-// libtorch first: its glog defines CHECK macros that would replace doctest's.
+// libtorch first, then doctest (support/torch_doctest.h).
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/from_blob.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LT
-#undef CHECK_LE
-#undef CHECK_GT
-#undef CHECK_GE
-
-#include <doctest/doctest.h>
+#include "support/torch_doctest.h"
 
 #include <cmath>
 #include <limits>

@@ -2,7 +2,9 @@
 // lists is run on a small labelled dataset and checked for: budget respected, indices unique and
 // in range, the same seed giving the same result at 1 and 2 threads, already-selected points
 // never returned, unknown parameters rejected by make_selector, and budgets beyond the open points
-// rejected by validate_request. A new method is covered as soon as it is in the table.
+// rejected by validate_request. A new method is covered as soon as it is in the table. The
+// importance methods score with a stand-in provider here (support/fake_scores.h); their libtorch
+// scores are tested in tests/nn.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -15,6 +17,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/select/registry.h"
+#include "support/fake_scores.h"
 #include "support/labelled_set.h"
 
 using namespace subset::select;
@@ -45,6 +48,7 @@ void check_shape(const Selection& s, int64_t n, int64_t budget) {
 }  // namespace
 
 TEST_CASE("contract: every method respects the budget, returns unique in-range indices, is deterministic") {
+  const subset::test::FakeScores scores;
   // Small, and large enough (6000 points) for the methods that only go parallel on bigger sets.
   for (const auto& sizes : {std::vector<int64_t>{30, 20, 10}, std::vector<int64_t>{3000, 2000, 1000}}) {
     const auto set = make_labelled_set(sizes);
@@ -68,6 +72,7 @@ TEST_CASE("contract: every method respects the budget, returns unique in-range i
 }
 
 TEST_CASE("contract: already-selected points are never returned") {
+  const subset::test::FakeScores scores;
   const auto set = make_labelled_set({40, 25, 15});
   const std::vector<int64_t> already = {0, 3, 4, 50, 79, 12};
   for (const auto& spec : methods()) {

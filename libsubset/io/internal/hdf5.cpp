@@ -1,8 +1,12 @@
 #include "libsubset/io/internal/hdf5.h"
 
+#include <charconv>
 #include <mutex>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
+#include "libsubset/io/input_file.h"
 
 namespace subset::io::h5 {
 
@@ -141,6 +145,52 @@ std::optional<std::vector<int64_t>> read_int_array_attr(hid_t obj, const std::st
   std::vector<int64_t> out(static_cast<size_t>(count));
   if (H5Aread(attr.id(), H5T_NATIVE_INT64, out.data()) < 0) throw Error("cannot read attribute", what);
   return out;
+}
+
+nlohmann::json read_json_attr(hid_t obj, const std::string& name, const std::string& where) {
+  const auto text = read_string_attr(obj, name, where);
+  if (!text || text->empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception&) {
+    throw Error("attribute '" + name + "' is not valid JSON", where);
+  }
+}
+
+void write_seed_attr(hid_t obj, uint64_t seed) { write_string_attr(obj, "seed", std::to_string(seed)); }
+
+uint64_t read_seed_attr(hid_t obj, const std::string& where) {
+  const std::string text = read_string_attr(obj, "seed", where).value_or("0");
+  uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    throw Error("attribute 'seed' is not a whole number from 0 to 2^64-1: '" + text + "'", where);
+  return seed;
+}
+
+void finish_output(Handle& file, AtomicOutput& out, const std::string& created_by, const nlohmann::json& energy,
+                   const std::string& path) {
+  const hid_t root = file.id();
+  write_string_attr(root, "created_by", created_by.empty() ? std::string("libsubset ") + kVersion : created_by);
+  if (!energy.is_null()) write_string_attr(root, "energy", energy.dump());
+  if (!file.close()) throw Error("cannot finish writing the HDF5 file (disk full?)", path);
+  out.commit();
+}
+
+Handle open_file_of_format(const std::string& path, const std::string& format, int64_t max_version,
+                           const std::string& what) {
+  check_input_path(path);
+  silence_library_errors();
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw Error("not an HDF5 file", path);
+  Handle file = file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file) throw Error("cannot open HDF5 file (truncated or corrupt?)", path);
+  const auto declared = read_string_attr(file.id(), "format", path);
+  if (!declared || *declared != format)
+    throw Error("not " + what + " (format attribute is " + (declared ? "'" + *declared + "'" : "missing") + ")", path);
+  const auto version = read_int_array_attr(file.id(), "format_version", path);
+  if (!version || version->size() != 1 || version->front() < 1 || version->front() > max_version)
+    throw Error("unsupported " + format + " format version", path);
+  return file;
 }
 
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value) {

@@ -5,9 +5,14 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace subset::io {
+class AtomicOutput;
+}
 
 namespace subset::io::h5 {
 
@@ -72,6 +77,27 @@ std::optional<std::vector<std::string>> read_string_array_attr(hid_t obj, const 
                                                                 const std::string& where);
 std::optional<std::vector<int64_t>> read_int_array_attr(hid_t obj, const std::string& name,
                                                          const std::string& where);
+
+// A JSON attribute (stored as a string): an empty object when absent or empty; throws Error naming
+// `where` when the text is not JSON.
+nlohmann::json read_json_attr(hid_t obj, const std::string& name, const std::string& where);
+
+// A 64-bit seed, stored as decimal text so that no reader truncates it to int64 or double; 0 when
+// the attribute is absent, Error naming `where` when it is not a whole number in [0, 2^64).
+void write_seed_attr(hid_t obj, uint64_t seed);
+uint64_t read_seed_attr(hid_t obj, const std::string& where);
+
+// The end of writing a libsubset file: root attributes created_by (the library version when empty)
+// and energy (unless null), then the file closed (Error naming `path` when it cannot be flushed)
+// and renamed into place.
+void finish_output(Handle& file, AtomicOutput& out, const std::string& created_by, const nlohmann::json& energy,
+                   const std::string& path);
+
+// Opens `path` read-only as a libsubset file whose root attribute "format" is `format` and whose
+// "format_version" is in [1, max_version]; `what` names the kind in errors ("a selection file").
+// Throws Error naming the path for a missing, non-HDF5, corrupt or foreign file.
+Handle open_file_of_format(const std::string& path, const std::string& format, int64_t max_version,
+                           const std::string& what);
 
 // Writers store variable-length UTF-8 strings (h5py reads them as str) and int64 arrays.
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value);

@@ -15,18 +15,6 @@
 namespace subset::nn::internal {
 namespace {
 
-// A [rows, cols] (or [rows] when cols == 0) float32 tensor of U(-bound, bound) draws from rng.
-at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound, c10::Device device) {
-  const int64_t count = rows * (cols > 0 ? cols : 1);
-  std::vector<float> values(static_cast<size_t>(count));
-  for (auto& v : values) v = static_cast<float>((2.0 * rng.uniform01() - 1.0) * bound);
-  const auto sizes = cols > 0 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{rows};
-  // clone: from_blob only borrows `values`.
-  at::Tensor t = at::from_blob(values.data(), sizes, at::TensorOptions().dtype(at::kFloat))
-                     .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
-  return t.requires_grad_(true);
-}
-
 bool cuda_in_this_build() {
   try {
     at::detail::getCUDAHooks().versionCUDART();  // the stub without ATen_cuda throws
@@ -37,6 +25,17 @@ bool cuda_in_this_build() {
 }
 
 }  // namespace
+
+at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound, c10::Device device) {
+  const int64_t count = rows * (cols > 0 ? cols : 1);
+  std::vector<float> values(static_cast<size_t>(count));
+  for (auto& v : values) v = static_cast<float>((2.0 * rng.uniform01() - 1.0) * bound);
+  const auto sizes = cols > 0 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{rows};
+  // clone: from_blob only borrows `values`.
+  at::Tensor t = at::from_blob(values.data(), sizes, at::TensorOptions().dtype(at::kFloat))
+                     .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+  return t.requires_grad_(true);
+}
 
 ModelKind parse_model_kind(const std::string& name, const std::string& where) {
   if (name == "linear") return ModelKind::Linear;

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace subset {
+class Rng;
+}
+
 namespace subset::nn::internal {
 
 enum class ModelKind { Linear, Mlp };
@@ -37,6 +41,10 @@ struct Classifier {
   at::Tensor forward(const at::Tensor& x) const;
   c10::Device device() const { return params.front().device(); }
 };
+
+// A [rows, cols] (or [rows] when cols == 0) float32 parameter on `device` of U(-bound, bound)
+// draws from rng, in row-major order; requires_grad.
+at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound, c10::Device device);
 
 // A fresh classifier. Each weight and bias is drawn like torch.nn.Linear's default initialisation,
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), but from subset::Rng(seed): the same values on every

@@ -1,0 +1,37 @@
+#pragma once
+// Importance and uncertainty scores of training points under a proxy classifier (the trainer's
+// models and loop, trainer.h), behind the importance coresets of libsubset/select (scores.h there
+// states each kind and its direction; workflows installs this as select's score provider).
+// Every score is "higher = harder / more uncertain". This header includes no libtorch.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "libsubset/nn/trainer.h"
+
+namespace subset::nn {
+
+enum class ScoreKind { Loss, El2n, Grand, Forgetting, Entropy, Margin, LeastConfidence };
+
+struct ScoreSettings {
+  // The proxy: model, hidden, epochs (>= 1), batch, learning_rate, device; repeat r is seeded with
+  // seed + r exactly as train_and_test seeds a training. on_epoch is not called.
+  TrainSettings training;
+  int64_t repeats = 1;  // >= 1; the scores are the mean over the repeats
+  // Called after each proxy epoch with (epochs done, epochs * repeats); may throw to cancel.
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+// One score per row of `data` (its weights are ignored), computed as follows, per repeat:
+//  - the proxy is trained for `epochs` epochs on all rows (Adam, mini-batches, as train_and_test);
+//  - forgetting: while training, each row's prediction in the step that visits it (before that
+//    step's update, as Toneva et al. 2019) is right or wrong; the score is the number of times a
+//    row was right at one epoch and wrong at the next; a row never right in any epoch scores
+//    `epochs` (more than the floor(epochs / 2) events any learned row can have);
+//  - every other kind: one pass of the trained proxy over all rows (no training mode: the models
+//    have none), and the per-row formula of internal/scores.h.
+// Throws subset::Error on invalid settings or data (labels outside [0, num_classes), n = 0).
+std::vector<float> importance_scores(const LabelledView& data, int64_t num_classes, ScoreKind kind,
+                                     const ScoreSettings& settings);
+
+}  // namespace subset::nn

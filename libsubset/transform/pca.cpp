@@ -1,0 +1,320 @@
+#include "libsubset/transform/pca.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/core/rng.h"
+#include "libsubset/core/threads.h"
+#include "libsubset/transform/internal/blocked.h"
+
+// LAPACK (OpenBLAS's, through Debian's liblapack.so.3 alternative): eigenpairs of a symmetric
+// matrix by relatively robust representations, a chosen range of them.
+extern "C" void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
+                        const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
+                        double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info);
+
+namespace subset::transform {
+namespace {
+
+size_t sz(int64_t v) { return static_cast<size_t>(v); }
+
+// Whitening refuses components whose variance is at most this fraction of the first one's.
+constexpr double kWhitenFloor = 1e-6;
+
+// Per-column sums of the shifted rows, in double.
+struct Moments {
+  int64_t n = 0;
+  std::vector<double> sum, sumsq;
+
+  explicit Moments(int64_t d) : sum(sz(d), 0.0), sumsq(sz(d), 0.0) {}
+  void add(const float* x, int64_t rows, int64_t d) {
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < d; ++j) {
+        const double v = x[i * d + j];
+        sum[sz(j)] += v;
+        sumsq[sz(j)] += v * v;
+      }
+    n += rows;
+  }
+  // Mean of the shifted rows (the offset of the true mean from the shift).
+  std::vector<double> offset() const {
+    std::vector<double> m(sum.size());
+    for (size_t j = 0; j < m.size(); ++j) m[j] = sum[j] / static_cast<double>(n);
+    return m;
+  }
+  // trace of the covariance: sum_j (sum (x_j - s_j)^2 - n m_j^2) / (n - 1).
+  double total_variance() const {
+    const std::vector<double> m = offset();
+    double t = 0;
+    for (size_t j = 0; j < m.size(); ++j) t += sumsq[j] - static_cast<double>(n) * m[j] * m[j];
+    return std::max(0.0, t / static_cast<double>(n - 1));
+  }
+};
+
+// fn(count, rows) for each block of `source`, every row minus `shift` (float32). An empty `shift`
+// is first set to the mean of the first block: with the shift that close to the mean, X^T X of the
+// shifted rows loses nothing to cancellation when the mean is taken out at the end.
+void for_shifted_blocks(const RowSource& source, std::vector<float>& shift,
+                        const std::function<void(int64_t, const float*)>& fn) {
+  const int64_t d = source.dim;
+  std::vector<float> buffer;
+  source.for_each_block([&](int64_t, MatrixViewF block) {
+    check_interrupted();
+    if (shift.empty()) {
+      const Eigen::RowVectorXd mean = block.cast<double>().colwise().mean();
+      shift.resize(sz(d));
+      for (int64_t j = 0; j < d; ++j) shift[sz(j)] = static_cast<float>(mean(j));
+    }
+    const int64_t n = block.rows();
+    buffer.resize(sz(n * d));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < d; ++j) buffer[sz(i * d + j)] = block(i, j) - shift[sz(j)];
+    fn(n, buffer.data());
+  });
+}
+
+// dsyevr on the symmetric d x d matrix whose lower triangle (column-major; row-major upper) `a`
+// holds; `a` is destroyed. Eigenvalues il..iu (1-based, ascending) and, when `vectors`, their
+// eigenvectors (column-major d x m). LAPACK runs with BLAS on one thread: the same bits at any
+// thread count.
+void symmetric_eigen(std::vector<double>& a, int64_t d, int64_t il, int64_t iu, std::vector<double>& values,
+                     std::vector<double>* vectors) {
+  const BlasSingleThread single;
+  const char jobz = vectors ? 'V' : 'N', range = 'I', uplo = 'L';
+  const int n = static_cast<int>(d), lo = static_cast<int>(il), hi = static_cast<int>(iu);
+  const double none = 0.0, abstol = 0.0;
+  int found = 0, info = 0, lwork = -1, liwork = -1, iwork_size = 0;
+  values.assign(sz(d), 0.0);
+  if (vectors) vectors->assign(sz(d * (iu - il + 1)), 0.0);
+  std::vector<int> isuppz(sz(2 * d));
+  double work_size = 0;
+  double* z = vectors ? vectors->data() : nullptr;
+  dsyevr_(&jobz, &range, &uplo, &n, a.data(), &n, &none, &none, &lo, &hi, &abstol, &found, values.data(), z, &n,
+          isuppz.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
+  lwork = static_cast<int>(work_size);
+  liwork = iwork_size;
+  std::vector<double> work(sz(lwork));
+  std::vector<int> iwork(sz(liwork));
+  dsyevr_(&jobz, &range, &uplo, &n, a.data(), &n, &none, &none, &lo, &hi, &abstol, &found, values.data(), z, &n,
+          isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  SUBSET_CHECK(info == 0 && found == hi - lo + 1, "pca", "the eigendecomposition failed (LAPACK dsyevr info " << info << ")");
+  values.resize(sz(found));
+}
+
+// Flips v so that its entry of largest magnitude (the first such) is positive.
+void fix_sign(std::vector<double>& v) {
+  size_t at = 0;
+  for (size_t j = 1; j < v.size(); ++j)
+    if (std::abs(v[j]) > std::abs(v[at])) at = j;
+  if (v[at] < 0)
+    for (double& x : v) x = -x;
+}
+
+// Orthonormal basis of the columns of y (thin Householder QR).
+Eigen::MatrixXd orthonormal(const Eigen::MatrixXd& y) {
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(y);
+  return qr.householderQ() * Eigen::MatrixXd::Identity(y.rows(), y.cols());
+}
+
+}  // namespace
+
+ParamSchema Pca::params() {
+  ParamSchema s("pca");
+  s.add_choice("solver", "auto",
+               "exact (covariance + LAPACK eigendecomposition), randomized (Halko et al.), or auto: exact when D <= " +
+                   std::to_string(kAutoExactMaxDim),
+               {"auto", "exact", "randomized"});
+  s.add_bool("whiten", false, "scale every output to unit variance");
+  s.add_int("power-iterations", 7, "randomized solver: power iterations (one pass over the rows each)", 0, 100);
+  s.add_int("oversamples", 10, "randomized solver: extra dimensions of the random subspace", 0, 1000);
+  return s;
+}
+
+Pca::Pca(const ParamMap& params)
+    : solver_(params.get_string("solver")),
+      whiten_(params.get_bool("whiten")),
+      power_iterations_(params.get_int("power-iterations")),
+      oversamples_(params.get_int("oversamples")) {}
+
+std::string Pca::resolve_solver(const std::string& solver, int64_t d, bool by_variance) {
+  if (solver != "auto") return solver;
+  return by_variance || d <= kAutoExactMaxDim ? "exact" : "randomized";
+}
+
+void Pca::fit(const RowSource& rows, const FitOptions& options) {
+  const int64_t d = rows.dim;
+  const std::string solver = resolve_solver(solver_, d, options.variance.has_value());
+  SUBSET_CHECK(rows.rows >= 2, "pca", "needs at least 2 rows, got " << rows.rows);
+  std::vector<float> shift;
+  Moments moments(d);
+  std::vector<double> mean(sz(d));
+  std::vector<std::vector<double>> components;
+  std::vector<double> variances;
+
+  if (solver == "exact") {
+    std::vector<double> s(sz(d * d), 0.0);
+    for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
+      moments.add(x, n, d);
+      internal::accumulate_gram(x, n, d, s.data());
+    });
+    const std::vector<double> m = moments.offset();
+    const double n = static_cast<double>(moments.n);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = i; j < d; ++j) s[sz(i * d + j)] = (s[sz(i * d + j)] - n * m[sz(i)] * m[sz(j)]) / (n - 1);
+    const double total = moments.total_variance();
+    int64_t k = options.dim;
+    if (options.variance) {
+      // All eigenvalues first: the fewest leading ones whose sum reaches V of the total.
+      std::vector<double> a = s, all;
+      symmetric_eigen(a, d, 1, d, all, nullptr);
+      const int64_t cap = std::min(d, moments.n);
+      double sum = 0;
+      for (k = 1; k < cap; ++k) {
+        sum += std::max(0.0, all[sz(d - k)]);
+        if (sum >= *options.variance * total) break;
+      }
+    }
+    std::vector<double> values, vectors;
+    symmetric_eigen(s, d, d - k + 1, d, values, &vectors);
+    for (int64_t c = k - 1; c >= 0; --c) {  // descending
+      variances.push_back(std::max(0.0, values[sz(c)]));
+      components.emplace_back(vectors.begin() + c * d, vectors.begin() + (c + 1) * d);
+    }
+    for (int64_t j = 0; j < d; ++j) mean[sz(j)] = static_cast<double>(shift[sz(j)]) + m[sz(j)];
+    for (auto& v : components) fix_sign(v);
+    set_fitted(mean, components, variances, total, solver);
+    return;
+  }
+
+  // Randomized: C Q for a d x l basis Q costs one pass, P = X Q then Z = X^T P per piece.
+  const int64_t k = options.dim, l = std::min(d, k + oversamples_);
+  auto covariance_times = [&](const Eigen::MatrixXd& q) {
+    std::vector<float> q_rows(sz(l * d));
+    for (int64_t c = 0; c < l; ++c)
+      for (int64_t j = 0; j < d; ++j) q_rows[sz(c * d + j)] = static_cast<float>(q(j, c));
+    const bool first = moments.n == 0;
+    std::vector<double> z(sz(l * d), 0.0);
+    std::vector<float> p;
+    for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
+      if (first) moments.add(x, n, d);
+      p.resize(sz(n * l));
+      internal::project(x, n, d, nullptr, q_rows.data(), l, p.data());
+      internal::accumulate_transposed_product(p.data(), l, x, n, d, z.data());
+    });
+    // S Q is for the shifted rows; C Q = (S Q - n m (m^T Q)) / (n - 1).
+    const std::vector<double> m = moments.offset();
+    const double n = static_cast<double>(moments.n);
+    const Eigen::Map<const Eigen::VectorXd> mv(m.data(), d);
+    const Eigen::RowVectorXd mq = mv.transpose() * q;
+    Eigen::MatrixXd cq(d, l);
+    for (int64_t c = 0; c < l; ++c)
+      for (int64_t j = 0; j < d; ++j) cq(j, c) = (z[sz(c * d + j)] - n * m[sz(j)] * mq(c)) / (n - 1);
+    return cq;
+  };
+  Rng rng(options.seed);
+  Eigen::MatrixXd y(d, l);
+  for (int64_t c = 0; c < l; ++c)
+    for (int64_t j = 0; j < d; ++j) y(j, c) = rng.normal();
+  y = covariance_times(orthonormal(y));
+  for (int64_t i = 0; i < power_iterations_; ++i) {
+    if (options.status) options.status("pca: power iteration " + std::to_string(i + 1) + "/" + std::to_string(power_iterations_));
+    y = covariance_times(orthonormal(y));
+  }
+  const Eigen::MatrixXd q = orthonormal(y);
+  const Eigen::MatrixXd cq = covariance_times(q);
+  Eigen::MatrixXd t = q.transpose() * cq;
+  t = (0.5 * (t + t.transpose())).eval();
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(t);
+  const Eigen::MatrixXd ritz = q * eig.eigenvectors();
+  for (int64_t c = l - 1; c >= l - k; --c) {
+    variances.push_back(std::max(0.0, eig.eigenvalues()(c)));
+    components.emplace_back(ritz.col(c).data(), ritz.col(c).data() + d);
+  }
+  const std::vector<double> m = moments.offset();
+  for (int64_t j = 0; j < d; ++j) mean[sz(j)] = static_cast<double>(shift[sz(j)]) + m[sz(j)];
+  for (auto& v : components) fix_sign(v);
+  set_fitted(mean, components, variances, moments.total_variance(), solver);
+}
+
+void Pca::set_fitted(const std::vector<double>& mean, const std::vector<std::vector<double>>& components,
+                     const std::vector<double>& variances, double total_variance, const std::string& solver) {
+  d_ = static_cast<int64_t>(mean.size());
+  k_ = static_cast<int64_t>(components.size());
+  mean_.assign(mean.begin(), mean.end());
+  components_.clear();
+  for (const auto& v : components) components_.insert(components_.end(), v.begin(), v.end());
+  variance_.assign(variances.begin(), variances.end());
+  std::vector<double> ratios;
+  double ratio_sum = 0;
+  for (double v : variances) {
+    ratios.push_back(total_variance > 0 ? v / total_variance : 0.0);
+    ratio_sum += ratios.back();
+  }
+  stats_ = {{"solver", solver},
+            {"explained_variance", variances},
+            {"explained_variance_ratio", ratios},
+            {"explained_variance_ratio_sum", ratio_sum},
+            {"total_variance", total_variance}};
+  prepare("pca");
+}
+
+void Pca::prepare(const std::string& where) {
+  forward_ = components_;
+  inverse_ = components_;
+  if (!whiten_) return;
+  // A variance below kWhitenFloor of the first is rounding noise of float32 data, not a direction
+  // of the data: scaling it to unit variance would blow the noise up.
+  const double floor = kWhitenFloor * static_cast<double>(variance_.empty() ? 0.0f : variance_.front());
+  for (int64_t c = 0; c < k_; ++c) {
+    const double v = variance_[sz(c)];
+    SUBSET_CHECK(v > floor && std::isfinite(v), where,
+                 "cannot whiten: component " << c << " has explained variance " << v
+                                             << ", no more than rounding noise (the data has rank " << c
+                                             << " after centring; ask for fewer components)");
+    const double scale = std::sqrt(v);
+    for (int64_t j = 0; j < d_; ++j) {
+      const size_t at = sz(c * d_ + j);
+      forward_[at] = static_cast<float>(static_cast<double>(components_[at]) / scale);
+      inverse_[at] = static_cast<float>(static_cast<double>(components_[at]) * scale);
+    }
+  }
+}
+
+void Pca::apply(MatrixViewF rows, float* out) const {
+  internal::project(rows.data(), rows.rows(), d_, mean_.data(), forward_.data(), k_, out);
+}
+
+void Pca::reconstruct(MatrixViewF codes, float* out) const {
+  internal::expand(codes.data(), codes.rows(), k_, inverse_.data(), d_, mean_.data(), out);
+}
+
+ModelState Pca::save() const {
+  ModelState s;
+  s.method = "pca";
+  s.input_dim = d_;
+  s.output_dim = k_;
+  s.params = {{"solver", solver_}, {"whiten", whiten_}, {"power-iterations", power_iterations_},
+              {"oversamples", oversamples_}};
+  s.stats = stats_;
+  s.arrays["mean"] = FloatArray{{d_}, mean_};
+  s.arrays["components"] = FloatArray{{k_, d_}, components_};
+  s.arrays["explained_variance"] = FloatArray{{k_}, variance_};
+  return s;
+}
+
+void Pca::load(const ModelState& state, const std::string& where) {
+  d_ = state.input_dim;
+  k_ = state.output_dim;
+  mean_ = state.array("mean", {d_}, where).values;
+  components_ = state.array("components", {k_, d_}, where).values;
+  variance_ = state.array("explained_variance", {k_}, where).values;
+  stats_ = state.stats;
+  prepare(where);
+}
+
+}  // namespace subset::transform

@@ -1,0 +1,38 @@
+#include "libsubset/transform/transform.h"
+
+#include <algorithm>
+
+#include "libsubset/core/error.h"
+
+namespace subset::transform {
+
+RowSource rows_of(MatrixViewF matrix, int64_t block_rows) {
+  RowSource s;
+  s.rows = matrix.rows();
+  s.dim = matrix.cols();
+  s.for_each_block = [matrix, block_rows](const std::function<void(int64_t, MatrixViewF)>& fn) {
+    for (int64_t first = 0; first < matrix.rows(); first += block_rows) {
+      const int64_t count = std::min(block_rows, static_cast<int64_t>(matrix.rows()) - first);
+      fn(first, view(matrix.data() + first * matrix.cols(), count, matrix.cols()));
+    }
+  };
+  return s;
+}
+
+RowMatrixF read_all(const RowSource& source) {
+  RowMatrixF all(source.rows, source.dim);
+  source.for_each_block([&](int64_t first, MatrixViewF block) { all.middleRows(first, block.rows()) = block; });
+  return all;
+}
+
+RowMatrixF Transform::apply(MatrixViewF rows) const {
+  RowMatrixF out(rows.rows(), output_dim());
+  apply(rows, out.data());
+  return out;
+}
+
+void Transform::reconstruct(MatrixViewF, float*) const {
+  SUBSET_FAIL(std::string(name()), "has no decoder: it cannot reconstruct its input");
+}
+
+}  // namespace subset::transform

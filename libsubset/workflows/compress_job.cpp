@@ -1,0 +1,237 @@
+#include "libsubset/workflows/compress_job.h"
+
+#include <chrono>
+#include <memory>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/matrix.h"
+#include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
+#include "libsubset/io/store_writer.h"
+
+namespace subset::workflows {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Block sizes: fitting streams large blocks; the transform pass smaller ones (input, codes and
+// reconstruction of a block are in memory at once). The transform pass's blocks must not depend
+// on anything but the store, so that applying a saved model reproduces the fitted output.
+constexpr size_t kFitBlockBytes = size_t{64} << 20;
+constexpr size_t kApplyBlockBytes = size_t{16} << 20;
+
+// A split's rows as a RowSource that refuses NaN and Inf, naming the row.
+transform::RowSource checked_rows(const io::FeatureArray& array, const std::string& where, size_t block_bytes) {
+  transform::RowSource source;
+  source.rows = array.rows();
+  source.dim = array.cols();
+  const int64_t block_rows = array.block_rows_for(block_bytes);
+  source.for_each_block = [array, where, block_rows](const std::function<void(int64_t, MatrixViewF)>& fn) {
+    array.for_each_block(block_rows, [&](int64_t first, MatrixViewF block) {
+      const int64_t bad = find_non_finite(block.data(), static_cast<size_t>(block.size()));
+      SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << first + bad / block.cols());
+      fn(first, block);
+      return true;
+    });
+  };
+  return source;
+}
+
+// Per-column sums of a split's inputs and its squared reconstruction error.
+struct SplitErrors {
+  int64_t rows = 0;
+  std::vector<double> sum, sumsq;
+  double reconstruction = 0;  // sum of squared differences
+
+  // Mean squared error of predicting `mean` for every row (the mean predictor).
+  double baseline_mse(const std::vector<double>& mean) const {
+    double total = 0;
+    for (size_t j = 0; j < sum.size(); ++j)
+      total += sumsq[j] - 2.0 * mean[j] * sum[j] + static_cast<double>(rows) * mean[j] * mean[j];
+    return std::max(0.0, total) / (static_cast<double>(rows) * static_cast<double>(sum.size()));
+  }
+  double mse() const { return reconstruction / (static_cast<double>(rows) * static_cast<double>(sum.size())); }
+  std::vector<double> mean() const {
+    std::vector<double> m(sum.size());
+    for (size_t j = 0; j < m.size(); ++j) m[j] = sum[j] / static_cast<double>(rows);
+    return m;
+  }
+};
+
+// Transforms a split block by block into the writer, measuring reconstruction errors on the way.
+SplitErrors transform_split(const transform::Transform& t, const io::FeatureArray& array, io::Split split,
+                            const std::string& where, io::StoreWriter& writer) {
+  const int64_t d = t.input_dim(), k = t.output_dim();
+  SplitErrors e;
+  e.sum.assign(static_cast<size_t>(d), 0.0);
+  e.sumsq.assign(static_cast<size_t>(d), 0.0);
+  writer.begin_features(split, array.rows(), k);
+  checked_rows(array, where, kApplyBlockBytes).for_each_block([&](int64_t, MatrixViewF block) {
+    RowMatrixF codes(block.rows(), k);
+    t.apply(block, codes.data());
+    writer.write_rows(split, codes.rows(), codes.data());
+    e.rows += block.rows();
+    for (Eigen::Index i = 0; i < block.rows(); ++i)
+      for (int64_t j = 0; j < d; ++j) {
+        const double v = block(i, j);
+        e.sum[static_cast<size_t>(j)] += v;
+        e.sumsq[static_cast<size_t>(j)] += v * v;
+      }
+    if (t.can_reconstruct()) {
+      RowMatrixF back(block.rows(), d);
+      t.reconstruct(view(codes), back.data());
+      e.reconstruction += (back - block).cast<double>().squaredNorm();
+    }
+  });
+  return e;
+}
+
+void check_fit_options_absent(const CompressJob& job) {
+  SUBSET_CHECK(job.method.empty(), "--apply", "takes the method from the model file: give --method only to fit");
+  SUBSET_CHECK(job.params.empty(), "--apply", "takes the method's parameters from the model file");
+  SUBSET_CHECK(!job.target.dim && !job.target.variance && !job.target.eps, "--apply",
+               "takes the output dimension from the model file (no --dim, --variance or --eps)");
+  SUBSET_CHECK(!job.model_out, "--model-out", "applies to fitting; --apply already has its model file");
+}
+
+}  // namespace
+
+bool compress_needs_torch(const CompressJob& job) {
+  try {
+    const std::string name = job.apply_model ? io::read_model_file(*job.apply_model).state.method : job.method;
+    return transform::method(name).needs_torch;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+CompressOutcome run_compress(const CompressJob& job) {
+  const io::FeatureStore store = io::FeatureStore::open(job.store);
+  const io::StoreInfo& info = store.info();
+  const std::string where = job.store + ":/features";
+  CompressOutcome out;
+  std::unique_ptr<transform::Transform> t;
+  std::optional<transform::FitOptions> fit;
+  io::ModelFile applied;  // the model file given to --apply
+  if (job.apply_model) {
+    check_fit_options_absent(job);
+    applied = io::read_model_file(*job.apply_model);
+    const ModelState& s = applied.state;
+    SUBSET_CHECK(s.input_dim == info.dim(), *job.apply_model,
+                 "model expects " << s.input_dim << " input features, but " << job.store << " has " << info.dim());
+    t = transform::load(s, *job.apply_model);
+    out.seed = applied.seed;
+  } else {
+    SUBSET_CHECK(!job.method.empty(), "--method", "give a method to fit, or --apply MODEL.h5");
+    const transform::MethodSpec& spec = transform::method(job.method);
+    const ParamMap params = spec.params.resolve(job.params);
+    fit = transform::plan_fit(spec, params, job.target, info.n(), info.dim());
+    fit->seed = job.seed;
+    fit->status = job.status;
+    t = transform::create(spec.name, params);
+    out.seed = job.seed;
+  }
+  io::check_output_path(job.output, job.force);
+  if (job.model_out) {
+    SUBSET_CHECK(*job.model_out != job.output, "--model-out", "must differ from the output store");
+    io::check_output_path(*job.model_out, job.force);
+  }
+
+  const io::FeatureArray features = store.features();
+  if (fit) {
+    if (job.status) job.status("fitting " + job.method + " on " + std::to_string(info.n()) + " x " +
+                               std::to_string(info.dim()));
+    const auto t0 = Clock::now();
+    t->fit(checked_rows(features, where, kFitBlockBytes), *fit);
+    out.fit_seconds = since(t0);
+  }
+
+  // The energy report is taken once all work is done, for both files; the writer asks for it at commit.
+  auto report = std::make_shared<std::string>();
+  io::WriteOptions options;
+  if (job.energy_report) options.energy_report = [report] { return *report; };
+  io::StoreWriter writer(job.output, job.force, options);
+  const auto t1 = Clock::now();
+  if (job.status) job.status("transforming " + std::to_string(info.n() + info.test_n()) + " rows");
+  const SplitErrors train = transform_split(*t, features, io::Split::Train, where, writer);
+  if (info.has_labels) writer.write_labels(io::Split::Train, store.labels());
+  if (info.has_weights) writer.write_weights(store.weights());
+  ModelState state = t->save();
+  if (t->can_reconstruct()) {
+    state.stats["train_mse"] = train.mse();
+    state.stats["train_baseline_mse"] = train.baseline_mse(train.mean());
+  }
+  if (info.has_test) {
+    const SplitErrors test =
+        transform_split(*t, store.features(io::Split::Test), io::Split::Test, job.store + ":/test/features", writer);
+    if (info.has_test_labels) writer.write_labels(io::Split::Test, store.labels(io::Split::Test));
+    if (t->can_reconstruct()) {
+      state.stats["test_mse"] = test.mse();
+      state.stats["test_baseline_mse"] = test.baseline_mse(train.mean());
+    }
+  }
+  out.apply_seconds = since(t1);
+  if (fit) state.stats["fit_seconds"] = out.fit_seconds;
+
+  out.method = state.method;
+  out.params = state.params;
+  out.input_dim = state.input_dim;
+  out.output_dim = state.output_dim;
+  out.n = info.n();
+  out.test_n = info.test_n();
+  out.stats = state.stats;
+  const std::string created_by = std::string("libsubset ") + kVersion + " (subset compress)";
+  const nlohmann::json record = {
+      {"method", state.method},
+      {"params", state.params},
+      {"seed", std::to_string(out.seed)},
+      {"input_dim", state.input_dim},
+      {"output_dim", state.output_dim},
+      {"stats", state.stats},
+      {"fitted_on", fit ? job.store : applied.source},
+      {"fitted_on_checksum", fit ? store.features_checksum() : applied.source_checksum},
+      {"model", job.apply_model ? nlohmann::json(*job.apply_model)
+                                : job.model_out ? nlohmann::json(*job.model_out) : nlohmann::json(nullptr)}};
+  writer.set_root_attribute("transform", record.dump());
+  writer.set_class_names(info.class_names);
+  writer.set_source(state.method + " " + std::to_string(state.input_dim) + " -> " + std::to_string(state.output_dim) +
+                    " of " + job.store + (job.apply_model ? " (model " + *job.apply_model + ")" : ""));
+  writer.set_created_by(created_by);
+
+  if (job.energy_report) {
+    *report = job.energy_report();
+    out.energy = nlohmann::json::parse(*report);
+  }
+  if (job.model_out) {
+    io::ModelFile model;
+    model.state = state;
+    model.seed = job.seed;
+    model.source = job.store;
+    model.source_checksum = record["fitted_on_checksum"].get<std::string>();
+    model.created_by = created_by;
+    model.energy = out.energy;
+    io::write_model_file(*job.model_out, job.force, model);
+  }
+  writer.commit();
+  out.output = io::FeatureStore::open(job.output).info();
+  return out;
+}
+
+nlohmann::json to_json(const CompressOutcome& o) {
+  return {{"method", o.method},
+          {"params", o.params},
+          {"seed", std::to_string(o.seed)},
+          {"input_dim", o.input_dim},
+          {"output_dim", o.output_dim},
+          {"n", o.n},
+          {"test_n", o.test_n},
+          {"stats", o.stats},
+          {"fit_seconds", o.fit_seconds},
+          {"apply_seconds", o.apply_seconds},
+          {"output", o.output.path},
+          {"energy", o.energy}};
+}
+
+}  // namespace subset::workflows

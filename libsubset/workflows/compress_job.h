@@ -1,0 +1,63 @@
+#pragma once
+// `subset compress` as one library call: fit a transform (registry.h) on a store's /features, or
+// load a saved one, apply it to /features and /test/features, and write the result as a store
+// (labels, weights, class names and test split kept; image_shape dropped) that records the
+// transform, with an optional model file (io/model_file.h) for applying it again later.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "libsubset/io/model_file.h"
+#include "libsubset/io/store.h"
+#include "libsubset/transform/registry.h"
+
+namespace subset::workflows {
+
+struct CompressJob {
+  std::string store;
+  // Fitting: the method, its parameters as text (validated by its schema), the target and the seed.
+  std::string method;
+  std::map<std::string, std::string> params;
+  transform::Target target;
+  uint64_t seed = 0;
+  // Applying instead: a model file written by --model-out (then method, params and target stay empty).
+  std::optional<std::string> apply_model;
+  std::string output;
+  std::optional<std::string> model_out;  // fitting only
+  bool force = false;
+  std::function<void(const std::string&)> status;  // progress lines; may be empty
+  // When set, called once all work is done; its text (the energy report, JSON) is recorded in the
+  // output store and the model file (attribute "energy").
+  std::function<std::string()> energy_report;
+};
+
+struct CompressOutcome {
+  std::string method;
+  nlohmann::json params;
+  uint64_t seed = 0;
+  int64_t input_dim = 0, output_dim = 0;
+  int64_t n = 0, test_n = 0;
+  // The fit's figures (e.g. explained_variance_ratio, epoch_mse), plus, for transforms that
+  // reconstruct: train_mse, test_mse and the mean predictor's train_baseline_mse, test_baseline_mse.
+  nlohmann::json stats;
+  double fit_seconds = 0;    // 0 when a saved model was applied
+  double apply_seconds = 0;  // transforming both splits and writing them
+  io::StoreInfo output;
+  nlohmann::json energy = nullptr;
+};
+
+// Validates everything before any work (method, parameters, target against the store's N and D,
+// a model file and its input dimension, output paths), then fits or loads, applies and writes.
+// Throws Error on the first problem; nothing is written then.
+CompressOutcome run_compress(const CompressJob& job);
+
+// Whether the job's method (or its model file's method) needs libtorch (the autoencoder): the CLI
+// then loads libsubset_workflows_nn first. False when it cannot tell (run_compress reports why).
+bool compress_needs_torch(const CompressJob& job);
+
+nlohmann::json to_json(const CompressOutcome& outcome);
+
+}  // namespace subset::workflows
