@@ -118,6 +118,10 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
                       << job.output << "\n";
             for (const auto& [key, value] : m.stats.items())
               if (key != "seconds" && value.is_primitive()) std::cout << "  " << key << " " << value << "\n";
+            if (out.energy) {
+              std::snprintf(seconds, sizeof seconds, "%.3g", out.energy->kwh());
+              std::cout << "  energy " << seconds << " kWh (recorded in the selection file; `subset evaluate` counts it)\n";
+            }
             return 0;
           }};
 }

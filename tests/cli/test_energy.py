@@ -155,6 +155,7 @@ def test_commands_record_their_own_energy(run, fixtures, tmp_path):
     info = json.loads(assert_ok(run("info", store, "--json")))
     assert info["energy"]["kwh"] > 0
     assert "made in" in assert_ok(run("info", store))
+    assert "kWh" in assert_ok(run("select", store, "--method", "random", "--budget", "5", "-o", tmp_path / "t.sel.h5"))
     rc, out, err = run("select", store, "--method", "random", "--budget", "5", "-o", tmp_path / "j.sel.h5", "--json")
     assert rc == 0, err
     assert json.loads(out)["energy"]["components"]
