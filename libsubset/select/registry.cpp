@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/lookup.h"
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/balanced.h"
 #include "libsubset/select/herding.h"
@@ -53,13 +54,7 @@ const std::vector<MethodSpec>& methods() {
   return table;
 }
 
-const MethodSpec& method(std::string_view name) {
-  for (const auto& m : methods())
-    if (m.name == name) return m;
-  std::string known;
-  for (const auto& m : methods()) known += (known.empty() ? "" : ", ") + m.name;
-  throw Error("unknown method '" + std::string(name) + "'; known: " + known, "--method");
-}
+const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "--method"); }
 
 std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& params) {
   const MethodSpec& spec = method(name);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/lookup.h"
 #include "libsubset/transform/pca.h"
 #include "libsubset/transform/random_projection.h"
 
@@ -61,13 +62,7 @@ const std::vector<MethodSpec>& methods() {
   return table;
 }
 
-const MethodSpec& method(std::string_view name) {
-  for (const auto& m : methods())
-    if (m.name == name) return m;
-  std::string known;
-  for (const auto& m : methods()) known += (known.empty() ? "" : ", ") + m.name;
-  throw Error("unknown method '" + std::string(name) + "'; known: " + known, "--method");
-}
+const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "--method"); }
 
 int64_t jl_min_dim(int64_t n, double eps) {
   SUBSET_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "--eps", "eps must be in (0, 1), got " << eps);
