@@ -115,7 +115,8 @@ BenchResult run_bench(const BenchJob& job) {
     SUBSET_CHECK(std::isfinite(f) && f > 0 && f <= 1, "--fractions", "fraction must be in (0, 1], got " << f);
   SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
   SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
-  internal::check_trainable(job.store);
+  const io::FeatureStore store = io::FeatureStore::open(job.store);
+  internal::check_trainable(store);
   check_output_dir(job);
   check_plotter(job);
 
@@ -130,7 +131,7 @@ BenchResult run_bench(const BenchJob& job) {
   reference_job.use_cache = job.use_cache;
   reference_job.meter = job.meter;
   reference_job.status = job.status;
-  const internal::TrainingData data = internal::load_training_data(job.store);
+  const internal::TrainingData data = internal::load_training_data(store);
   result.reference = internal::reference_result(data, reference_job);
   const EvaluateResult& ref = result.reference;
 

@@ -18,8 +18,8 @@ void check_settings(const EvaluateJob& job) {
 
 EvaluateResult run_evaluate(const EvaluateJob& job) {
   check_settings(job);
-  internal::check_trainable(job.store);
   const io::FeatureStore store = io::FeatureStore::open(job.store);
+  internal::check_trainable(store);
   std::vector<io::SelectionFile> selections;
   for (const auto& path : job.selections) {
     io::SelectionFile sel = io::read_selection(path);
@@ -28,7 +28,7 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
     selections.push_back(std::move(sel));
   }
 
-  const internal::TrainingData data = internal::load_training_data(job.store);
+  const internal::TrainingData data = internal::load_training_data(store);
   EvaluateResult result = internal::reference_result(data, job);
 
   for (size_t i = 0; i < selections.size(); ++i) {

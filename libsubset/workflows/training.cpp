@@ -90,17 +90,16 @@ void write_cache(const std::string& path, nlohmann::json cache, const nlohmann::
 
 }  // namespace
 
-void check_trainable(const std::string& store_path) {
-  const io::FeatureStore store = io::FeatureStore::open(store_path);
+void check_trainable(const io::FeatureStore& store) {
   const io::StoreInfo& info = store.info();
+  const std::string& store_path = info.path;
   SUBSET_CHECK(info.has_labels, store_path, "store has no /labels: evaluation needs labelled training data");
   SUBSET_CHECK(info.has_test, store_path, "store has no /test split: evaluation needs held-out data to test on");
   SUBSET_CHECK(info.has_test_labels, store_path, "store has no /test/labels: evaluation needs labelled test data");
 }
 
-TrainingData load_training_data(const std::string& store_path) {
-  check_trainable(store_path);
-  const io::FeatureStore store = io::FeatureStore::open(store_path);
+TrainingData load_training_data(const io::FeatureStore& store) {
+  const std::string& store_path = store.info().path;
   TrainingData d;
   d.path = store_path;
   d.checksum = store.features_checksum();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "libsubset/core/matrix.h"
+#include "libsubset/io/store.h"
 #include "libsubset/workflows/evaluate.h"
 
 namespace subset::workflows::internal {
@@ -20,9 +21,10 @@ struct TrainingData {
   int64_t num_classes = 0;
 };
 
-// Throws unless the store has labels and a labelled /test split; checks values are finite.
-void check_trainable(const std::string& store_path);
-TrainingData load_training_data(const std::string& store_path);
+// Throws unless the store has labels and a labelled /test split.
+void check_trainable(const io::FeatureStore& store);
+// Reads both splits of a store that passed check_trainable; throws on NaN/Inf rows.
+TrainingData load_training_data(const io::FeatureStore& store);
 
 struct MeasuredTraining {
   double accuracy = 0;
