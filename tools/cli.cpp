@@ -85,17 +85,30 @@ CLI::Validator seed_value() {
 
 void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats) {
   const std::string group = "Proxy model";
-  app.add_option("--model", t.model, "Proxy model: linear or mlp")
-      ->check(CLI::IsMember({"linear", "mlp"}))->capture_default_str()->group(group);
+  app.add_option("--model", t.model,
+                 "Proxy model: linear, mlp, or convnet (the reference ConvNet of dataset condensation; needs a store "
+                 "with image_shape)")
+      ->check(CLI::IsMember({"linear", "mlp", "convnet"}))->capture_default_str()->group(group);
   app.add_option("--hidden", t.hidden, "MLP hidden width")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
-  app.add_option("--epochs", t.epochs, "Training epochs")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  CLI::Option* epochs = app.add_option("--epochs", t.epochs, "Training epochs (convnet: 300 unless given)")
+                            ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
   app.add_option("--batch", t.batch, "Batch size")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
-  app.add_option("--lr", t.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  CLI::Option* lr = app.add_option("--lr", t.learning_rate, "Learning rate: Adam's; convnet: SGD's, 0.01 unless given")
+                        ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--augment", t.augment, "Augmentation of every training batch: none, or dsa (convnet only)")
+      ->check(CLI::IsMember({"none", "dsa"}))->capture_default_str()->group(group);
   app.add_option("--repeats", repeats, "Trainings per training set (seeds SEED, SEED+1, ...)")
       ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
   app.add_option("--seed", t.seed, "Seed of the first repeat")->check(seed_value())->capture_default_str()->group(group);
   app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);
+  // The ConvNet's protocol has its own defaults (Zhao & Bilen's evaluate_synset): applied once the
+  // arguments are parsed, where the user did not give the option.
+  app.callback([&t, epochs, lr] {
+    if (t.model != "convnet") return;
+    if (epochs->count() == 0) t.epochs = 300;
+    if (lr->count() == 0) t.learning_rate = 0.01;
+  });
 }
 
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {

@@ -1,5 +1,6 @@
-// `subset evaluate STORE [-s SEL.h5 ...]`: accuracy, time, energy and carbon of training the proxy
-// model on the full data and on each selection, and the energy each selection saves.
+// `subset evaluate STORE [-s SEL.h5 ...] [--selection-store SYN.h5 ...]`: accuracy, time, energy and
+// carbon of training the proxy model on the full data and on each selection or selection store,
+// and the energy each saves.
 #include <iostream>
 
 #include "libsubset/workflows/evaluate.h"
@@ -12,6 +13,7 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
   struct Options {
     workflows::EvaluateJob job;
     bool no_cache = false;
+    bool no_full = false;
     bool unweighted = false;
     bool json = false;
   };
@@ -21,11 +23,19 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
   app->footer(
       "Trains on /features and /labels, tests on /test. The full-data figures are cached in\n"
       "STORE.evaluate-cache.json (keyed by the store's checksum and the settings) and marked (cached)\n"
-      "when reused. Energy saved = E(full training) - [E(selection) + E(subset training)].");
+      "when reused. Energy saved = E(full training) - [E(selection) + E(subset training)].\n"
+      "--model convnet trains the reference ConvNet of dataset condensation (SGD, lr 0.01 and 300 epochs\n"
+      "unless given, lr x0.1 after half of the epochs) on images standardised with STORE's per-channel\n"
+      "mean and std; see docs/methods/evaluate.md.");
   app->add_option("store", o->job.store, "HDF5 feature store with /labels and a /test split")->required();
   app->add_option("-s,--selection", o->job.selections, "Selection file made from STORE (repeatable)");
+  app->add_option("--selection-store", o->job.selection_stores,
+                  "Feature store whose own rows are the training set, e.g. `subset condense` output; "
+                  "same features as STORE, tested on STORE's /test (repeatable)");
   add_training_options(*app, o->job.training, o->job.repeats);
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' /weights (train on every picked row equally)");
+  app->add_flag("--no-full", o->no_full,
+                "Skip the full-data trainings (no full row, no energy saved): for models too slow to train on all of STORE");
   app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
   app->add_option("--cache", o->job.cache_path, "Cache file (default STORE.evaluate-cache.json)");
   add_json_flag(*app, o->json);
@@ -33,6 +43,7 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
             workflows::EvaluateJob job = o->job;
             job.use_cache = !o->no_cache;
             job.use_weights = !o->unweighted;
+            job.train_full = !o->no_full;
             job.meter = global.meter;
             job.status = status_lines(global);
             const workflows::NnWorkflows& nn = nn_workflows();

@@ -7,6 +7,7 @@
 #include "libsubset/core/error.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/classifier.h"
+#include "libsubset/nn/internal/network_training.h"
 #include "libsubset/nn/internal/train_loop.h"
 #include "libsubset/nn/torch_threads.h"
 
@@ -19,6 +20,14 @@ void check_settings(const TrainSettings& s) {
   SUBSET_CHECK(std::isfinite(s.learning_rate) && s.learning_rate > 0, "--lr",
                "learning rate must be a finite number > 0, got " << s.learning_rate);
   SUBSET_CHECK(s.hidden >= 1, "--hidden", "hidden width must be at least 1, got " << s.hidden);
+  SUBSET_CHECK(s.augment == "none" || s.augment == "dsa", "--augment",
+               "unknown augmentation '" << s.augment << "' (expected none or dsa)");
+  SUBSET_CHECK(s.augment == "none" || s.model == "convnet", "--augment",
+               "augmentation " << s.augment << " applies to --model convnet only, not " << s.model);
+  SUBSET_CHECK(std::isfinite(s.momentum) && s.momentum >= 0 && s.momentum < 1, "momentum",
+               "momentum must be in [0, 1), got " << s.momentum);
+  SUBSET_CHECK(std::isfinite(s.weight_decay) && s.weight_decay >= 0, "weight_decay",
+               "weight decay must be a finite number >= 0, got " << s.weight_decay);
 }
 
 // Shapes, labels and weights of one split, before any work.
@@ -56,7 +65,10 @@ at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, 
 TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
                             const TrainSettings& settings) {
   enable_torch_thread_control();
-  const internal::ModelKind kind = internal::parse_model_kind(settings.model, "--model");
+  const bool convnet = settings.model == "convnet";
+  SUBSET_CHECK(convnet || settings.model == "linear" || settings.model == "mlp", "--model",
+               "unknown model '" << settings.model << "' (expected linear, mlp or convnet)");
+  const internal::ModelKind kind = convnet ? internal::ModelKind::Mlp : internal::parse_model_kind(settings.model, "--model");
   check_settings(settings);
   SUBSET_CHECK(num_classes >= 1, "train", "number of classes must be at least 1, got " << num_classes);
   check_view(train, num_classes, "train");
@@ -65,6 +77,7 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
                "test rows have " << test.dim << " features, training rows " << train.dim);
   check_weights(train);
   const c10::Device device = internal::parse_device(settings.device, "--device");
+  if (convnet) return internal::train_convnet_and_test(train, test, num_classes, settings, device);
 
   internal::TrainingTensors data;
   data.features = borrow(train.features, {train.n, train.dim}, at::kFloat, device);

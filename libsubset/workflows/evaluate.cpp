@@ -1,5 +1,9 @@
 #include "libsubset/workflows/evaluate.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
 #include "libsubset/core/error.h"
 #include "libsubset/io/extract.h"
 #include "libsubset/io/selection_file.h"
@@ -12,6 +16,52 @@ namespace {
 void check_settings(const EvaluateJob& job) {
   SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
   SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
+  SUBSET_CHECK(job.training.augment == "none" || job.training.model == "convnet", "--augment",
+               "augmentation " << job.training.augment << " applies to --model convnet only, not "
+                               << job.training.model);
+  SUBSET_CHECK(job.train_full || !job.selections.empty() || !job.selection_stores.empty(), "--no-full",
+               "nothing to train: --no-full skips the full data and no -s or --selection-store was given");
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  if (shape.empty()) return "none";
+  std::ostringstream os;
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? "x" : "") << shape[i];
+  return os.str();
+}
+
+// The classes of `store` as training and testing see them: 1 + the largest label of either split
+// (or the number of class names), known from the metadata without reading the features.
+int64_t classes_of(const io::StoreInfo& info) {
+  int64_t largest = info.num_classes() - 1;
+  for (const auto& [label, count] : info.test_class_counts) largest = std::max(largest, label);
+  return largest + 1;
+}
+
+// A selection store, opened and checked against the evaluated store before any training.
+struct SelectionStore {
+  std::string path;
+  io::FeatureStore store;
+};
+
+SelectionStore open_selection_store(const std::string& path, const io::StoreInfo& reference, const EvaluateJob& job) {
+  SelectionStore s{path, io::FeatureStore::open(path)};
+  const io::StoreInfo& info = s.store.info();
+  SUBSET_CHECK(info.has_labels, path, "selection store has no /labels: its rows cannot be trained on");
+  SUBSET_CHECK(info.n() > 0, path, "selection store has no rows");
+  SUBSET_CHECK(info.dim() == reference.dim(), path,
+               "selection store rows have " << info.dim() << " features, " << reference.path << " has "
+                                            << reference.dim());
+  if (job.training.model == "convnet")
+    SUBSET_CHECK(info.image_shape == reference.image_shape, path,
+                 "selection store image shape " << shape_text(info.image_shape) << " differs from "
+                                                << shape_text(reference.image_shape) << " of " << reference.path);
+  const int64_t classes = classes_of(reference);
+  for (const auto& [label, count] : info.class_counts)
+    SUBSET_CHECK(label >= 0 && label < classes, path,
+                 "label " << label << " (" << count << " rows) is not one of the " << classes << " classes of "
+                          << reference.path);
+  return s;
 }
 
 }  // namespace
@@ -20,6 +70,9 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
   check_settings(job);
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   internal::check_trainable(store);
+  if (job.training.model == "convnet")
+    SUBSET_CHECK(!store.info().image_shape.empty(), job.store,
+                 "--model convnet needs images, and the store records no image_shape [C, H, W]");
   std::vector<io::SelectionFile> selections;
   for (const auto& path : job.selections) {
     io::SelectionFile sel = io::read_selection(path);
@@ -27,9 +80,23 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
     SUBSET_CHECK(!sel.indices.empty(), path, "selection is empty");
     selections.push_back(std::move(sel));
   }
+  std::vector<SelectionStore> stores;
+  for (const auto& path : job.selection_stores) stores.push_back(open_selection_store(path, store.info(), job));
+  // Values of the selection stores, before any training.
+  for (const auto& s : stores) s.store.check_finite(io::Split::Train);
 
   const internal::TrainingData data = internal::load_training_data(store);
   EvaluateResult result = internal::reference_result(data, job);
+
+  auto price = [&](const nlohmann::json& recorded, SelectionEvaluation& ev, const char* what) {
+    if (!recorded.is_null()) {
+      ev.selection_energy = energy::reprice(energy::report_from_json(recorded), job.meter.accounting);
+    } else {
+      result.notes.push_back(ev.path + ": the " + what + " records no energy (made by an older or another tool); " +
+                             "its cost is counted as 0");
+    }
+    if (result.has_full) account_savings(result.full, ev);
+  };
 
   for (size_t i = 0; i < selections.size(); ++i) {
     const io::SelectionFile& sel = selections[i];
@@ -45,13 +112,30 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
                                                  internal::repeat_settings(job.training, r), job.meter));
     }
     ev.training = internal::summarize(ev.method, static_cast<int64_t>(sel.indices.size()), repeats);
-    if (!sel.manifest.energy.is_null()) {
-      ev.selection_energy = energy::reprice(energy::report_from_json(sel.manifest.energy), job.meter.accounting);
-    } else {
-      result.notes.push_back(ev.path + ": the selection file records no energy (made by an older or another tool); "
-                             "its selection cost is counted as 0");
+    price(sel.manifest.energy, ev, "selection file");
+    result.selections.push_back(std::move(ev));
+  }
+
+  for (const auto& s : stores) {
+    const io::StoreInfo& info = s.store.info();
+    SelectionEvaluation ev;
+    ev.path = s.path;
+    ev.kind = "store";
+    ev.method = std::filesystem::path(s.path).filename().string();
+    ev.source = info.source;
+    ev.weighted = job.use_weights && info.has_weights;
+    const RowMatrixF features = s.store.features(io::Split::Train).read_all();
+    const std::vector<int64_t> labels = s.store.labels(io::Split::Train);
+    const std::vector<float> weights = ev.weighted ? s.store.weights() : std::vector<float>{};
+    std::vector<internal::MeasuredTraining> repeats;
+    for (int64_t r = 0; r < job.repeats; ++r) {
+      if (job.status)
+        job.status(ev.path + ": training " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
+      repeats.push_back(internal::train_measured_on(data, features, labels, weights,
+                                                    internal::repeat_settings(job.training, r), job.meter));
     }
-    account_savings(result.full, ev);
+    ev.training = internal::summarize(ev.method, info.n(), repeats);
+    price(info.energy, ev, "store");
     result.selections.push_back(std::move(ev));
   }
   return result;

@@ -1,7 +1,8 @@
 #pragma once
 // `subset evaluate`: what a subset is worth and what it saves. Trains the proxy model (libsubset/nn)
-// on the full training split and on each selection, tests on /test, and sets the energy of each
-// against the other: saved = E(full training) - [E(selection) + E(subset training)].
+// on the full training split and on each selection (or selection store: a condensed or extracted
+// store whose own rows are the training set), tests on /test, and sets the energy of each against
+// the other: saved = E(full training) - [E(selection) + E(subset training)].
 // This header includes no libtorch; the implementation lives in libsubset_workflows_nn.
 #include <cstdint>
 #include <functional>
@@ -18,8 +19,14 @@ namespace subset::workflows {
 struct EvaluateJob {
   std::string store;
   std::vector<std::string> selections;   // selection files made from `store`
-  nn::TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r
+  // Feature stores whose own /features and /labels are a training set (e.g. `subset condense`
+  // output), tested on `store`'s /test; their cost is their recorded root "energy" report.
+  std::vector<std::string> selection_stores;
+  nn::TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r.
+                                         // For convnet, image_shape and the channel statistics are
+                                         // filled from `store` (its full training split).
   int64_t repeats = 3;
+  bool train_full = true;                // false: no full-data trainings (no savings either)
   bool use_weights = true;               // train with a selection's /weights when it has them
   bool use_cache = true;                 // reuse the full-data figures from the sidecar (always recorded there)
   std::string cache_path;                // empty: STORE + ".evaluate-cache.json"
@@ -41,10 +48,13 @@ struct TrainingRuns {
 
 struct SelectionEvaluation {
   std::string path;
-  std::string method;
+  std::string kind = "selection";        // "selection" (a selection file) | "store" (a selection store)
+  std::string method;                    // the selection's method; a store's file name
+  std::string source;                    // a store's "source" attribute (what made it); empty for selections
   bool weighted = false;
   TrainingRuns training;
   std::optional<energy::EnergyReport> selection_energy;  // recorded in the selection file
+  // The savings are set only when the result has full-data figures (EvaluateResult::has_full).
   double saved_kwh = 0;                  // E(full) - [E(select) + E(subset)], per training
   double saved_gco2e = 0;
   double saved_percent = 0;              // of E(full)
@@ -57,6 +67,7 @@ struct EvaluateResult {
   std::string store;
   nn::TrainSettings training;
   int64_t repeats = 0;
+  bool has_full = true;                  // false with train_full = false: `full` is empty
   TrainingRuns full;
   std::vector<SelectionEvaluation> selections;
   energy::Accounting accounting;
@@ -64,14 +75,17 @@ struct EvaluateResult {
 };
 
 // Validates everything first (store has labels and a /test split with labels, every selection
-// opens and was made from this store, settings valid), then trains. Throws subset::Error.
+// opens and was made from this store, every selection store has labels in the store's classes and
+// the store's number of features (and image shape, for convnet), settings valid), then trains.
+// Throws subset::Error.
 EvaluateResult run_evaluate(const EvaluateJob& job);
 
 // The savings of one selection against the full training (fills saved_* and break_even).
 void account_savings(const TrainingRuns& full, SelectionEvaluation& selection);
 
 nlohmann::json to_json(const EvaluateResult& result);
-// The table: method  n  seconds  kWh  gCO2e  test-acc, then the energy saved per selection.
+// The table: method  n  seconds  kWh  gCO2e  test-acc, then the energy saved per selection (when
+// there are full-data figures).
 std::string format_evaluation(const EvaluateResult& result);
 
 }  // namespace subset::workflows

@@ -43,24 +43,36 @@ nlohmann::json to_json(const EvaluateResult& r) {
   j["batch"] = r.training.batch;
   j["learning_rate"] = r.training.learning_rate;
   j["seed"] = r.training.seed;
+  if (r.training.model == "convnet") {
+    j["optimizer"] = "sgd";
+    j["momentum"] = r.training.momentum;
+    j["weight_decay"] = r.training.weight_decay;
+    j["augment"] = r.training.augment;
+  }
   j["repeats"] = r.repeats;
   j["pue"] = r.accounting.pue;
   j["carbon_intensity"] = r.accounting.carbon_intensity;
   j["carbon_source"] = r.accounting.carbon_source;
-  j["full"] = runs_json(r.full);
+  j["full"] = r.has_full ? runs_json(r.full) : nlohmann::json(nullptr);
   j["selections"] = nlohmann::json::array();
   for (const auto& s : r.selections) {
     nlohmann::json e = runs_json(s.training);
     e["path"] = s.path;
+    e["kind"] = s.kind;
     e["method"] = s.method;
+    if (s.kind == "store") e["source"] = s.source;
     e["weighted"] = s.weighted;
     e["select_kwh"] = s.selection_energy ? nlohmann::json(s.selection_energy->kwh()) : nlohmann::json(nullptr);
     e["select_seconds"] = s.selection_energy ? nlohmann::json(s.selection_energy->seconds) : nlohmann::json(nullptr);
     e["select_energy"] = s.selection_energy ? energy::to_json(*s.selection_energy) : nlohmann::json(nullptr);
-    e["saved_kwh"] = s.saved_kwh;
-    e["saved_gco2e"] = s.saved_gco2e;
-    e["saved_percent"] = s.saved_percent;
-    e["break_even_trainings"] = s.break_even_trainings ? nlohmann::json(*s.break_even_trainings) : nlohmann::json(nullptr);
+    if (r.has_full) {
+      e["saved_kwh"] = s.saved_kwh;
+      e["saved_gco2e"] = s.saved_gco2e;
+      e["saved_percent"] = s.saved_percent;
+      e["break_even_trainings"] = s.break_even_trainings ? nlohmann::json(*s.break_even_trainings) : nlohmann::json(nullptr);
+    } else {
+      for (const char* key : {"saved_kwh", "saved_gco2e", "saved_percent", "break_even_trainings"}) e[key] = nullptr;
+    }
     j["selections"].push_back(std::move(e));
   }
   j["notes"] = r.notes;
@@ -69,31 +81,43 @@ nlohmann::json to_json(const EvaluateResult& r) {
 
 std::string format_evaluation(const EvaluateResult& r) {
   std::ostringstream os;
-  os << "proxy " << r.training.model << ", " << r.training.epochs << " epochs, " << r.repeats
+  os << "proxy " << r.training.model;
+  if (r.training.model == "convnet") {
+    os << " (SGD lr " << fmt("%g", r.training.learning_rate) << ", momentum " << fmt("%g", r.training.momentum)
+       << ", weight decay " << fmt("%g", r.training.weight_decay) << ", lr x0.1 after epoch "
+       << (r.training.epochs + 1) / 2 << ", augment " << r.training.augment << ")";
+  }
+  os << ", " << r.training.epochs << " epochs, " << r.repeats
      << " repeats; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
      << " gCO2e/kWh (" << r.accounting.carbon_source << ")\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "%-12s %7s %9s %11s %11s  %s\n", "method", "n", "seconds", "kWh", "gCO2e", "test-acc");
+  // The label column fits the longest label (selection stores are labelled by their file name).
+  int width = 12;
+  for (const auto& s : r.selections) width = std::max(width, static_cast<int>(s.training.label.size()));
+  char line[512];
+  std::snprintf(line, sizeof line, "%-*s %7s %9s %11s %11s  %s\n", width, "method", "n", "seconds", "kWh", "gCO2e",
+                "test-acc");
   os << line;
   auto row = [&](const std::string& label, const TrainingRuns& t, const std::string& suffix) {
     double seconds = 0;
     for (double s : t.seconds) seconds += s;
     seconds /= std::max<size_t>(1, t.seconds.size());
-    std::snprintf(line, sizeof line, "%-12s %7lld %9.2f %11.3e %11.3e  %.2f%% ± %.2f%s\n", label.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %7lld %9.2f %11.3e %11.3e  %.2f%% ± %.2f%s\n", width, label.c_str(),
                   static_cast<long long>(t.n), seconds, t.energy.kwh(), t.energy.gco2e(), 100 * t.accuracy_mean,
                   100 * t.accuracy_std, suffix.c_str());
     os << line;
   };
-  row("full", r.full, r.full.cached ? "  (cached)" : "");
-  for (const auto& s : r.selections) row(s.method, s.training, s.weighted ? "  (weighted)" : "");
+  if (r.has_full) row("full", r.full, r.full.cached ? "  (cached)" : "");
+  for (const auto& s : r.selections) row(s.training.label, s.training, s.weighted ? "  (weighted)" : "");
   os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats)\n";
   for (const auto& s : r.selections) {
-    os << "\n" << s.method << " (" << s.path << "):\n";
+    os << "\n" << s.training.label << " (" << s.path << "):\n";
+    const char* cost = s.kind == "store" ? "store cost      " : "selection cost  ";
     if (s.selection_energy)
-      os << "  selection cost  " << fmt("%.2f", s.selection_energy->seconds) << " s, " << fmt("%.3e", s.selection_energy->kwh())
+      os << "  " << cost << fmt("%.2f", s.selection_energy->seconds) << " s, " << fmt("%.3e", s.selection_energy->kwh())
          << " kWh, " << fmt("%.3g", s.selection_energy->gco2e()) << " gCO2e\n";
     else
-      os << "  selection cost  not recorded in the file (counted as 0)\n";
+      os << "  " << cost << "not recorded in the file (counted as 0)\n";
+    if (!r.has_full) continue;  // no reference: no savings
     os << "  energy saved    " << fmt("%.3e", s.saved_kwh) << " kWh, " << fmt("%.3g", s.saved_gco2e) << " gCO2e, "
        << fmt("%.1f", s.saved_percent) << "% of one full training\n";
     if (!s.break_even_trainings)

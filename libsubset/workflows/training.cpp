@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "libsubset/core/error.h"
@@ -12,6 +13,7 @@
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/store.h"
+#include "libsubset/nn/condense.h"
 
 namespace subset::workflows::internal {
 namespace {
@@ -24,12 +26,25 @@ RowMatrixF read_checked(const io::FeatureArray& array, const std::string& where)
 }
 
 nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
-  const nn::TrainSettings& t = job.training;
+  const nn::TrainSettings t = prepared_settings(data, job.training);
   // Energy and time depend on the machine's parallelism as much as on the settings.
-  return {{"store_checksum", data.checksum}, {"n", data.features.rows()}, {"model", t.model},
-          {"hidden", t.hidden}, {"epochs", t.epochs}, {"batch", t.batch}, {"learning_rate", t.learning_rate},
-          {"seed", std::to_string(t.seed)}, {"repeats", job.repeats}, {"device", t.device},
-          {"threads", current_threads()}, {"libsubset", kVersion}};
+  nlohmann::json key = {{"store_checksum", data.checksum}, {"n", data.features.rows()}, {"model", t.model},
+                        {"hidden", t.hidden}, {"epochs", t.epochs}, {"batch", t.batch},
+                        {"learning_rate", t.learning_rate}, {"seed", std::to_string(t.seed)},
+                        {"repeats", job.repeats}, {"device", t.device}, {"threads", current_threads()},
+                        {"libsubset", kVersion}};
+  if (t.model == "convnet") {
+    // The protocol's own settings and what the network sees; "protocol" names what is fixed in
+    // the code (network, schedule), so that a change there can retire old entries.
+    key["augment"] = t.augment;
+    key["momentum"] = t.momentum;
+    key["weight_decay"] = t.weight_decay;
+    key["image_shape"] = t.image_shape;
+    key["channel_mean"] = t.channel_mean;
+    key["channel_stddev"] = t.channel_stddev;
+    key["protocol"] = "convnet width 128 depth 3 instancenorm; sgd, lr x0.1 after ceil(epochs/2)";
+  }
+  return key;
 }
 
 std::string cache_path_of(const EvaluateJob& job) {
@@ -110,6 +125,14 @@ TrainingData load_training_data(const io::FeatureStore& store) {
   int64_t largest = store.info().num_classes() - 1;
   for (int64_t y : d.test_labels) largest = std::max(largest, y);
   d.num_classes = largest + 1;
+  d.image_shape = store.info().image_shape;
+  if (!d.image_shape.empty()) {
+    // One pass over the rows; what the ConvNet standardises with (the reference's dataset constants).
+    const nn::ChannelStatistics stats =
+        nn::channel_statistics(d.features.data(), d.features.rows(), d.features.cols(), d.image_shape.front());
+    d.channel_mean = stats.mean;
+    d.channel_stddev = stats.stddev;
+  }
   return d;
 }
 
@@ -119,12 +142,27 @@ nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat)
   return s;
 }
 
-MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
-                                const std::vector<float>& weights, const nn::TrainSettings& settings,
-                                const energy::MeterOptions& meter_options) {
+nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings) {
+  nn::TrainSettings s = settings;
+  if (s.model != "convnet") return s;
+  if (s.image_shape.empty()) s.image_shape = data.image_shape;
+  if (s.channel_mean.empty() && s.image_shape == data.image_shape) {
+    s.channel_mean = data.channel_mean;
+    s.channel_stddev = data.channel_stddev;
+  }
+  return s;
+}
+
+namespace {
+
+// Runs `train` (given data's /test view and the prepared settings) inside the meter's scope, so that
+// whatever it does first (gathering a subset's rows) counts as part of the training.
+MeasuredTraining measure(const TrainingData& data, const nn::TrainSettings& settings,
+                         const energy::MeterOptions& meter_options,
+                         const std::function<nn::TrainOutcome(const nn::LabelledView& test, const nn::TrainSettings&)>& train) {
   const int64_t dim = data.features.cols();
   nn::LabelledView test{data.test_features.data(), data.test_labels.data(), nullptr, data.test_features.rows(), dim};
-  nn::TrainSettings checked = settings;
+  nn::TrainSettings checked = prepared_settings(data, settings);
   checked.on_epoch = [&settings](int64_t epoch, int64_t epochs, double loss) {
     check_interrupted();
     if (settings.on_epoch) settings.on_epoch(epoch, epochs, loss);
@@ -132,11 +170,25 @@ MeasuredTraining train_measured(const TrainingData& data, const std::vector<int6
   energy::EnergyMeter meter(meter_options);
   meter.start();
   const auto t0 = std::chrono::steady_clock::now();
-  nn::TrainOutcome outcome;
-  if (rows.empty()) {
-    nn::LabelledView train{data.features.data(), data.labels.data(), nullptr, data.features.rows(), dim};
-    outcome = nn::train_and_test(train, test, data.num_classes, checked);
-  } else {
+  const nn::TrainOutcome outcome = train(test, checked);
+  MeasuredTraining m;
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.energy = meter.stop();
+  m.accuracy = outcome.test_accuracy;
+  return m;
+}
+
+}  // namespace
+
+MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
+                                const std::vector<float>& weights, const nn::TrainSettings& settings,
+                                const energy::MeterOptions& meter_options) {
+  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const nn::TrainSettings& checked) {
+    const int64_t dim = data.features.cols();
+    if (rows.empty()) {
+      nn::LabelledView train{data.features.data(), data.labels.data(), nullptr, data.features.rows(), dim};
+      return nn::train_and_test(train, test, data.num_classes, checked);
+    }
     // Gathering the rows is part of what training on a subset costs, so it is inside the scope.
     RowMatrixF x(static_cast<Eigen::Index>(rows.size()), dim);
     std::vector<int64_t> y(rows.size());
@@ -145,13 +197,18 @@ MeasuredTraining train_measured(const TrainingData& data, const std::vector<int6
       y[i] = data.labels[static_cast<size_t>(rows[i])];
     }
     nn::LabelledView train{x.data(), y.data(), weights.empty() ? nullptr : weights.data(), x.rows(), dim};
-    outcome = nn::train_and_test(train, test, data.num_classes, checked);
-  }
-  MeasuredTraining m;
-  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  m.energy = meter.stop();
-  m.accuracy = outcome.test_accuracy;
-  return m;
+    return nn::train_and_test(train, test, data.num_classes, checked);
+  });
+}
+
+MeasuredTraining train_measured_on(const TrainingData& data, const RowMatrixF& features,
+                                   const std::vector<int64_t>& labels, const std::vector<float>& weights,
+                                   const nn::TrainSettings& settings, const energy::MeterOptions& meter_options) {
+  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const nn::TrainSettings& checked) {
+    nn::LabelledView train{features.data(), labels.data(), weights.empty() ? nullptr : weights.data(), features.rows(),
+                           features.cols()};
+    return nn::train_and_test(train, test, data.num_classes, checked);
+  });
 }
 
 energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& reports) {
@@ -234,7 +291,14 @@ EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job
   result.training.on_epoch = nullptr;
   result.repeats = job.repeats;
   result.accounting = job.meter.accounting;
-  result.full = full_reference(data, job, result.notes);
+  result.has_full = job.train_full;
+  if (job.train_full) {
+    result.full = full_reference(data, job, result.notes);
+  } else {
+    result.full.label = "full";
+    result.notes.push_back("no full-data trainings (--no-full): no reference to compare against, so no energy "
+                           "saved or break-even is reported");
+  }
   return result;
 }
 

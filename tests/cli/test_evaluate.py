@@ -189,3 +189,190 @@ def test_bad_input(run, setup, tmp_path, case, needles):
     }[case]
     assert_error(run("evaluate", *args, "--cache", tmp_path / "c.json"), *needles)
     assert not (tmp_path / "c.json").exists(), "nothing is trained or cached when the input is bad"
+
+
+# ---- selection stores, --no-full and the ConvNet protocol ----------------------------------------
+
+def extract(run, store, selection, output):
+    assert_ok(run("extract", store, "-s", selection, "-o", output))
+    return str(output)
+
+
+def test_selection_store_trains_like_its_selection(run, setup, tmp_path):
+    """A store extracted from a selection holds the same rows in the same order: the same training,
+    bit for bit, with the store's recorded energy as its cost and its file name as its label."""
+    sub = extract(run, setup["store"], setup["random"], tmp_path / "random90.h5")
+    r = evaluate_json(run, setup["store"], "-s", setup["random"], "--selection-store", sub, *TRAINING,
+                      "--cache", tmp_path / "c.json")
+    sel, st = r["selections"]
+    assert sel["kind"] == "selection" and st["kind"] == "store"
+    assert st["method"] == "random90.h5" and st["path"] == sub and "source" in st
+    assert st["n"] == 90 and st["weighted"] is False
+    assert st["accuracies"] == sel["accuracies"]
+    assert st["select_kwh"] > 0, "extract records its own energy in the store"
+    assert st["saved_kwh"] == pytest.approx(r["full"]["train_kwh"] - (st["select_kwh"] + st["train_kwh"]))
+    assert st["break_even_trainings"] is None or st["break_even_trainings"] >= 1
+
+
+def test_selection_store_weights_and_table(run, setup, tmp_path):
+    sub = extract(run, setup["store"], setup["kcenter"], tmp_path / "kcenter-cells.h5")
+    r = evaluate_json(run, setup["store"], "--selection-store", sub, *TRAINING, "--cache", tmp_path / "c.json")
+    assert r["selections"][0]["weighted"] is True, "the store's /weights count like a selection's"
+    r = evaluate_json(run, setup["store"], "--selection-store", sub, *TRAINING, "--cache", tmp_path / "c.json",
+                      "--unweighted")
+    assert r["selections"][0]["weighted"] is False
+    rc, out, err = run("evaluate", setup["store"], "--selection-store", sub, *TRAINING, "--cache",
+                       tmp_path / "c.json", timeout=300)
+    assert rc == 0, err
+    assert any(line.startswith("kcenter-cells.h5 ") for line in out.splitlines()), out
+    assert "store cost" in out and "energy saved" in out
+
+
+def test_selection_store_without_energy_is_noted(run, setup, tmp_path):
+    sub = extract(run, setup["store"], setup["random"], tmp_path / "sub.h5")
+    with h5py.File(sub, "a") as f:
+        del f.attrs["energy"]
+    r = evaluate_json(run, setup["store"], "--selection-store", sub, *TRAINING, "--cache", tmp_path / "c.json")
+    assert r["selections"][0]["select_kwh"] is None
+    assert any("records no energy" in n for n in r["notes"])
+
+
+def test_no_full(run, setup, tmp_path):
+    cache = tmp_path / "c.json"
+    r = evaluate_json(run, setup["store"], "-s", setup["random"], *TRAINING, "--cache", cache, "--no-full")
+    assert r["full"] is None
+    s = r["selections"][0]
+    assert s["n"] == 90 and len(s["accuracies"]) == 2 and s["select_kwh"] > 0
+    for key in ("saved_kwh", "saved_gco2e", "saved_percent", "break_even_trainings"):
+        assert s[key] is None, key
+    assert any("--no-full" in n for n in r["notes"])
+    assert not cache.exists(), "nothing to cache without full-data trainings"
+    rc, out, err = run("evaluate", setup["store"], "-s", setup["random"], *TRAINING, "--cache", cache, "--no-full",
+                       timeout=300)
+    assert rc == 0, err
+    assert not any(line.startswith("full ") for line in out.splitlines()), out
+    assert "  energy saved" not in out and "  break-even" not in out, "no savings section"
+    assert "  selection cost" in out
+    assert "note:" in out and "--no-full" in out
+
+
+def write_npy_images(directory, n, n_test, side, seed, classes=2):
+    """Images of `classes` classes, class c bright in its c-th vertical band; .npy files to import."""
+    rng = np.random.RandomState(seed)
+    paths = {}
+    for split, count in (("train", n), ("test", n_test)):
+        y = (np.arange(count) % classes).astype(np.int64)
+        x = 0.2 + 0.1 * rng.standard_normal((count, 1, side, side))
+        band = side // classes
+        for i, c in enumerate(y):
+            x[i, 0, :, c * band:(c + 1) * band] += 0.6
+        paths[split] = (directory / f"{split}_x.npy", directory / f"{split}_y.npy")
+        np.save(paths[split][0], x.reshape(count, -1).astype(np.float32))
+        np.save(paths[split][1], y)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def images(run, tmp_path_factory):
+    d = tmp_path_factory.mktemp("images")
+    p = write_npy_images(d, 40, 20, 8, 3)
+    store = str(d / "img.h5")
+    assert_ok(run("import", p["train"][0], "--labels", p["train"][1], "--test-features", p["test"][0],
+                  "--test-labels", p["test"][1], "--image-shape", "1,8,8", "-o", store))
+    sel = str(d / "b10.sel.h5")
+    assert_ok(run("select", store, "--method", "balanced", "--budget", "10", "-o", sel))
+    sub = extract(run, store, sel, d / "b10.h5")
+    # The same 64 features, but another image shape.
+    other_shape = str(d / "other_shape.h5")
+    assert_ok(run("import", p["train"][0], "--labels", p["train"][1], "--image-shape", "4,4,4", "-o", other_shape))
+    return {"store": store, "sel": sel, "sub": sub, "other_shape": other_shape}
+
+
+# One thread: on a busy machine, tiny convolutions spend their time waiting for a second thread.
+CONVNET = ["--model", "convnet", "--epochs", "2", "--repeats", "1", "--batch", "16", "--threads", "1"]
+
+
+def test_convnet_on_images(run, images, tmp_path):
+    cache = tmp_path / "c.json"
+    r = evaluate_json(run, images["store"], "-s", images["sel"], "--selection-store", images["sub"], *CONVNET,
+                      "--cache", cache)
+    assert r["model"] == "convnet" and r["optimizer"] == "sgd"
+    assert r["momentum"] == pytest.approx(0.9) and r["weight_decay"] == pytest.approx(5e-4)
+    assert r["augment"] == "none"
+    assert r["learning_rate"] == pytest.approx(0.01), "the reference's rate when --lr is not given"
+    assert r["epochs"] == 2
+    assert r["full"]["n"] == 40 and 0 <= r["full"]["accuracy_mean"] <= 1
+    sel, st = r["selections"]
+    assert sel["n"] == st["n"] == 10
+    assert st["accuracies"] == sel["accuracies"], "same rows, same order, same standardisation"
+    # The cache keys on the protocol: DSA is another entry, the same settings reuse it.
+    again = evaluate_json(run, images["store"], *CONVNET, "--cache", cache)
+    assert again["full"]["cached"] is True
+    dsa = evaluate_json(run, images["store"], *CONVNET, "--cache", cache, "--augment", "dsa")
+    assert dsa["full"]["cached"] is False and dsa["augment"] == "dsa"
+    with open(cache) as f:
+        keys = [e["key"] for e in json.load(f)["entries"]]
+    assert {k.get("augment") for k in keys} == {"none", "dsa"}
+    assert all(k["image_shape"] == [1, 8, 8] and k["model"] == "convnet" for k in keys)
+
+
+def test_convnet_defaults_to_the_reference_epochs(run, images, tmp_path):
+    r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--model", "convnet", "--repeats", "1",
+                      "--no-full", "--threads", "1")
+    assert r["epochs"] == 300 and r["learning_rate"] == pytest.approx(0.01)
+    assert r["full"] is None
+    # Given values win; the MLP keeps its own defaults.
+    r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--model", "convnet", "--repeats", "1",
+                      "--no-full", "--epochs", "1", "--lr", "0.05")
+    assert r["epochs"] == 1 and r["learning_rate"] == pytest.approx(0.05)
+    r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--repeats", "1", "--no-full")
+    assert r["model"] == "mlp" and r["epochs"] == 5 and r["learning_rate"] == pytest.approx(1e-3)
+
+
+def test_convnet_on_a_store_without_images(run, setup, tmp_path):
+    result = run("evaluate", setup["store"], "--model", "convnet", "--epochs", "1", "--cache", tmp_path / "c.json")
+    assert_error(result, "image_shape", setup["store"], code=1)
+    assert not (tmp_path / "c.json").exists()
+
+
+def write_store_like(path, dim=D, labels=None, classes=K):
+    x, y = blobs(60, 7)
+    if labels is not None:
+        y = labels
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=np.ascontiguousarray(x[:, :dim]))
+        if classes:
+            f.create_dataset("labels", data=y)
+    return str(path)
+
+
+@pytest.mark.parametrize("case,needles", [
+    ("other_dim", ["features"]),
+    ("no_labels", ["labels"]),
+    ("label_out_of_range", ["label 7"]),
+    ("missing", ["missing.h5"]),
+    ("not_a_store", ["b10.sel.h5"]),
+    ("image_shape", ["image shape"]),
+    ("nothing", ["--no-full"]),
+    ("augment_mlp", ["--augment", "convnet"]),
+    ("augment_value", ["--augment"]),
+])
+def test_bad_selection_store_and_protocol(run, setup, images, tmp_path, case, needles):
+    store = setup["store"]
+    args = {
+        "other_dim": [store, "--selection-store", write_store_like(tmp_path / "d.h5", dim=D - 1)],
+        "no_labels": [store, "--selection-store", write_store_like(tmp_path / "nl.h5", classes=0)],
+        "label_out_of_range": [store, "--selection-store",
+                               write_store_like(tmp_path / "lr.h5", labels=np.full(60, 7, dtype=np.int64))],
+        "missing": [store, "--selection-store", tmp_path / "missing.h5"],
+        "not_a_store": [images["store"], "--selection-store", images["sel"]],
+        "image_shape": [images["store"], "--selection-store", images["other_shape"], "--model", "convnet",
+                        "--epochs", "1"],
+        "nothing": [store, "--no-full"],
+        "augment_mlp": [store, "--augment", "dsa"],
+        "augment_value": [store, "--augment", "mixup"],
+    }[case]
+    assert_error(run("evaluate", *args, "--cache", tmp_path / "c.json"), *needles)
+    assert not (tmp_path / "c.json").exists(), "nothing is trained or cached when the input is bad"

@@ -19,6 +19,11 @@ struct TrainingData {
   RowMatrixF test_features;
   std::vector<int64_t> test_labels;
   int64_t num_classes = 0;
+  std::vector<int64_t> image_shape;   // [C, H, W], empty when the store has none
+  // Per-channel mean and standard deviation of the whole training split (one channel without an
+  // image shape): the ConvNet's standardisation, the same for every training set evaluated.
+  std::vector<float> channel_mean;
+  std::vector<float> channel_stddev;
 };
 
 // Throws unless the store has labels and a labelled /test split.
@@ -32,11 +37,19 @@ struct MeasuredTraining {
   energy::EnergyReport energy;
 };
 
+// The settings as trained on `data`: for convnet, the store's image shape and channel statistics
+// unless the settings already carry them.
+nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings);
+
 // Trains on `rows` of the data (all rows when empty), weighted when `weights` is non-empty (one
 // per row of `rows`), under the energy meter.
 MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
                                 const std::vector<float>& weights, const nn::TrainSettings& settings,
                                 const energy::MeterOptions& meter);
+// Trains on another training set (a selection store's rows, same dim) and tests on data's /test.
+MeasuredTraining train_measured_on(const TrainingData& data, const RowMatrixF& features,
+                                   const std::vector<int64_t>& labels, const std::vector<float>& weights,
+                                   const nn::TrainSettings& settings, const energy::MeterOptions& meter);
 
 // Per-repeat trainings as TrainingRuns: mean and sample std of accuracy, mean energy.
 TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<MeasuredTraining>& repeats);
@@ -47,7 +60,8 @@ energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& report
 // (re-priced with today's accounting), else measured and recorded there. Notes what happened.
 TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes);
 
-// An EvaluateResult holding the job's settings and the full-data reference, no selections yet.
+// An EvaluateResult holding the job's settings and the full-data reference (none, with a note,
+// when job.train_full is false), no selections yet.
 EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job);
 
 // Training settings with the seed of repeat r.
