@@ -22,6 +22,6 @@ struct InstallProviders {
 
 extern "C" const subset::workflows::NnWorkflows* subset_nn_workflows() {
   static const subset::workflows::NnWorkflows table{subset::workflows::kNnWorkflowsAbi, &subset::workflows::run_evaluate,
-                                                    &subset::workflows::run_bench};
+                                                    &subset::workflows::run_bench, &subset::workflows::run_condense};
   return &table;
 }
