@@ -8,17 +8,24 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/abs.h>
+#include <ATen/ops/avg_pool2d.h>
 #include <ATen/ops/conv2d.h>
+#include <ATen/ops/group_norm.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/relu.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/sqrt.h>
 #include <torch/csrc/autograd/autograd.h>
 #include "support/torch_doctest.h"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <string>
 #include <vector>
 
 #include "libsubset/core/rng.h"
+#include "libsubset/nn/internal/first_block.h"
 #include "libsubset/nn/internal/network.h"
 #include "support/error_of.h"
 
@@ -233,4 +240,49 @@ TEST_CASE("network: shapes that cannot work are rejected") {
   error_of([] { make_network(NetKind::ConvNet, {0, 28, 28}, 10, 1, kCpu); });
   error_of([] { make_network(NetKind::ConvNet, {1, 28, 28}, 10, 1, kCpu, 0); });
   error_of([] { make_network(NetKind::ConvNet, {1, 28, 28}, 10, 1, kCpu, 128, 0); });
+}
+
+TEST_CASE("network: the fused first block equals libtorch's operators, forward and parameter gradients") {
+  using namespace subset::nn::internal;
+  at::manual_seed(7);
+  for (auto [channels, side, pad] : {std::tuple{1L, 28L, 3L}, std::tuple{2L, 9L, 1L}}) {
+    CAPTURE(channels);
+    const at::Tensor x = at::randn({5, channels, side, side});
+    const auto make = [&](std::vector<int64_t> shape) { return (at::randn(shape) * 0.3).requires_grad_(true); };
+    const at::Tensor w = make({16, channels, 3, 3}), b = make({16}), gamma = (1 + make({16})).detach().requires_grad_(true),
+                     beta = make({16});
+    const at::Tensor reference =
+        at::avg_pool2d(at::relu(at::group_norm(at::conv2d(x, w, b, {1, 1}, pad), 16, gamma, beta, 1e-5)), {2, 2}, {2, 2});
+    const at::Tensor fused = first_block(x, w, b, gamma, beta, pad, 1e-5);
+    REQUIRE(fused.sizes() == reference.sizes());
+    CHECK((fused - reference).abs().max().item<double>() < 1e-4);
+    const at::Tensor upstream = at::randn(reference.sizes());
+    const auto expected = torch::autograd::grad({(reference * upstream).sum()}, {w, b, gamma, beta});
+    const auto got = torch::autograd::grad({(fused * upstream).sum()}, {w, b, gamma, beta});
+    for (size_t k = 0; k < 4; ++k) {
+      CAPTURE(k);
+      const double scale = std::max(1.0, expected[k].abs().max().item<double>());
+      CHECK((got[k] - expected[k]).abs().max().item<double>() < 1e-3 * scale);
+    }
+  }
+}
+
+TEST_CASE("network: the fused norm, ReLU and pooling equal libtorch's operators, with their gradients") {
+  using namespace subset::nn::internal;
+  at::manual_seed(8);
+  for (int64_t side : {8L, 9L}) {
+    const at::Tensor y = at::randn({3, 6, side, side}).requires_grad_(true);
+    const at::Tensor gamma = (1 + 0.3 * at::randn({6})).requires_grad_(true), beta = (0.3 * at::randn({6})).requires_grad_(true);
+    const at::Tensor reference = at::avg_pool2d(at::relu(at::group_norm(y, 6, gamma, beta, 1e-5)), {2, 2}, {2, 2});
+    const at::Tensor fused = norm_relu_pool(y, gamma, beta, 1e-5);
+    REQUIRE(fused.sizes() == reference.sizes());
+    CHECK((fused - reference).abs().max().item<double>() < 1e-5);
+    const at::Tensor upstream = at::randn(reference.sizes());
+    const auto expected = torch::autograd::grad({(reference * upstream).sum()}, {y, gamma, beta});
+    const auto got = torch::autograd::grad({(fused * upstream).sum()}, {y, gamma, beta});
+    for (size_t k = 0; k < 3; ++k) {
+      CAPTURE(k);
+      CHECK((got[k] - expected[k]).abs().max().item<double>() < 1e-4 * std::max(1.0, expected[k].abs().max().item<double>()));
+    }
+  }
 }

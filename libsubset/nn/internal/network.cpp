@@ -22,6 +22,8 @@
 #include "libsubset/core/error.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/classifier.h"
+#include "libsubset/nn/internal/first_block.h"
+#include "libsubset/nn/internal/simd.h"
 #include "libsubset/nn/internal/intra_op.h"
 #include "libsubset/nn/internal/linear.h"
 
@@ -72,13 +74,6 @@ constexpr int64_t kBlock = 8;
 constexpr int64_t kDirectChannels = 4;
 constexpr int64_t kChunkTiles = 128;  // Winograd tiles per product: the best measured rows for sgemm
 
-// The kernels are built for three x86-64 levels and picked at load time (GCC's target_clones):
-// the project builds for baseline x86-64, where these loops would get 4-wide SSE2 only.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SUBSET_SIMD_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define SUBSET_SIMD_CLONES
-#endif
 
 // The first conv of one image with few input channels, channels-last: out [h, w, width] from
 // `padded` [channels, h + 2, w + 2] (the image with its zero padding) and taps [channels * 9][width]
@@ -331,10 +326,23 @@ at::Tensor Network::embed(const at::Tensor& x) const {
     return at::relu(linear(h, params[2], params[3]));
   }
   at::Tensor h = x;
-  for (int64_t d = 0; d < depth; ++d) {
+  int64_t first = 0;
+  // Data that needs no gradient (real batches, training on fixed images) takes the fused first
+  // block (first_block.h); images being optimised keep libtorch's operators, which differentiate to
+  // any order.
+  if (!x.requires_grad() && x.device().is_cpu() && x.dim() == 4 && x.scalar_type() == at::kFloat &&
+      params.front().scalar_type() == at::kFloat && input.channels <= kDirectChannels) {
+    h = first_block(x, params[0], params[1], params[2], params[3], first_padding(input), kNormEps);
+    first = 1;
+  }
+  for (int64_t d = first; d < depth; ++d) {
     const auto& p = params;
     const size_t i = static_cast<size_t>(4 * d);
     h = at::conv2d(h, p[i], p[i + 1], /*stride=*/{1, 1}, /*padding=*/d == 0 ? first_padding(input) : 1);
+    if (first == 1) {
+      h = norm_relu_pool(h, p[i + 2], p[i + 3], kNormEps);
+      continue;
+    }
     h = at::group_norm(h, width, p[i + 2], p[i + 3], kNormEps);
     h = at::relu(h);
     h = at::avg_pool2d(h, {2, 2}, {2, 2});
