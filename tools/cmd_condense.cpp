@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <malloc.h>
 
 #include "libsubset/energy/report.h"
 #include "libsubset/workflows/condense.h"
@@ -23,6 +24,16 @@ std::function<void(const std::string&)> throttled_progress(const GlobalOptions& 
     if (iteration_line) *last = now;
     std::cerr << line << std::endl;
   };
+}
+
+// Every iteration allocates and frees tensors of megabytes (real batches, activations). Above
+// glibc's default 128 KiB threshold each is a fresh mmap whose pages the kernel zeroes on first
+// touch: a fifth of the run's CPU time went to the kernel. Serving them from the heap and keeping
+// freed memory there removes that cost; the run's peak memory is unchanged.
+void keep_large_allocations_in_the_heap() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
 }
 
 }  // namespace
@@ -72,6 +83,7 @@ Command add_condense_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_flag("--force", o->job.force, "Overwrite an existing output");
   add_json_flag(*app, o->json);
   return {app, [o, &global]() {
+            keep_large_allocations_in_the_heap();
             workflows::CondenseJob job = o->job;
             job.meter = global.meter;
             job.status = throttled_progress(global);
