@@ -28,8 +28,8 @@ std::function<void(const std::string&)> throttled_progress(const GlobalOptions& 
 
 // Every iteration allocates and frees tensors of megabytes (real batches, activations). Above
 // glibc's default 128 KiB threshold each is a fresh mmap whose pages the kernel zeroes on first
-// touch: a fifth of the run's CPU time went to the kernel. Serving them from the heap and keeping
-// freed memory there removes that cost; the run's peak memory is unchanged.
+// touch: 1.6 of 11.7 CPU seconds of 8 DM iterations at ipc 10 went to the kernel, 0.7 with this.
+// Serving them from the heap and keeping freed memory there removes most of that cost.
 void keep_large_allocations_in_the_heap() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
   mallopt(M_TRIM_THRESHOLD, 512 << 20);

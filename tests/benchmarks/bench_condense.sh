@@ -29,13 +29,14 @@ ours_seconds() {
     | $PY -c 'import json, sys; print(json.load(sys.stdin)["seconds"])'
 }
 per_unit() { $PY -c "import sys; a, b, n = map(float, sys.argv[1:]); print(f'{(b - a) / n:.3f}')" "$@"; }
+ratio() { $PY -c "import sys; a, b = map(float, sys.argv[1:]); print(f'{a / b:.2f}')" "$@"; }
 
 dm_short=$(ours_seconds --method dm --iterations 1)
 dm_long=$(ours_seconds --method dm --iterations $((1 + DM_ITERATIONS)))
 ours_dm=$(per_unit "$dm_short" "$dm_long" "$DM_ITERATIONS")
 echo "ours dm ipc=10 threads=$THREADS seconds_per_iteration=$ours_dm iterations=$DM_ITERATIONS"
 peer_dm=$(OPENBLAS_NUM_THREADS=$THREADS $PY tests/benchmarks/peers_condense.py "$STORE" --method dm --ipc 10 \
-  --iterations "$DM_ITERATIONS" --threads "$THREADS" --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["seconds_per_iteration"])')
+  --iterations "$DM_ITERATIONS" --threads "$THREADS" --json | $PY -c 'import json, sys; print(f"{json.load(sys.stdin)['seconds_per_iteration']:.3f}")')
 echo "peer dm ipc=10 threads=$THREADS seconds_per_iteration=$peer_dm iterations=$DM_ITERATIONS"
 
 dc_short=$(ours_seconds --method dc --iterations 1 --outer-loop 1 --inner-loop 50)
@@ -43,11 +44,11 @@ dc_long=$(ours_seconds --method dc --iterations 1 --outer-loop 3 --inner-loop 50
 ours_dc=$(per_unit "$dc_short" "$dc_long" 2)
 echo "ours dc ipc=10 threads=$THREADS seconds_per_outer_step=$ours_dc outer_steps=2"
 peer_dc=$(OPENBLAS_NUM_THREADS=$THREADS $PY tests/benchmarks/peers_condense.py "$STORE" --method dc --ipc 10 \
-  --iterations 1 --threads "$THREADS" --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["seconds_per_outer_step"])')
+  --iterations 1 --threads "$THREADS" --json | $PY -c 'import json, sys; print(f"{json.load(sys.stdin)['seconds_per_outer_step']:.3f}")')
 echo "peer dc ipc=10 threads=$THREADS seconds_per_outer_step=$peer_dc outer_steps=1"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 printf '%-34s %10s %10s %8s\n' "" "libsubset" "PyTorch" "speed-up"
-printf '%-34s %10s %10s %7sx\n' "DM, s per iteration" "$ours_dm" "$peer_dm" "$(per_unit 0 "$peer_dm" "$ours_dm")"
-printf '%-34s %10s %10s %7sx\n' "DC, s per outer step" "$ours_dc" "$peer_dc" "$(per_unit 0 "$peer_dc" "$ours_dc")"
+printf '%-34s %10s %10s %7sx\n' "DM, s per iteration" "$ours_dm" "$peer_dm" "$(ratio "$peer_dm" "$ours_dm")"
+printf '%-34s %10s %10s %7sx\n' "DC, s per outer step" "$ours_dc" "$peer_dc" "$(ratio "$peer_dc" "$ours_dc")"
