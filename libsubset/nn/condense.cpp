@@ -321,8 +321,10 @@ CondenseState initial_state(const CondenseSettings& settings, const CondenseData
   Rng rng = Rng(s.seed).fork(kInitStream);
   const auto by_class = rows_by_class(data);
   const int64_t channels = data.image_shape.size() == 3 ? data.image_shape[0] : 1;
-  const ChannelStatistics stats = channel_statistics(data.features, data.n, data.dim, channels);
   const int64_t per_channel = data.dim / channels;
+  // Noise is drawn in the standardised space, so it needs the statistics; real picks do not.
+  const ChannelStatistics stats =
+      s.init == "noise" ? channel_statistics(data.features, data.n, data.dim, channels) : ChannelStatistics{};
   for (int64_t c = 0; c < data.classes; ++c) {
     const auto picks = s.init == "real" ? sample_without_replacement(by_class[static_cast<size_t>(c)], s.ipc, rng)
                                         : std::vector<int64_t>{};

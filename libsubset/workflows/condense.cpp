@@ -1,7 +1,6 @@
 #include "libsubset/workflows/condense.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
