@@ -112,6 +112,18 @@ SUBSET_SIMD_CLONES void first_block_map_backward(const float* conv, const float*
       }
 }
 
+// One (image, channel) map: the pooled output of norm + affine + ReLU, from its statistics.
+SUBSET_SIMD_CLONES void pool_map(const float* y, int64_t h, int64_t w, float scale, float shift, float* out) {
+  const int64_t hq = h / 2, wq = w / 2;
+  for (int64_t a = 0; a < hq; ++a)
+    for (int64_t b = 0; b < wq; ++b) {
+      const float* c0 = y + (2 * a) * w + 2 * b;
+      const float* c1 = c0 + w;
+      out[a * wq + b] = 0.25f * (std::max(0.0f, c0[0] * scale + shift) + std::max(0.0f, c0[1] * scale + shift) +
+                                 std::max(0.0f, c1[0] * scale + shift) + std::max(0.0f, c1[1] * scale + shift));
+    }
+}
+
 struct FirstBlockFunction : public torch::autograd::Function<FirstBlockFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& weight_in,
                             const at::Tensor& bias_in, const at::Tensor& gamma_in, const at::Tensor& beta_in, int64_t pad,
@@ -134,14 +146,7 @@ struct FirstBlockFunction : public torch::autograd::Function<FirstBlockFunction>
           float& r = rp[i * g.width + o];
           mean_rstd(conv.data(), g.pixels(), eps, m, r);
           const float scale = gp[o] * r, shift = betap[o] - m * scale;
-          float* dst = op + (i * g.width + o) * g.hq() * g.wq();
-          for (int64_t a = 0; a < g.hq(); ++a)
-            for (int64_t b = 0; b < g.wq(); ++b) {
-              const float* c0 = conv.data() + (2 * a) * g.wo() + 2 * b;
-              const float* c1 = c0 + g.wo();
-              dst[a * g.wq() + b] = 0.25f * (std::max(0.0f, c0[0] * scale + shift) + std::max(0.0f, c0[1] * scale + shift) +
-                                             std::max(0.0f, c1[0] * scale + shift) + std::max(0.0f, c1[1] * scale + shift));
-            }
+          pool_map(conv.data(), g.ho(), g.wo(), scale, shift, op + (i * g.width + o) * g.hq() * g.wq());
         }
       }
     });
@@ -194,17 +199,6 @@ struct FirstBlockFunction : public torch::autograd::Function<FirstBlockFunction>
   }
 };
 
-// One (image, channel) map of y: the pooled output of norm + affine + ReLU, from its statistics.
-SUBSET_SIMD_CLONES void pool_map(const float* y, int64_t h, int64_t w, float scale, float shift, float* out) {
-  const int64_t hq = h / 2, wq = w / 2;
-  for (int64_t a = 0; a < hq; ++a)
-    for (int64_t b = 0; b < wq; ++b) {
-      const float* c0 = y + (2 * a) * w + 2 * b;
-      const float* c1 = c0 + w;
-      out[a * wq + b] = 0.25f * (std::max(0.0f, c0[0] * scale + shift) + std::max(0.0f, c0[1] * scale + shift) +
-                                 std::max(0.0f, c1[0] * scale + shift) + std::max(0.0f, c1[1] * scale + shift));
-    }
-}
 
 // The backward of norm + affine + ReLU + pooling on one (image, channel) map: g = dL/dy, and the
 // map's shares of the gamma and beta gradients.
