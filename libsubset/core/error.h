@@ -22,11 +22,17 @@ class Error : public std::runtime_error {
   std::string where_;
 };
 
-// Raised when the user interrupts a run (SIGINT/SIGTERM); outputs in progress are discarded.
+// Raised when the user interrupts a run (SIGINT/SIGTERM/SIGHUP); outputs in progress are
+// discarded. The exit status is the shell's for a death by that signal: 130 for SIGINT, 143 for
+// SIGTERM.
 class Interrupted : public Error {
  public:
-  Interrupted() : Error("interrupted") {}
-  int exit_code() const noexcept override { return 130; }
+  explicit Interrupted(int signo = 2 /* SIGINT */) : Error("interrupted"), signo_(signo > 0 ? signo : 2) {}
+  int signal() const noexcept { return signo_; }
+  int exit_code() const noexcept override { return 128 + signo_; }
+
+ private:
+  int signo_;
 };
 
 // "error: what (where)" — the single line the CLI prints.

@@ -9,6 +9,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/io/atomic_output.h"
 
 namespace subset::io {
 
@@ -19,11 +20,14 @@ void check_input_path(const std::string& path) {
     SUBSET_FAIL(path, "cannot open input: " << std::strerror(errno));
   }
   SUBSET_CHECK(!S_ISDIR(st.st_mode), path, "input is a directory, not a file");
+  note_input(path);
 }
 
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
   check_input_path(path_);
   do {
+    const BlockingCall blocking;  // opening a FIFO waits for its writer
+    if (interrupt_requested()) break;
     fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   } while (fd_ < 0 && errno == EINTR && !interrupt_requested());
   if (fd_ < 0) {
@@ -40,7 +44,12 @@ InputFile::~InputFile() {
 
 size_t InputFile::read_some(void* out, size_t n) {
   for (;;) {
-    const ssize_t got = read(fd_, out, n);
+    check_interrupted();
+    ssize_t got = 0;
+    {
+      const BlockingCall blocking;
+      got = read(fd_, out, n);
+    }
     if (got >= 0) {
       position_ += static_cast<uint64_t>(got);
       return static_cast<size_t>(got);

@@ -888,7 +888,7 @@ def test_sigterm_during_import_leaves_nothing(subset_bin, tmp_path, out_dir):
         rc, stdout, err = imp.finish()
     finally:
         imp.close()
-    assert rc == 130, f"rc={rc}: SIGTERM is handled like Ctrl-C (docs/cli.md)"
+    assert rc == 143, f"rc={rc}: SIGTERM is handled like Ctrl-C, with the status of a death by SIGTERM (docs/cli.md)"
     assert err == "error: interrupted\n"
     assert os.listdir(out_dir) == []
 

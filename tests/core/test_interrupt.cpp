@@ -1,12 +1,16 @@
 // Tests for libsubset/core/interrupt.h. A second signal makes the handler _exit, so in this
 // process only one signal is ever pending at a time (cleared in between); the second-signal path
-// runs in a forked child.
+// runs in a forked child. Signals are sent to the process (kill), as a terminal or `kill` does:
+// raise() would direct them at this thread, which keeps them blocked for the signal thread.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <string>
 #include <vector>
@@ -20,6 +24,13 @@ bool exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
 }
+
+// Sends `signo` to this process and waits until the signal thread has taken it.
+bool signal_self(int signo) {
+  if (kill(getpid(), signo) != 0) return false;
+  for (int i = 0; i < 2000 && !subset::interrupt_requested(); ++i) usleep(1000);
+  return subset::interrupt_requested();
+}
 }  // namespace
 
 TEST_CASE("one SIGINT raises the flag and check_interrupted throws Interrupted with exit code 130") {
@@ -29,8 +40,8 @@ TEST_CASE("one SIGINT raises the flag and check_interrupted throws Interrupted w
   CHECK_FALSE(subset::interrupt_requested());
   CHECK_NOTHROW(subset::check_interrupted());
 
-  REQUIRE(raise(SIGINT) == 0);  // the process survives: the first signal only sets the flag
-  CHECK(subset::interrupt_requested());
+  REQUIRE(signal_self(SIGINT));  // the process survives: the first signal only sets the flag
+  CHECK(subset::interrupt_signal() == SIGINT);
   bool thrown = false;
   try {
     subset::check_interrupted();
@@ -49,12 +60,16 @@ TEST_CASE("one SIGINT raises the flag and check_interrupted throws Interrupted w
   CHECK_NOTHROW(subset::check_interrupted());
 }
 
-TEST_CASE("SIGTERM is handled like SIGINT") {
+TEST_CASE("SIGTERM is handled like SIGINT, with the exit status of a death by SIGTERM") {
   subset::install_interrupt_handlers();
   subset::clear_interrupt();
-  REQUIRE(raise(SIGTERM) == 0);
-  CHECK(subset::interrupt_requested());
-  CHECK_THROWS_AS(subset::check_interrupted(), subset::Interrupted);
+  REQUIRE(signal_self(SIGTERM));
+  try {
+    subset::check_interrupted();
+    FAIL("no Interrupted thrown");
+  } catch (const subset::Interrupted& e) {
+    CHECK(e.exit_code() == 143);
+  }
   subset::clear_interrupt();
   CHECK_FALSE(subset::interrupt_requested());
 }
@@ -101,8 +116,10 @@ TEST_CASE("a second signal unlinks registered temporaries and exits with 128 + s
     subset::register_temporary_file(kept);
     const int other = subset::register_temporary_file(dropped);
     subset::unregister_temporary_file(other);
-    raise(SIGINT);
-    raise(SIGINT);  // handler _exits(130) here
+    kill(getpid(), SIGINT);
+    for (int i = 0; i < 2000 && !subset::interrupt_requested(); ++i) usleep(1000);
+    kill(getpid(), SIGINT);  // the signal thread _exits(130) here
+    for (int i = 0; i < 5000; ++i) usleep(1000);
     _exit(3);
   }
   int status = 0;
@@ -111,4 +128,45 @@ TEST_CASE("a second signal unlinks registered temporaries and exits with 128 + s
   CHECK(WEXITSTATUS(status) == 130);
   CHECK_FALSE(exists(kept));
   CHECK(exists(dropped));  // unregistered files are not the handler's business
+}
+
+TEST_CASE("signals are blocked in threads started after installation and a blocking read is woken") {
+  subset::install_interrupt_handlers();
+  subset::clear_interrupt();
+  sigset_t mask;
+  REQUIRE(pthread_sigmask(SIG_BLOCK, nullptr, &mask) == 0);
+  CHECK(sigismember(&mask, SIGINT) == 1);
+  CHECK(sigismember(&mask, SIGTERM) == 1);
+
+  // The installing thread is woken out of a read that would block forever.
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t parent = getpid();
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    usleep(100 * 1000);
+    kill(parent, SIGINT);
+    _exit(0);
+  }
+  char byte = 0;
+  const ssize_t got = read(fds[0], &byte, 1);
+  const int err = errno;
+  CHECK(got == -1);
+  CHECK(err == EINTR);
+  CHECK(subset::interrupt_requested());
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  subset::clear_interrupt();
+}
+
+TEST_CASE("request_interrupt raises the flag like a first signal") {
+  subset::clear_interrupt();
+  subset::request_interrupt(SIGTERM);
+  CHECK(subset::interrupt_signal() == SIGTERM);
+  CHECK_THROWS_AS(subset::check_interrupted(), subset::Interrupted);
+  subset::clear_interrupt();
+  CHECK(subset::interrupt_signal() == 0);
 }
