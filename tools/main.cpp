@@ -8,6 +8,7 @@
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/core/version.h"
+#include "libsubset/io/atomic_output.h"
 #include "tools/cli.h"
 
 namespace {
@@ -17,6 +18,17 @@ std::string one_line(std::string s) {
     if (c == '\n' || c == '\r') c = ' ';
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
+}
+
+// What a library (libtorch, the C++ runtime) says, without the backtrace libtorch appends after
+// its first line ("Exception raised from ... frame #0 ..."), unless --debug asks for it.
+std::string library_message(const std::exception& e, bool debug) {
+  std::string what = e.what();
+  if (!debug) {
+    const auto end = what.find('\n');
+    if (end != std::string::npos) what.resize(end);
+  }
+  return one_line(what);
 }
 
 }  // namespace
@@ -35,6 +47,8 @@ int main(int argc, char** argv) {
       ->check(cli::non_negative_integer())
       ->capture_default_str();
   app.add_flag("-q,--quiet", global.quiet, "No progress lines on stderr (they are only drawn on a terminal anyway)");
+  bool debug = false;
+  app.add_flag("--debug", debug, "On an unexpected failure, print everything the library said (libtorch's backtrace)");
 
   cli::add_energy_options(app, global);
 
@@ -74,8 +88,14 @@ int main(int argc, char** argv) {
   try {
     set_threads(global.threads);
     global.meter = cli::resolve_meter_options(global);
-    for (const auto& c : commands)
-      if (c.app->parsed()) return c.run();
+    for (const auto& c : commands) {
+      if (!c.app->parsed()) continue;
+      // All outputs of the command appear together when it ends without an error, or none do.
+      io::OutputTransaction outputs;
+      const int status = c.run();
+      outputs.commit();
+      return status;
+    }
     std::cerr << "error: no subcommand given (run `subset --help` for usage)\n";
     return 2;
   } catch (const Error& e) {
@@ -85,7 +105,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: internal error: " << one_line(e.what()) << "\n";
+    std::cerr << "error: internal error: " << library_message(e, debug) << "\n";
     return 1;
   }
 }

@@ -135,7 +135,7 @@ CompressOutcome run_compress(const CompressJob& job) {
   }
   io::check_output_path(job.output, job.force);
   if (job.model_out) {
-    SUBSET_CHECK(*job.model_out != job.output, "--model-out", "must differ from the output store");
+    io::check_distinct_outputs({{"-o", job.output}, {"--model-out", *job.model_out}});
     io::check_output_path(*job.model_out, job.force);
   }
 

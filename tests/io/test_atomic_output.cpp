@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -15,6 +16,7 @@
 
 using subset::io::AtomicOutput;
 using subset::io::check_output_path;
+using subset::io::OutputTransaction;
 using namespace subset::test;
 
 TEST_CASE("AtomicOutput writes under a hidden temporary name and renames on commit") {
@@ -141,7 +143,7 @@ TEST_CASE("a pending Ctrl-C makes commit throw Interrupted and the output never 
   {
     AtomicOutput o(out, false);
     write_bytes(o.temp_path(), "complete");
-    REQUIRE(raise(SIGINT) == 0);
+    subset::request_interrupt(SIGINT);
     bool interrupted = false;
     try {
       o.commit();
@@ -154,4 +156,132 @@ TEST_CASE("a pending Ctrl-C makes commit throw Interrupted and the output never 
   }
   subset::clear_interrupt();
   CHECK(list_dir(dir.path()).empty());
+}
+
+TEST_CASE("without force, an output that appeared after the checks is kept and this run fails") {
+  TempDir dir;
+  const std::string out = dir.file("out.h5");
+  AtomicOutput o(out, false);
+  write_bytes(o.temp_path(), "ours");
+  write_bytes(out, "another run's");  // created by a concurrent run after our checks
+  try {
+    o.commit();
+    FAIL("replaced a file created meanwhile");
+  } catch (const subset::Error& e) {
+    CHECK(e.message().find("created by another run meanwhile") != std::string::npos);
+    CHECK(e.where() == out);
+  }
+  CHECK(read_bytes(out) == "another run's");
+  CHECK(list_dir(dir.path()) == std::vector<std::string>{"out.h5"});
+}
+
+TEST_CASE("a transaction stages finished outputs and puts them all in place on commit") {
+  TempDir dir;
+  const std::string a = dir.file("a.h5"), b = dir.file("b.h5");
+  {
+    OutputTransaction tx;
+    AtomicOutput oa(a, false);
+    write_bytes(oa.temp_path(), "A");
+    oa.commit();
+    CHECK_FALSE(path_exists(a));  // staged, not in place
+    CHECK(subset::io::readable_path(a) == oa.temp_path());  // the command can read back what it wrote
+    AtomicOutput ob(b, false);
+    write_bytes(ob.temp_path(), "B");
+    ob.commit();
+    tx.commit();
+  }
+  CHECK(read_bytes(a) == "A");
+  CHECK(read_bytes(b) == "B");
+  CHECK(list_dir(dir.path()) == std::vector<std::string>{"a.h5", "b.h5"});
+}
+
+TEST_CASE("a transaction that fails after its first output leaves none") {
+  TempDir dir;
+  const std::string a = dir.file("a.h5"), b = dir.file("b.h5");
+  try {
+    OutputTransaction tx;
+    AtomicOutput oa(a, false);
+    write_bytes(oa.temp_path(), "A");
+    oa.commit();
+    AtomicOutput ob(b, false);
+    throw subset::Error("disk full while writing the second output", b);
+  } catch (const subset::Error&) {
+  }
+  CHECK(list_dir(dir.path()).empty());
+
+  // The second output lost a race at commit: the first, already placed by that commit, is taken back.
+  {
+    OutputTransaction tx;
+    AtomicOutput oa(a, false);
+    write_bytes(oa.temp_path(), "A");
+    oa.commit();
+    AtomicOutput ob(b, false);
+    write_bytes(ob.temp_path(), "B");
+    ob.commit();
+    write_bytes(b, "another run's");
+    CHECK_THROWS_WITH_AS(tx.commit(), doctest::Contains("created by another run meanwhile"), subset::Error);
+  }
+  CHECK(list_dir(dir.path()) == std::vector<std::string>{"b.h5"});
+  CHECK(read_bytes(b) == "another run's");
+}
+
+TEST_CASE("an output that is an input or another output of the command is refused, whatever the spelling") {
+  TempDir dir;
+  const std::string store = dir.file("store.h5");
+  write_bytes(store, "precious");
+  REQUIRE(symlink(store.c_str(), dir.file("link.h5").c_str()) == 0);
+  {
+    OutputTransaction tx;
+    subset::io::note_input(store);
+    for (const std::string& spelling : {store, dir.file("link.h5"), dir.path().string() + "/./store.h5"}) {
+      CAPTURE(spelling);
+      CHECK_THROWS_WITH_AS(check_output_path(spelling, true), doctest::Contains("output is also an input"),
+                           subset::Error);
+      CHECK_THROWS_WITH_AS(AtomicOutput(spelling, true), doctest::Contains("output is also an input"), subset::Error);
+    }
+    AtomicOutput first(dir.file("out.h5"), false);
+    CHECK_THROWS_WITH_AS(AtomicOutput(dir.path().string() + "/./out.h5", false), doctest::Contains("two outputs"),
+                         subset::Error);
+  }
+  {
+    OutputTransaction tx;  // the other order: the output was checked first
+    check_output_path(store, true);
+    CHECK_THROWS_WITH_AS(subset::io::note_input(dir.file("link.h5")), doctest::Contains("input is also an output"),
+                         subset::Error);
+  }
+  CHECK(read_bytes(store) == "precious");
+  CHECK_THROWS_WITH_AS(subset::io::check_distinct_outputs({{"-o", dir.file("x.h5")}, {"--indices-out", dir.path().string() + "/x.h5"}}),
+                       doctest::Contains("--indices-out and -o name the same file"), subset::Error);
+  CHECK_NOTHROW(subset::io::check_distinct_outputs({{"-o", dir.file("x.h5")}, {"--indices-out", dir.file("y.h5")}}));
+}
+
+TEST_CASE("partial files of dead runs are removed; those of live processes are kept") {
+  TempDir dir;
+  const pid_t dead = fork();
+  REQUIRE(dead >= 0);
+  if (dead == 0) _exit(0);
+  int status = 0;
+  REQUIRE(waitpid(dead, &status, 0) == dead);
+  const std::string live = std::to_string(getppid());
+  const std::string gone = std::to_string(dead);
+  write_bytes(dir.file(".out.h5.partial-" + gone), "left by kill -9");
+  write_bytes(dir.file(".out.h5.partial-" + gone + "-2"), "left by kill -9");
+  REQUIRE(mkdir(dir.file(".out.h5.partial-" + gone + "-3").c_str(), 0755) == 0);
+  write_bytes(dir.file(".out.h5.partial-" + live), "a run in progress");
+  write_bytes(dir.file(".other.h5.partial-" + gone), "another output's");
+  write_bytes(dir.file(".out.h5.partial-abc"), "not ours");
+  {
+    AtomicOutput o(dir.file("out.h5"), false);
+  }
+  CHECK(list_dir(dir.path()) ==
+        std::vector<std::string>{".other.h5.partial-" + gone, ".out.h5.partial-" + live, ".out.h5.partial-abc"});
+}
+
+TEST_CASE("an output path too long for the system is named as such") {
+  TempDir dir;
+  CHECK_THROWS_WITH_AS(check_output_path(dir.file(std::string(300, 'a')), false),
+                       doctest::Contains("name in the output path is too long"), subset::Error);
+  std::string deep = dir.path().string();
+  while (deep.size() < 4300) deep += "/" + std::string(200, 'b');
+  CHECK_THROWS_WITH_AS(check_output_path(deep, false), doctest::Contains("output path is too long"), subset::Error);
 }

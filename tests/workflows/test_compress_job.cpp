@@ -215,7 +215,7 @@ TEST_CASE("bad input is refused before anything is written, and an existing outp
 
   CompressJob same = fit_job(in, out, "pca", 2);
   same.model_out = out;
-  refused(same, "must differ");
+  refused(same, "name the same file");
   CompressJob none = fit_job(in, out, "", 2);
   refused(none, "give a method");
 

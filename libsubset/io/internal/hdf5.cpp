@@ -12,7 +12,14 @@ namespace subset::io::h5 {
 
 void silence_library_errors() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    // HDF5's exit handler closes whatever is still open. After a close that failed to flush (a full
+    // disk) the file's identifier dangles, and that handler would crash on it. libsubset closes
+    // every file it writes before using it, so there is nothing for the handler to do. Effective
+    // only before HDF5's first call, hence here.
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
 }
 
 Handle file_handle(hid_t id) { return Handle(id, H5Fclose); }
@@ -179,10 +186,12 @@ void finish_output(Handle& file, AtomicOutput& out, const std::string& created_b
 
 Handle open_file_of_format(const std::string& path, const std::string& format, int64_t max_version,
                            const std::string& what) {
-  check_input_path(path);
+  // A file this command wrote and staged is read from its temporary name.
+  const std::string readable = readable_path(path);
+  check_input_path(readable);
   silence_library_errors();
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw Error("not an HDF5 file", path);
-  Handle file = file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (H5Fis_hdf5(readable.c_str()) <= 0) throw Error("not an HDF5 file", path);
+  Handle file = file_handle(H5Fopen(readable.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file) throw Error("cannot open HDF5 file (truncated or corrupt?)", path);
   const auto declared = read_string_attr(file.id(), "format", path);
   if (!declared || *declared != format)
