@@ -142,6 +142,9 @@ CsvData read_csv(const std::string& path, const std::optional<std::string>& labe
     for (const auto& t : label_text) {
       int64_t v = 0;
       const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      // A number too large for int64 is a bad class id, not a class name.
+      SUBSET_CHECK(!(ec == std::errc::result_out_of_range && ptr == t.data() + t.size()), path,
+                   "label " << t << " in data row " << labels.size() << " is not a class id (outside the int64 range)");
       if (ec != std::errc() || ptr != t.data() + t.size()) {
         integral = false;
         break;

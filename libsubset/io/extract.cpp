@@ -10,14 +10,44 @@
 
 namespace subset::io {
 
+namespace {
+
+std::string basename_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
 void check_selection_matches(const SelectionManifest& m, const FeatureStore& store, const std::string& selection_path) {
-  SUBSET_CHECK(m.source_n == store.info().n(), selection_path,
-               "selection was made from a store of " << m.source_n << " rows, but " << store.path() << " has "
-                                                     << store.info().n());
-  const std::string checksum = store.features_checksum();
-  SUBSET_CHECK(m.source_checksum.empty() || m.source_checksum == checksum, selection_path,
-               "selection was made from another store: feature checksum " << m.source_checksum << " differs from "
-                                                                           << store.path() << "'s " << checksum);
+  const StoreInfo& info = store.info();
+  // The store-level checks come before the per-index one: an index beyond the store's rows in a
+  // selection made for another store is that store's index, not a bad one.
+  SUBSET_CHECK(m.source_n == info.n(), selection_path,
+               "selection was made for a store of " << m.source_n << " rows, but " << store.path() << " has "
+                                                    << info.n());
+  SUBSET_CHECK(m.source_dim == 0 || m.source_dim == info.dim(), selection_path,
+               "selection was made for a store of dimension " << m.source_dim << ", but " << store.path() << " has "
+                                                              << info.dim());
+  if (!m.source_checksum.empty()) {
+    const std::string checksum = store.features_checksum();
+    SUBSET_CHECK(m.source_checksum == checksum, selection_path,
+                 "selection was made from another store: feature checksum " << m.source_checksum << " differs from "
+                                                                             << store.path() << "'s " << checksum);
+  } else {
+    // Without a checksum the rows, the dimension (when recorded) and the file name of the source
+    // are all there is to go on; a renamed store must then be matched through a selection that
+    // carries its checksum.
+    SUBSET_CHECK(!m.source.empty(), selection_path,
+                 "selection records neither source_checksum nor source: cannot tell whether it was made from "
+                     << store.path());
+    SUBSET_CHECK(basename_of(m.source) == basename_of(store.path()), selection_path,
+                 "selection has no source_checksum and was made from '"
+                     << m.source << "', not '" << store.path()
+                     << "' (rows match, but without a checksum the file name must match too)");
+  }
+  SUBSET_CHECK(m.max_index < info.n(), selection_path + ":/indices",
+               "index " << m.max_index << " is out of range for a store of " << info.n() << " rows");
 }
 
 StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {
@@ -74,7 +104,13 @@ StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows,
     if (info.has_test_labels) w.write_labels(Split::Test, store.labels(Split::Test));
   }
   if (same_space) w.set_image_shape(info.image_shape);
-  w.set_class_names(info.class_names);
+  std::vector<std::string> names = info.class_names;
+  if (names.empty() && info.has_labels && info.num_classes() > rows.rows()) {
+    // A store's labels must stay below max(rows, class names): a subset smaller than the source's
+    // class count keeps its labels valid by naming the classes ("0", "1", ...).
+    for (int64_t c = 0; c < info.num_classes(); ++c) names.push_back(std::to_string(c));
+  }
+  w.set_class_names(names);
   w.set_source(source);
   w.set_created_by(std::string("libsubset ") + kVersion + " (" + command + ")");
   w.commit();

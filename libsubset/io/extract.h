@@ -25,8 +25,10 @@ StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows,
                               const std::vector<float>& weights, bool same_space, const std::string& source,
                               const std::string& command, const OutputOptions& out);
 
-// Throws Error when a selection (its manifest) was not made from `store`: row count or feature
-// checksum differ.
+// Throws Error when a selection (its manifest) was not made from `store` or does not fit it, in
+// this order: row count (source_n), dimension (source_dim, when recorded), feature checksum -- or,
+// for a selection without source_checksum, the file name of its recorded source -- and last the
+// largest index against the store's rows (docs/format.md, "Selection files").
 void check_selection_matches(const SelectionManifest& manifest, const FeatureStore& store,
                              const std::string& selection_path);
 

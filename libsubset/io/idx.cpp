@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -17,7 +18,11 @@ class GzFile {
  public:
   explicit GzFile(const std::string& path) : path_(path) {
     check_input_path(path);
-    file_ = gzopen(path.c_str(), "rb");
+    {
+      const BlockingCall blocking;  // opening a FIFO waits for its writer
+      file_ = gzopen(path.c_str(), "rb");
+    }
+    check_interrupted();
     SUBSET_CHECK(file_ != nullptr, path, "cannot open: " << std::strerror(errno));
     gzbuffer(file_, 1 << 20);
   }
@@ -32,7 +37,11 @@ class GzFile {
     while (n > 0) {
       check_interrupted();
       const unsigned want = static_cast<unsigned>(std::min<size_t>(n, 1u << 30));
-      const int got = gzread(file_, p, want);
+      int got = 0;
+      {
+        const BlockingCall blocking;  // a .gz that is a FIFO waits for its writer
+        got = gzread(file_, p, want);
+      }
       if (got < 0) {
         check_interrupted();  // gzread fails with EINTR when Ctrl-C arrives mid-read
         int err = 0;
@@ -69,11 +78,19 @@ IdxArray read_idx_u8(const std::string& path) {
     const uint32_t dim = (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | uint32_t(b[3]);
     SUBSET_CHECK(dim > 0, path, "IDX dimension " << i << " is zero");
     out.shape.push_back(dim);
-    total *= dim;
-    SUBSET_CHECK(total < (uint64_t{1} << 40), path, "IDX array is implausibly large");
+    SUBSET_CHECK(!__builtin_mul_overflow(total, uint64_t{dim}, &total) && total < (uint64_t{1} << 40), path,
+                 "IDX array is implausibly large");
   }
-  out.data.resize(total);
-  in.read_exact(out.data.data(), total, "the IDX data");
+  // The shape is only a claim (and a gzip'd file's size says nothing about it): memory grows with
+  // the data actually read, so a lying header ends as "truncated", not as an allocation of the claim.
+  constexpr uint64_t kStep = uint64_t{16} << 20;
+  uint64_t got = 0;
+  while (got < total) {
+    const uint64_t step = std::min(kStep, total - got);
+    out.data.resize(got + step);
+    in.read_exact(out.data.data() + got, step, "the IDX data");
+    got += step;
+  }
   return out;
 }
 

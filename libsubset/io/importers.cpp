@@ -27,12 +27,18 @@ int64_t block_rows(const WriteOptions& w, int64_t rows, int64_t cols) {
   return std::max(chunk, target / chunk * chunk);
 }
 
-void check_labels(const std::vector<int64_t>& labels, int64_t rows, const std::string& where,
+// `bound`: labels are class ids below max(training rows, class names), as FeatureStore::open
+// requires; checked here so the import fails before anything is written.
+void check_labels(const std::vector<int64_t>& labels, int64_t rows, int64_t bound, const std::string& where,
                   const std::string& what) {
   SUBSET_CHECK(static_cast<int64_t>(labels.size()) == rows, where,
                what << " have " << labels.size() << " entries but the features have " << rows << " rows");
-  for (size_t i = 0; i < labels.size(); ++i)
+  for (size_t i = 0; i < labels.size(); ++i) {
     SUBSET_CHECK(labels[i] >= 0, where, "negative label " << labels[i] << " at row " << i);
+    SUBSET_CHECK(labels[i] < bound, where,
+                 "label " << labels[i] << " at row " << i << " is not a class id: labels must be below " << bound
+                          << " (the number of training rows or of class names, whichever is larger)");
+  }
 }
 
 // ---- Fashion-MNIST ----
@@ -159,13 +165,14 @@ StoreInfo import_npy(const NpyImport& req, const OutputOptions& out) {
   SUBSET_CHECK(!req.test_labels || req.test_features, *req.test_labels,
                "test labels given without --test-features");
   std::vector<int64_t> labels, test_labels;
+  const int64_t bound = std::max(features.rows(), static_cast<int64_t>(req.class_names.size()));
   if (req.labels) {
     labels = NpyReader(*req.labels).read_all_as_int64();
-    check_labels(labels, features.rows(), *req.labels, "labels");
+    check_labels(labels, features.rows(), bound, *req.labels, "labels");
   }
   if (req.test_labels) {
     test_labels = NpyReader(*req.test_labels).read_all_as_int64();
-    check_labels(test_labels, test->rows(), *req.test_labels, "test labels");
+    check_labels(test_labels, test->rows(), bound, *req.test_labels, "test labels");
   }
   std::vector<int64_t> image_shape = req.image_shape.empty() ? infer_image_shape(features.header()) : req.image_shape;
   if (!image_shape.empty()) {

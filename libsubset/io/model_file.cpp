@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/matrix.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/internal/hdf5.h"
 
@@ -100,10 +101,18 @@ ModelFile read_model_file(const std::string& path) {
     FloatArray array;
     array.shape = h5::dataset_shape(ds.id());
     SUBSET_CHECK(!array.shape.empty(), at, "model arrays must have at least one dimension");
-    array.values.resize(static_cast<size_t>(element_count(array.shape)));
+    int64_t count = 1, bytes = 0;
+    for (int64_t d : array.shape)
+      SUBSET_CHECK(d >= 0 && !__builtin_mul_overflow(count, d, &count) && !__builtin_mul_overflow(count, int64_t{4}, &bytes),
+                   at, "model array shape is too large to address");
+    array.values.resize(static_cast<size_t>(count));
     SUBSET_CHECK(array.values.empty() ||
                      H5Dread(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) >= 0,
                  at, "cannot read (file truncated or corrupt?)");
+    // A NaN here would surface only in the transformed output, blamed on the output file.
+    const int64_t bad = find_non_finite(array.values.data(), array.values.size());
+    SUBSET_CHECK(bad < 0, at,
+                 "NaN or Inf in model array '" << name << "' at element " << bad << " (the model file is damaged)");
     s.arrays.emplace(name, std::move(array));
   }
   return model;

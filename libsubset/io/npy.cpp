@@ -151,6 +151,12 @@ int64_t convert_to_float(const NpyHeader& h, const unsigned char* raw, int64_t n
   return -1;
 }
 
+std::string describe_npy_shape(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
 }  // namespace
 
 std::string NpyHeader::dtype_name() const {
@@ -188,12 +194,26 @@ NpyReader::NpyReader(const std::string& path) : path_(path), in_(std::make_uniqu
   std::string dict(header_len, '\0');
   in_->read_exact(dict.data(), header_len, "the npy header");
   header_ = parse_header(dict, path);
+  // Every size derived from the header (elements, bytes, row bytes as float32 or as the file's
+  // type) must fit in int64 before anything is allocated or divided by it; a dimension of zero must
+  // not hide an overflowing product of the others.
+  const auto too_large = [&] {
+    SUBSET_FAIL(path, "npy shape " << describe_npy_shape(header_.shape) << " is too large to address");
+  };
+  int64_t cols = 1;
+  for (size_t i = 1; i < header_.shape.size(); ++i)
+    if (__builtin_mul_overflow(cols, header_.shape[i], &cols)) too_large();
+  int64_t row_bytes = 0, elements = 0, data_bytes = 0, expected = 0;
+  if (__builtin_mul_overflow(cols, int64_t{8}, &row_bytes)) too_large();
+  if (__builtin_mul_overflow(rows(), cols, &elements)) too_large();
+  if (__builtin_mul_overflow(elements, int64_t{8}, &data_bytes)) too_large();
+  data_bytes = elements * header_.item_size;
+  if (__builtin_add_overflow(static_cast<int64_t>(in_->position()), data_bytes, &expected)) too_large();
   if (in_->size() >= 0) {
-    int64_t elements = 1;
-    for (int64_t d : header_.shape) elements *= d;
-    const int64_t expected = static_cast<int64_t>(in_->position()) + elements * header_.item_size;
-    SUBSET_CHECK(in_->size() >= expected, path,
-                 "file is truncated: the header promises " << expected << " bytes, the file has " << in_->size());
+    const int64_t held = in_->size() - static_cast<int64_t>(in_->position());
+    SUBSET_CHECK(in_->size() == expected, path,
+                 "npy shape " << describe_npy_shape(header_.shape) << " of " << header_.dtype_name() << " needs "
+                              << data_bytes << " bytes of data but the file holds " << held);
   }
 }
 
@@ -266,6 +286,14 @@ std::vector<int64_t> NpyReader::read_all_as_int64() {
   for (int64_t i = 0; i < n; ++i) {
     if (header_.kind == NpyKind::SignedInt && header_.item_size == 8) {
       out[i] = load_le<int64_t>(raw.data() + i * 8, header_.big_endian);
+      continue;
+    }
+    if (header_.kind == NpyKind::UnsignedInt && header_.item_size == 8) {
+      // Exact, not through double: 2^64-1 must be refused, not rounded into range.
+      const uint64_t u = load_le<uint64_t>(raw.data() + i * 8, header_.big_endian);
+      SUBSET_CHECK(u <= static_cast<uint64_t>(INT64_MAX), path_,
+                   "label " << u << " at row " << i << " is not a class id (above the int64 range)");
+      out[i] = static_cast<int64_t>(u);
       continue;
     }
     const double v = element(header_, raw.data(), i);

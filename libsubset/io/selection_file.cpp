@@ -32,6 +32,9 @@ std::vector<T> read_vector(hid_t file, const char* name, hid_t mem_type, H5T_cla
   h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
   SUBSET_CHECK(H5Tget_class(type.id()) == expected, at,
                (expected == H5T_INTEGER ? "must hold integers" : "must hold floating-point numbers"));
+  int64_t bytes = 0;
+  SUBSET_CHECK(!__builtin_mul_overflow(shape[0], static_cast<int64_t>(sizeof(T)), &bytes), at,
+               "shape [" << shape[0] << "] is too large to address");
   std::vector<T> out(static_cast<size_t>(shape[0]));
   SUBSET_CHECK(out.empty() || H5Dread(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0, at,
                "cannot read (file truncated or corrupt?)");
@@ -62,6 +65,7 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
   h5::write_string_attr(root, "features_dataset", m.features_dataset);
   h5::write_string_attr(root, "source", m.source);
   h5::write_int_attr(root, "source_n", m.source_n);
+  if (m.source_dim > 0) h5::write_int_attr(root, "source_dim", m.source_dim);
   h5::write_string_attr(root, "source_checksum", m.source_checksum);
   h5::write_string_attr(root, "stats", m.stats.dump());
   h5::finish_output(file, out, m.created_by, m.energy, path);
@@ -84,6 +88,11 @@ SelectionFile read_selection(const std::string& path) {
   m.budget = read_int("budget");
   m.per_class = read_int("per_class") != 0;
   m.source_n = read_int("source_n");
+  SUBSET_CHECK(m.source_n >= 0, path, "attribute 'source_n' is negative (" << m.source_n << ")");
+  if (h5::attr_exists(root, "source_dim")) {
+    m.source_dim = read_int("source_dim");
+    SUBSET_CHECK(m.source_dim >= 1, path, "attribute 'source_dim' must be >= 1, found " << m.source_dim);
+  }
   m.features_dataset = h5::read_string_attr(root, "features_dataset", path).value_or("/features");
   m.source = h5::read_string_attr(root, "source", path).value_or("");
   m.source_checksum = h5::read_string_attr(root, "source_checksum", path).value_or("");
@@ -102,10 +111,10 @@ SelectionFile read_selection(const std::string& path) {
   std::vector<int64_t> sorted = sel.indices;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
-    SUBSET_CHECK(sorted[i] >= 0 && sorted[i] < m.source_n, path + ":/indices",
-                 "index " << sorted[i] << " is out of range for a store of " << m.source_n << " rows");
+    SUBSET_CHECK(sorted[i] >= 0, path + ":/indices", "negative index " << sorted[i]);
     SUBSET_CHECK(i == 0 || sorted[i] != sorted[i - 1], path + ":/indices", "index " << sorted[i] << " appears twice");
   }
+  m.max_index = sorted.empty() ? -1 : sorted.back();
   return sel;
 }
 

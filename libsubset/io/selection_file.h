@@ -5,8 +5,8 @@
 //   /weights  float32 [K]  optional: how many points each selected row stands for
 //   /scores   float32 [K]  optional: the score that ranked it
 //   attrs on /: format = "subset-selection", format_version = 1, method, params (JSON), seed,
-//   budget, per_class, features_dataset, source (path), source_n, source_checksum,
-//   created_by, stats (JSON), energy (JSON, optional)
+//   budget, per_class, features_dataset, source (path), source_n, source_dim (optional in older
+//   files), source_checksum, created_by, stats (JSON), energy (JSON, optional)
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,12 +25,16 @@ struct SelectionManifest {
   std::string features_dataset = "/features";
   std::string source;            // path of the store it was made from
   int64_t source_n = 0;          // rows of that store
+  int64_t source_dim = 0;        // its /features columns; 0 when the file does not record it
   std::string source_checksum;   // features_checksum() of the store's /features
   std::string created_by;
   nlohmann::json stats = nlohmann::json::object();
   // The energy report of the run that made the selection (JSON of energy::EnergyReport), or null
   // when it was not measured; evaluate adds it to the subset's cost.
   nlohmann::json energy = nullptr;
+  // Not stored: the largest of /indices (-1 when empty), set by read_selection so that
+  // check_selection_matches (extract.h) can bound the indices by the store they are used on.
+  int64_t max_index = -1;
 };
 
 struct SelectionFile {
@@ -42,7 +46,10 @@ struct SelectionFile {
 
 // Writes atomically (temporary name, rename); refuses an existing path unless force.
 void write_selection(const std::string& path, bool force, const SelectionFile& selection);
-// Reads and validates: indices unique and in [0, source_n), weights/scores of matching length.
+// Reads and validates: indices unique and >= 0, weights/scores of matching length, source_n >= 0.
+// Whether the indices fit a store is for check_selection_matches (extract.h), which first checks
+// that the selection was made for that store, so a mismatch is reported as such rather than as an
+// index out of range.
 SelectionFile read_selection(const std::string& path);
 
 }  // namespace subset::io

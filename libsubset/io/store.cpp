@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/io/atomic_output.h"
 #include "libsubset/io/input_file.h"
 #include "libsubset/io/internal/hdf5.h"
 
@@ -96,17 +99,41 @@ std::string describe_filters(hid_t dcpl) {
   return out;
 }
 
+// Virtual datasets read their missing sources as fill values (zeros) and external storage lives in
+// raw files HDF5 does not check: both would be read as data without any error, so neither is
+// accepted (docs/format.md).
+void check_regular_layout(hid_t dataset, const std::string& at) {
+  h5::Handle dcpl = h5::plist_handle(H5Dget_create_plist(dataset));
+  SUBSET_CHECK(dcpl, at, "cannot read the dataset's storage layout (file corrupt?)");
+  const H5D_layout_t layout = H5Pget_layout(dcpl.id());
+  SUBSET_CHECK(layout != H5D_VIRTUAL, at,
+               "virtual datasets are not supported (copy it into a regular dataset, e.g. with h5py or h5repack)");
+  SUBSET_CHECK(H5Pget_external_count(dcpl.id()) <= 0, at,
+               "datasets with external storage are not supported (copy it into a regular dataset, e.g. with h5py "
+               "or h5repack)");
+}
+
+// rows * cols float32 values must be addressable: row_bytes and whole-array sizes are computed
+// from these in int64 and size_t.
+void check_matrix_size(int64_t rows, int64_t cols, const std::string& at) {
+  int64_t values = 0, bytes = 0;
+  SUBSET_CHECK(!__builtin_mul_overflow(rows, cols, &values) && !__builtin_mul_overflow(values, int64_t{4}, &bytes),
+               at, "shape [" << rows << ", " << cols << "] is too large to address");
+}
+
 // Opens a dataset and checks it is a 2-D float32 array; `role` names it in messages.
 ArrayInfo inspect_float_matrix(hid_t file, const std::string& dataset, const std::string& where) {
   const std::string at = where + ":" + dataset;
   SUBSET_CHECK(h5::is_dataset(file, dataset), where, "store has no " << dataset << " dataset");
   h5::Handle ds = h5::dataset_handle(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
   SUBSET_CHECK(ds, at, "cannot open dataset (file truncated or corrupt?)");
+  check_regular_layout(ds.id(), at);
   const auto shape = h5::dataset_shape(ds.id());
   SUBSET_CHECK(shape.size() == 2, at,
                "features must be 2-D [N, D], found rank " << shape.size() << " with shape " << describe_shape(shape));
   SUBSET_CHECK(shape[0] > 0, at, "features have no rows");
   SUBSET_CHECK(shape[1] > 0, at, "features have zero columns");
+  check_matrix_size(shape[0], shape[1], at);
   h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
   const H5T_class_t cls = H5Tget_class(type.id());
   const size_t size = H5Tget_size(type.id());
@@ -132,19 +159,25 @@ ArrayInfo inspect_float_matrix(hid_t file, const std::string& dataset, const std
   return info;
 }
 
-// Streams an integer label dataset: checks length and sign, counts classes.
+// Streams an integer label dataset: checks length and that every label is a class id in
+// [0, bound), counts classes. The bound is what keeps class counts (and every allocation sized by
+// them) proportional to the data rather than to a value in the file.
 std::map<int64_t, int64_t> inspect_labels(hid_t file, const std::string& dataset, int64_t expected_rows,
-                                          const std::string& where) {
+                                          int64_t bound, const std::string& bound_reason, const std::string& where) {
   const std::string at = where + ":" + dataset;
   SUBSET_CHECK(h5::is_dataset(file, dataset), at, "labels must be a dataset");
   h5::Handle ds = h5::dataset_handle(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
   SUBSET_CHECK(ds, at, "cannot open dataset (file truncated or corrupt?)");
+  check_regular_layout(ds.id(), at);
   const auto shape = h5::dataset_shape(ds.id());
   SUBSET_CHECK(shape.size() == 1, at, "labels must be 1-D [N], found shape " << describe_shape(shape));
   h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
   SUBSET_CHECK(H5Tget_class(type.id()) == H5T_INTEGER, at, "labels must be integers");
   SUBSET_CHECK(shape[0] == expected_rows, at,
                "labels have " << shape[0] << " entries but the features have " << expected_rows << " rows");
+  // HDF5 saturates an unsigned value above INT64_MAX when converting to int64 without telling: read
+  // unsigned labels as uint64 so such a value is seen and refused.
+  const bool is_unsigned = H5Tget_sign(type.id()) == H5T_SGN_NONE;
   std::map<int64_t, int64_t> counts;
   constexpr int64_t kBlock = 1 << 20;
   std::vector<int64_t> buf;
@@ -155,14 +188,38 @@ std::map<int64_t, int64_t> inspect_labels(hid_t file, const std::string& dataset
     buf.resize(count);
     h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
     H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-    SUBSET_CHECK(H5Dread(ds.id(), H5T_NATIVE_INT64, mem.id(), file_space.id(), H5P_DEFAULT, buf.data()) >= 0, at,
-                 "cannot read labels (file truncated or corrupt?)");
+    SUBSET_CHECK(H5Dread(ds.id(), is_unsigned ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64, mem.id(), file_space.id(),
+                         H5P_DEFAULT, buf.data()) >= 0,
+                 at, "cannot read labels (file truncated or corrupt?)");
     for (hsize_t i = 0; i < count; ++i) {
-      SUBSET_CHECK(buf[i] >= 0, at, "negative label " << buf[i] << " at row " << begin + static_cast<int64_t>(i));
+      const int64_t row = begin + static_cast<int64_t>(i);
+      if (is_unsigned) {
+        uint64_t u;
+        std::memcpy(&u, &buf[i], sizeof u);
+        SUBSET_CHECK(u <= static_cast<uint64_t>(INT64_MAX), at,
+                     "label " << u << " at row " << row << " is not a class id (above the int64 range)");
+      }
+      SUBSET_CHECK(buf[i] >= 0, at, "negative label " << buf[i] << " at row " << row);
+      SUBSET_CHECK(buf[i] < bound, at,
+                   "label " << buf[i] << " at row " << row << " is not a class id: labels must be below " << bound
+                            << " (" << bound_reason << ")");
       ++counts[buf[i]];
     }
   }
   return counts;
+}
+
+// What label values a store may hold: below the number of training rows or of class names,
+// whichever is larger.
+int64_t label_bound(int64_t train_rows, const std::vector<std::string>& names, std::string& reason) {
+  const auto n_names = static_cast<int64_t>(names.size());
+  if (n_names > train_rows) {
+    reason = "the number of class names";
+    return n_names;
+  }
+  reason = n_names > 0 ? "the number of training rows, no fewer than the class names"
+                       : "the number of training rows, as the store has no class names";
+  return train_rows;
 }
 
 void check_labels_in_range(const std::map<int64_t, int64_t>& counts, const std::vector<std::string>& names,
@@ -173,14 +230,46 @@ void check_labels_in_range(const std::map<int64_t, int64_t>& counts, const std::
                "label " << largest << " is out of range for " << names.size() << " class names");
 }
 
+// Streams /weights: every weight finite and >= 0, and representable as float32 (how it is read).
+void inspect_weights(hid_t file, int64_t expected_rows, const std::string& where) {
+  const std::string at = where + ":/weights";
+  SUBSET_CHECK(h5::is_dataset(file, "/weights"), at, "weights must be a dataset");
+  h5::Handle ds = h5::dataset_handle(H5Dopen2(file, "/weights", H5P_DEFAULT));
+  SUBSET_CHECK(ds, at, "cannot open dataset (file truncated or corrupt?)");
+  check_regular_layout(ds.id(), at);
+  const auto shape = h5::dataset_shape(ds.id());
+  SUBSET_CHECK(shape.size() == 1 && shape[0] == expected_rows, at,
+               "weights must be 1-D with one entry per row (" << expected_rows << ")");
+  h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
+  SUBSET_CHECK(H5Tget_class(type.id()) == H5T_FLOAT, at, "weights must be floating-point");
+  constexpr int64_t kBlock = 1 << 20;
+  std::vector<double> buf;
+  h5::Handle file_space = h5::space_handle(H5Dget_space(ds.id()));
+  for (int64_t begin = 0; begin < expected_rows; begin += kBlock) {
+    const hsize_t count = static_cast<hsize_t>(std::min(kBlock, expected_rows - begin));
+    const hsize_t start = static_cast<hsize_t>(begin);
+    buf.resize(count);
+    h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
+    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+    SUBSET_CHECK(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, mem.id(), file_space.id(), H5P_DEFAULT, buf.data()) >= 0, at,
+                 "cannot read weights (file truncated or corrupt?)");
+    for (hsize_t i = 0; i < count; ++i)
+      SUBSET_CHECK(std::isfinite(buf[i]) && buf[i] >= 0 && buf[i] <= std::numeric_limits<float>::max(), at,
+                   "weight " << buf[i] << " at row " << begin + static_cast<int64_t>(i)
+                             << " is not a finite number >= 0");
+  }
+}
+
 }  // namespace
 
 FeatureStore FeatureStore::open(const std::string& path) {
-  check_input_path(path);
+  // A store this command wrote and staged (io/atomic_output.h) is read from its temporary name.
+  const std::string readable = readable_path(path);
+  check_input_path(readable);
   h5::silence_library_errors();
-  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  const htri_t is_hdf5 = H5Fis_hdf5(readable.c_str());
   SUBSET_CHECK(is_hdf5 > 0, path, "not an HDF5 file");
-  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t fid = H5Fopen(readable.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   SUBSET_CHECK(fid >= 0, path, "cannot open HDF5 file (truncated or corrupt?)");
 
   FeatureStore store;
@@ -188,7 +277,7 @@ FeatureStore FeatureStore::open(const std::string& path) {
   StoreInfo& info = store.info_;
   info.path = path;
   struct stat st;
-  if (stat(path.c_str(), &st) == 0) info.file_size = static_cast<uint64_t>(st.st_size);
+  if (stat(readable.c_str(), &st) == 0) info.file_size = static_cast<uint64_t>(st.st_size);
 
   const auto format = h5::read_string_attr(fid, "format", path);
   const auto version = h5::read_int_array_attr(fid, "format_version", path);
@@ -230,24 +319,25 @@ FeatureStore FeatureStore::open(const std::string& path) {
     }
   }
 
+  std::string bound_reason;
+  int64_t bound = 0;
   if (h5::link_exists(fid, "/labels")) {
-    info.class_counts = inspect_labels(fid, "/labels", info.n(), path);
+    // Class names first: they are part of the bound every label is checked against.
+    if (h5::is_dataset(fid, "/labels")) {
+      h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/labels", H5P_DEFAULT));
+      info.class_names = h5::read_string_array_attr(ds.id(), "class_names", path + ":/labels").value_or(
+          std::vector<std::string>{});
+    }
+    bound = label_bound(info.n(), info.class_names, bound_reason);
+    info.class_counts = inspect_labels(fid, "/labels", info.n(), bound, bound_reason, path);
     info.has_labels = true;
-    h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/labels", H5P_DEFAULT));
-    info.class_names = h5::read_string_array_attr(ds.id(), "class_names", path + ":/labels").value_or(
-        std::vector<std::string>{});
     check_labels_in_range(info.class_counts, info.class_names, path + ":/labels");
+  } else {
+    bound = label_bound(info.n(), {}, bound_reason);
   }
 
   if (h5::link_exists(fid, "/weights")) {
-    const std::string at = path + ":/weights";
-    SUBSET_CHECK(h5::is_dataset(fid, "/weights"), at, "weights must be a dataset");
-    h5::Handle ds = h5::dataset_handle(H5Dopen2(fid, "/weights", H5P_DEFAULT));
-    const auto shape = h5::dataset_shape(ds.id());
-    SUBSET_CHECK(shape.size() == 1 && shape[0] == info.n(), at,
-                 "weights must be 1-D with one entry per row (" << info.n() << ")");
-    h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
-    SUBSET_CHECK(H5Tget_class(type.id()) == H5T_FLOAT, at, "weights must be floating-point");
+    inspect_weights(fid, info.n(), path);
     info.has_weights = true;
   }
 
@@ -259,7 +349,7 @@ FeatureStore FeatureStore::open(const std::string& path) {
                  "test features have " << info.test_features.cols << " columns but /features has " << info.dim());
     info.has_test = true;
     if (h5::link_exists(fid, "/test/labels")) {
-      info.test_class_counts = inspect_labels(fid, "/test/labels", info.test_features.rows, path);
+      info.test_class_counts = inspect_labels(fid, "/test/labels", info.test_features.rows, bound, bound_reason, path);
       info.has_test_labels = true;
       check_labels_in_range(info.test_class_counts, info.class_names, path + ":/test/labels");
     }
@@ -272,10 +362,15 @@ bool FeatureStore::has_dataset(const std::string& dataset) const {
 }
 
 FeatureArray FeatureStore::array(const std::string& dataset) const {
+  // Every dataset named by a caller stands for the training rows, whatever its name: selectors
+  // index it with the store's labels and row count.
+  return open_array(dataset, info_.n(), "/features");
+}
+
+FeatureArray FeatureStore::open_array(const std::string& dataset, int64_t expected_rows, const char* reference) const {
   ArrayInfo ai = inspect_float_matrix(file_->handle.id(), dataset, path());
-  if (dataset != "/test/features")
-    SUBSET_CHECK(ai.rows == info_.n(), path() + ":" + dataset,
-                 dataset << " has " << ai.rows << " rows but /features has " << info_.n());
+  SUBSET_CHECK(ai.rows == expected_rows, path() + ":" + dataset,
+               dataset << " has " << ai.rows << " rows but " << reference << " has " << expected_rows);
   auto impl = std::make_shared<FeatureArray::Impl>();
   impl->file = file_;
   // The default 1 MiB chunk cache would copy every chunk once more; row blocks are read whole,
@@ -289,6 +384,7 @@ FeatureArray FeatureStore::array(const std::string& dataset) const {
 
 FeatureArray FeatureStore::features(Split split) const {
   SUBSET_CHECK(split == Split::Train || info_.has_test, path(), "store has no /test split");
+  if (split == Split::Test) return open_array(features_dataset(split), info_.test_n(), "the test split");
   return array(features_dataset(split));
 }
 

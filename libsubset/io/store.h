@@ -5,8 +5,10 @@
 //   /test/features   float32 [M, D] (optional held-out split, same D)
 //   /test/labels     integer [M]
 //   attrs on /       "format" = "subset-store", "format_version" = 1, "source", "created_by"
-// open() validates structure, shapes, dtypes and labels without reading the features; values are
-// checked by streaming (find_non_finite_row) when a command needs them.
+// open() validates structure, shapes, dtypes, labels (class ids in [0, max(N, class names)), the
+// int64 range for unsigned types) and weights (finite, >= 0) without reading the features; feature
+// values are checked by streaming (find_non_finite_row) when a command needs them. Virtual and
+// external-storage datasets are refused.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -112,7 +114,8 @@ class FeatureStore {
   const std::string& path() const { return info_.path; }
 
   FeatureArray features(Split split = Split::Train) const;
-  // Another 2-D float32 dataset of the same store (e.g. embeddings), which must have N rows.
+  // Another 2-D float32 dataset of the same store (e.g. embeddings), which must have N rows,
+  // whatever its name (/test/features included: use features(Split::Test) for the test split).
   FeatureArray array(const std::string& dataset) const;
   std::vector<int64_t> labels(Split split = Split::Train) const;
   // /weights of the training split; throws when the store has none.
@@ -128,6 +131,7 @@ class FeatureStore {
  private:
   friend class FeatureArray;
   struct File;
+  FeatureArray open_array(const std::string& dataset, int64_t expected_rows, const char* reference) const;
   FeatureStore() = default;
   std::shared_ptr<File> file_;
   StoreInfo info_;

@@ -176,9 +176,17 @@ void StoreWriter::commit() {
                  "image shape must be [C, H, W] with C*H*W = " << train.cols);
     h5::write_int_array_attr(train.features.id(), "image_shape", im.image_shape);
   }
+  // Labels are class ids below max(training rows, class names), the bound FeatureStore::open
+  // enforces: a store this writer commits always opens.
+  const int64_t label_bound = std::max(train.rows, static_cast<int64_t>(im.class_names.size()));
   for (Split s : {Split::Train, Split::Test}) {
     const SplitState& st = im.state(s);
     if (!st.labels) continue;
+    for (size_t i = 0; i < st.labels->size(); ++i)
+      SUBSET_CHECK((*st.labels)[i] < label_bound, st.origin.empty() ? where : st.origin,
+                   "label " << (*st.labels)[i] << " at row " << i << " of " << labels_dataset(s)
+                            << " is not a class id: labels must be below " << label_bound
+                            << " (the number of training rows or of class names, whichever is larger)");
     if (!im.class_names.empty()) {
       const int64_t largest = *std::max_element(st.labels->begin(), st.labels->end());
       SUBSET_CHECK(largest < static_cast<int64_t>(im.class_names.size()), where,

@@ -48,6 +48,10 @@ SelectOutcome run_select(const SelectJob& job) {
   std::optional<io::FeatureArray> features;
   if (spec.needs_features) features = store.array(job.features_dataset);
   else if (job.features_dataset != "/features") store.array(job.features_dataset);  // still validate the name
+  std::vector<std::pair<std::string, std::string>> outputs = {{"-o", job.output}};
+  if (job.indices_out) outputs.emplace_back("--indices-out", *job.indices_out);
+  if (job.centroids_out) outputs.emplace_back("--centroids-out", *job.centroids_out);
+  io::check_distinct_outputs(outputs);
   io::check_output_path(job.output, job.force);
   if (job.indices_out) io::check_index_list_path(*job.indices_out, job.force);
   if (job.centroids_out) {
@@ -99,6 +103,7 @@ SelectOutcome run_select(const SelectJob& job) {
   m.features_dataset = job.features_dataset;
   m.source = job.store;
   m.source_n = info.n();
+  m.source_dim = info.dim();
   m.source_checksum = store.features_checksum();
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
   m.stats = picked.stats;

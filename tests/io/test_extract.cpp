@@ -242,3 +242,110 @@ TEST_CASE("extract: an empty selection and a non-selection file are refused") {
   CHECK(error_of_extract(src, src, dir.file("small.h5")).find("not a selection file") != std::string::npos);
   CHECK_FALSE(path_exists(dir.file("small.h5")));
 }
+
+// ---- issue 12: how a selection is matched to a store (case 14, and the source_n message) ----
+
+namespace {
+
+SelectionFile manifest_for(const std::string& store, std::vector<int64_t> indices) {
+  const FeatureStore s = FeatureStore::open(store);
+  SelectionFile sel;
+  sel.indices = std::move(indices);
+  sel.manifest.method = "random";
+  sel.manifest.source = store;
+  sel.manifest.source_n = s.info().n();
+  sel.manifest.source_dim = s.info().dim();
+  sel.manifest.source_checksum = s.features_checksum();
+  return sel;
+}
+
+void delete_root_attr(const std::string& path, const char* name) {
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  REQUIRE(H5Adelete(file, name) >= 0);
+  REQUIRE(H5Fclose(file) >= 0);
+}
+
+// A store with the source's shape and one value changed.
+std::string write_other(const TempDir& dir, const std::string& name) {
+  const std::string path = dir.file(name);
+  StoreWriter w(path, false);
+  auto rows = source_rows();
+  rows[40] += 1.0f;
+  w.begin_features(Split::Train, kN, kD);
+  w.write_rows(Split::Train, kN, rows.data());
+  w.commit();
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("extract: without source_checksum, rows, dimension and file name must all match") {
+  TempDir dir;
+  const std::string src = write_source(dir);
+  const std::string other = write_other(dir, "other.h5");
+
+  // Made from other.h5, checksum attribute removed: the name gives it away.
+  write_selection(dir.file("sel.h5"), false, manifest_for(other, {1, 2}));
+  delete_root_attr(dir.file("sel.h5"), "source_checksum");
+  const std::string msg = error_of_extract(src, dir.file("sel.h5"), dir.file("small.h5"));
+  CHECK(msg.find("selection has no source_checksum and was made from '" + other + "', not '" + src + "'") !=
+        std::string::npos);
+  CHECK_FALSE(path_exists(dir.file("small.h5")));
+
+  // Neither checksum nor source: nothing to tell the stores apart.
+  SelectionFile anon = manifest_for(src, {1, 2});
+  anon.manifest.source.clear();
+  anon.manifest.source_checksum.clear();
+  write_selection(dir.file("anon.h5"), false, anon);
+  CHECK(error_of_extract(src, dir.file("anon.h5"), dir.file("small.h5")).find("neither source_checksum nor source") !=
+        std::string::npos);
+
+  // Same rows, dimension and name (the store it was made from, reached by another path): accepted.
+  SelectionFile own = manifest_for(src, {3, 1});
+  own.manifest.source = "/elsewhere/source.h5";
+  own.manifest.source_checksum.clear();
+  write_selection(dir.file("own.h5"), false, own);
+  extract_selection(src, dir.file("own.h5"), out_to(dir.file("small.h5")));
+  CHECK(FeatureStore::open(dir.file("small.h5")).labels() == std::vector<int64_t>{kLabels[3], kLabels[1]});
+
+  // A recorded dimension that differs is refused, checksum or not.
+  SelectionFile dim = manifest_for(src, {1});
+  dim.manifest.source_dim = kD + 1;
+  write_selection(dir.file("dim.h5"), false, dim);
+  CHECK(error_of_extract(src, dir.file("dim.h5"), dir.file("x.h5")).find("dimension " + std::to_string(kD + 1)) !=
+        std::string::npos);
+}
+
+TEST_CASE("extract: an edited source_n is reported as such, a bad index as an index") {
+  TempDir dir;
+  const std::string src = write_source(dir);
+  // source_n lowered to N-1 while the selection holds row N-1: the store mismatch is the problem.
+  SelectionFile edited = manifest_for(src, {0, kN - 1});
+  edited.manifest.source_n = kN - 1;
+  write_selection(dir.file("edited.h5"), false, edited);
+  const std::string msg = error_of_extract(src, dir.file("edited.h5"), dir.file("small.h5"));
+  CHECK(msg.find("selection was made for a store of " + std::to_string(kN - 1) + " rows, but " + src + " has " +
+                 std::to_string(kN)) != std::string::npos);
+  CHECK(msg.find("out of range") == std::string::npos);
+
+  // Everything matches but one index is beyond the store: the index is named.
+  write_selection(dir.file("bad.h5"), false, manifest_for(src, {0, kN}));
+  CHECK(error_of_extract(src, dir.file("bad.h5"), dir.file("small.h5"))
+            .find("index " + std::to_string(kN) + " is out of range for a store of " + std::to_string(kN) + " rows") !=
+        std::string::npos);
+  CHECK_FALSE(path_exists(dir.file("small.h5")));
+}
+
+TEST_CASE("extract: a subset smaller than an unnamed class count still opens (classes get names)") {
+  TempDir dir;
+  StoreSpec spec;  // 10 rows, labels up to 2, no names: rows 2 and 5 carry label 2
+  spec.class_names.reset();
+  const std::string src = dir.file("h5.h5");
+  write_store(src, spec);
+  write_selection(dir.file("sel.h5"), false, manifest_for(src, {2, 5}));
+  extract_selection(src, dir.file("sel.h5"), out_to(dir.file("small.h5")));
+  const FeatureStore small = FeatureStore::open(dir.file("small.h5"));
+  CHECK(small.labels() == std::vector<int64_t>{2, 2});
+  CHECK(small.info().class_names == std::vector<std::string>{"0", "1", "2"});
+}

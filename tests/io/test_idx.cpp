@@ -109,3 +109,15 @@ TEST_CASE("read_idx_u8 rejects malformed files, naming the file and the problem"
   const std::string missing = dir.file("missing.gz");
   CHECK_THROWS_WITH_AS(read_idx_u8(missing), doctest::Contains("no such file"), subset::Error);
 }
+
+TEST_CASE("read_idx_u8: sizes from the header are overflow-checked and memory follows the data, not the claim") {
+  TempDir dir;
+  // 2^17 * 2^16 * 2^31 = 2^64 wraps to 0 elements in 64 bits.
+  write_bytes(dir.file("wrap"), idx_bytes({1u << 17, 1u << 16, 1u << 31}, pattern(16)));
+  CHECK_THROWS_WITH_AS(read_idx_u8(dir.file("wrap")), doctest::Contains("IDX array is implausibly large"),
+                       subset::Error);
+  // 2^39 bytes claimed, 16 present: refused as truncated without allocating the claim.
+  write_gz(dir.file("claim.gz"), idx_bytes({1u << 20, 1u << 19}, pattern(16)));
+  CHECK_THROWS_WITH_AS(read_idx_u8(dir.file("claim.gz")), doctest::Contains("truncated while reading the IDX data"),
+                       subset::Error);
+}

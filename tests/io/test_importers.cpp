@@ -313,14 +313,14 @@ TEST_CASE("import_csv: text labels become sorted class names and the test CSV is
   CHECK(nlohmann::json::parse(root_string_attr(path, "feature_names")) == nlohmann::json({"w", "h"}));
   CHECK(info.source == "csv (" + dir.file("train.csv") + ")");
 
-  // Integer labels are kept as they are.
-  write_bytes(dir.file("int.csv"), "y,a\n3,0.25\n0,0.5\n");
+  // Integer labels are kept as they are (class ids below the row count: issue 12, case 9).
+  write_bytes(dir.file("int.csv"), "y,a\n3,0.25\n0,0.5\n1,1\n1,2\n");
   subset::io::CsvImport ints;
   ints.path = dir.file("int.csv");
   ints.label_column = "y";
   const auto iinfo = subset::io::import_csv(ints, to(dir.file("int.h5")));
   CHECK(iinfo.class_names.empty());
-  CHECK(FeatureStore::open(dir.file("int.h5")).labels() == std::vector<int64_t>{3, 0});
+  CHECK(FeatureStore::open(dir.file("int.h5")).labels() == std::vector<int64_t>{3, 0, 1, 1});
 }
 
 TEST_CASE("import_csv errors name the file, line and column, and nothing is written") {
@@ -356,4 +356,47 @@ TEST_CASE("import_csv errors name the file, line and column, and nothing is writ
   expect(req, dir.file("existing.h5"), false, "output already exists (use --force to overwrite)",
          dir.file("existing.h5"));
   CHECK(read_bytes(dir.file("existing.h5")) == "old");
+}
+
+TEST_CASE("importers refuse labels that are not class ids before anything is written (issue 12, case 9)") {
+  TempDir dir;
+  write_bytes(dir.file("x.npy"), npy_bytes("<f4", false, "(6, 2)", raw_le(std::vector<float>(12, 1.0f))));
+  write_bytes(dir.file("big.npy"),
+              npy_bytes("<i8", false, "(6,)", raw_le<int64_t>({0, 1, 2, 1000000000000, 0, 0})));
+  write_bytes(dir.file("u64.npy"),
+              npy_bytes("<u8", false, "(6,)", raw_le<uint64_t>({0, 1, 2, 0, UINT64_MAX, 0})));
+  write_bytes(dir.file("at_n.npy"), npy_bytes("<i8", false, "(6,)", raw_le<int64_t>({0, 1, 2, 0, 0, 6})));
+  write_bytes(dir.file("below_n.npy"), npy_bytes("<i8", false, "(6,)", raw_le<int64_t>({0, 1, 2, 0, 0, 5})));
+  write_bytes(dir.file("big.csv"), "a,l\n1,0\n2,1\n3,99999999999999999999\n");
+  write_bytes(dir.file("at_n.csv"), "a,l\n1,0\n2,1\n3,3\n");
+  const auto inputs = list_dir(dir.path());
+  const std::string out = dir.file("out.h5");
+  auto expect = [&](auto&& import, const std::string& message, const std::string& where) {
+    CAPTURE(message);
+    const subset::Error e = error_of(import);
+    CHECK(e.message().find(message) != std::string::npos);
+    CHECK(e.where() == where);
+    CHECK(list_dir(dir.path()) == inputs);
+  };
+  subset::io::NpyImport req;
+  req.features = dir.file("x.npy");
+  for (const char* name : {"big.npy", "u64.npy", "at_n.npy"}) {
+    req.labels = dir.file(name);
+    const std::string message = std::string(name) == "big.npy" ? "label 1000000000000 at row 3 is not a class id"
+                                : std::string(name) == "u64.npy" ? "label 18446744073709551615 at row 4"
+                                                                 : "label 6 at row 5 is not a class id";
+    expect([&] { subset::io::import_npy(req, to(out)); }, message, dir.file(name));
+  }
+  req.labels = dir.file("below_n.npy");
+  CHECK(subset::io::import_npy(req, to(out)).num_classes() == 6);
+  std::remove(out.c_str());
+
+  subset::io::CsvImport csv;
+  csv.label_column = "l";
+  csv.path = dir.file("big.csv");
+  expect([&] { subset::io::import_csv(csv, to(out)); }, "label 99999999999999999999 in data row 2 is not a class id",
+         dir.file("big.csv"));
+  csv.path = dir.file("at_n.csv");
+  expect([&] { subset::io::import_csv(csv, to(out)); }, "label 3 at row 2 of /labels is not a class id",
+         dir.file("at_n.csv"));
 }

@@ -121,3 +121,17 @@ TEST_CASE("files that are not model files are refused with one line naming the f
   }
   CHECK(read_error(nodim).find("output_dim") != std::string::npos);
 }
+
+TEST_CASE("a NaN or Inf in a model array is refused naming the model file and the array") {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  ModelFile m = sample_model();
+  m.state.arrays["mean"].values[1] = std::numeric_limits<float>::quiet_NaN();
+  write_model_file(path, false, m);
+  CHECK(read_error(path) ==
+        "error: NaN or Inf in model array 'mean' at element 1 (the model file is damaged) (" + path + ":/mean)");
+  m.state.arrays["mean"].values[1] = 0.0f;
+  m.state.arrays["components"].values[5] = std::numeric_limits<float>::infinity();
+  write_model_file(path, true, m);
+  CHECK(read_error(path).find("model array 'components' at element 5") != std::string::npos);
+}

@@ -376,9 +376,46 @@ TEST_CASE("malformed and unsupported .npy files are rejected, naming the file an
          "bad npy shape entry 'x'");
   expect(npy_raw_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }\n", two_floats),
          "bad npy shape entry '-2'");
-  // The header promises 3 x 2 float32 = 24 data bytes; only 20 follow.
-  expect(npy_bytes("<f4", false, "(3, 2)", std::string(20, '\0')), "file is truncated: the header promises");
+  // The header promises 3 x 2 float32 = 24 data bytes; only 20 follow, or 28.
+  expect(npy_bytes("<f4", false, "(3, 2)", std::string(20, '\0')),
+         "npy shape (3, 2) of float32 needs 24 bytes of data but the file holds 20");
+  expect(npy_bytes("<f4", false, "(3, 2)", std::string(28, '\0')),
+         "npy shape (3, 2) of float32 needs 24 bytes of data but the file holds 28");
 
   const std::string missing = f.dir.file("missing.npy");
   CHECK_THROWS_WITH_AS(NpyReader{missing}, doctest::Contains("no such file"), subset::Error);
+}
+
+TEST_CASE("npy: size arithmetic from the header is overflow-checked; zero dimensions divide nothing") {
+  Fixture f;
+  auto expect = [&](const std::string& bytes, const std::string& message) {
+    CAPTURE(message);
+    CHECK_THROWS_WITH_AS(NpyReader{f.put(bytes)}, doctest::Contains(message.c_str()), subset::Error);
+  };
+  const std::string kb(1024, '\0');
+  // 2^62 x 2^62 elements (issue 12, case 3): the byte count wrapped and a block size became zero.
+  expect(npy_bytes("<f4", false, "(4611686018427387904, 4611686018427387904)", kb), "is too large to address");
+  // Each product fits alone, not the bytes: 2^61 float64 values.
+  expect(npy_bytes("<f8", false, "(2305843009213693952,)", kb), "is too large to address");
+  // A zero first dimension must not hide overflowing row sizes.
+  expect(npy_bytes("<f4", false, "(0, 4611686018427387904)", ""), "is too large to address");
+  expect(npy_bytes("<f4", false, "(0, 1048576, 1048576, 1048576, 1048576)", ""), "is too large to address");
+  // A shape that fits but does not match the data.
+  expect(npy_bytes("<f4", false, "(1000000, 1000)", kb),
+         "npy shape (1000000, 1000) of float32 needs 4000000000 bytes of data but the file holds 1024");
+
+  NpyReader zero_rows{f.put(npy_bytes("<f4", false, "(0, 5)", ""))};
+  CHECK(zero_rows.rows() == 0);
+  CHECK(zero_rows.cols() == 5);
+  NpyReader zero_cols{f.put(npy_bytes("<f4", false, "(5, 0)", ""))};
+  CHECK(zero_cols.rows() == 5);
+  CHECK(zero_cols.cols() == 0);
+}
+
+TEST_CASE("npy labels: uint64 values above INT64_MAX are refused exactly, not rounded") {
+  Fixture f;
+  NpyReader big{f.put(npy_bytes("<u8", false, "(3,)", raw_le<uint64_t>({0, std::numeric_limits<uint64_t>::max(), 1})))};
+  CHECK_THROWS_WITH_AS(big.read_all_as_int64(), doctest::Contains("label 18446744073709551615 at row 1"), subset::Error);
+  NpyReader ok{f.put(npy_bytes("<u8", false, "(3,)", raw_le<uint64_t>({0, uint64_t{1} << 62, 1})))};
+  CHECK(ok.read_all_as_int64() == std::vector<int64_t>{0, int64_t{1} << 62, 1});
 }

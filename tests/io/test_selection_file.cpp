@@ -204,7 +204,7 @@ TEST_CASE("selection file: an existing file is refused without force and untouch
   CHECK(list_dir(dir.path()) == std::vector<std::string>{"sel.h5"});
 }
 
-TEST_CASE("selection file: read rejects duplicate and out-of-range indices") {
+TEST_CASE("selection file: read rejects duplicate and negative indices; the largest is kept for the store check") {
   TempDir dir;
   const std::string path = dir.file("sel.h5");
   SelectionFile s = sample_selection();
@@ -212,13 +212,30 @@ TEST_CASE("selection file: read rejects duplicate and out-of-range indices") {
   write_selection(path, false, s);
   CHECK(error_text(path).find("appears twice") != std::string::npos);
 
-  s.indices = {7, 0, 10, 9};  // source_n = 10
-  write_selection(path, true, s);
-  CHECK(error_text(path).find("out of range") != std::string::npos);
-
   s.indices = {7, -1, 3, 9};
   write_selection(path, true, s);
-  CHECK(error_text(path).find("out of range") != std::string::npos);
+  CHECK(error_text(path).find("negative index -1") != std::string::npos);
+
+  // Beyond source_n: whether that is a bad index or an edited source_n needs the store
+  // (check_selection_matches, tests/io/test_extract.cpp).
+  s.indices = {7, 0, 10, 9};  // source_n = 10
+  write_selection(path, true, s);
+  CHECK(read_selection(path).manifest.max_index == 10);
+}
+
+TEST_CASE("selection file: source_dim is written, optional on read, and must be >= 1 when present") {
+  TempDir dir;
+  const std::string path = dir.file("sel.h5");
+  SelectionFile s = sample_selection();
+  s.manifest.source_dim = 7;
+  write_selection(path, false, s);
+  CHECK(read_selection(path).manifest.source_dim == 7);
+  s.manifest.source_dim = 0;  // as in files written before source_dim existed
+  write_selection(path, true, s);
+  CHECK(read_selection(path).manifest.source_dim == 0);
+  s.manifest.source_n = -4;
+  write_selection(path, true, s);
+  CHECK(error_text(path).find("attribute 'source_n' is negative") != std::string::npos);
 }
 
 TEST_CASE("selection file: read rejects weights or scores whose length differs from the indices") {

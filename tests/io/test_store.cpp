@@ -458,3 +458,155 @@ TEST_CASE("files that are not whole stores") {
   CHECK_THROWS_WITH_AS(FeatureStore::open(dir.path().string()), doctest::Contains("input is a directory"),
                        subset::Error);
 }
+
+// ---- issue 12: every value read from a file is validated before it sizes, indexes or classes ----
+
+namespace {
+
+// Replaces (or adds) a dataset of an existing store through `make(file)`.
+template <typename Make>
+void edit_store(const std::string& path, const std::string& remove, Make make) {
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  if (!remove.empty() && H5Lexists(file, remove.c_str(), H5P_DEFAULT) > 0)
+    REQUIRE(H5Ldelete(file, remove.c_str(), H5P_DEFAULT) >= 0);
+  make(file);
+  REQUIRE(H5Fclose(file) >= 0);
+}
+
+}  // namespace
+
+TEST_CASE("array(): every dataset must have N rows, /test/features included; the test split has its own path") {
+  TempDir dir;
+  StoreSpec spec;
+  spec.test_dims = std::vector<hsize_t>{4, 3};
+  const std::string path = store_path(dir, spec);
+  const FeatureStore store = FeatureStore::open(path);
+  CHECK_THROWS_WITH_AS(store.array("/test/features"),
+                       doctest::Contains("/test/features has 4 rows but /features has 10"), subset::Error);
+  const auto test = store.features(Split::Test);
+  CHECK(test.rows() == 4);
+  check_rows(test.read_all(), 0);
+}
+
+TEST_CASE("labels: unsigned 64-bit values above INT64_MAX are refused, not saturated") {
+  TempDir dir;
+  const std::string path = store_path(dir, StoreSpec{});
+  std::vector<uint64_t> labels = {0, 1, 2, 0, 1, 2, 0, 1, 2, 2};
+  labels[6] = std::numeric_limits<uint64_t>::max();
+  edit_store(path, "/labels", [&](hid_t f) { h5_write_u64(f, "/labels", labels); });
+  expect_open_error(path, "label 18446744073709551615 at row 6");
+
+  labels[6] = 1;  // in range, uint64 on disk: accepted
+  edit_store(path, "/labels", [&](hid_t f) { h5_write_u64(f, "/labels", labels); });
+  CHECK(FeatureStore::open(path).labels()[6] == 1);
+}
+
+TEST_CASE("labels: a label at or above max(N, class names) is refused naming row and value") {
+  TempDir dir;
+  int counter = 0;
+  auto bad = [&](const StoreSpec& spec) { return store_path(dir, spec, "l" + std::to_string(counter++) + ".h5"); };
+
+  StoreSpec huge;
+  huge.class_names.reset();
+  huge.labels = std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1000000000000, 2, 2};
+  expect_open_error(bad(huge), "label 1000000000000 at row 7 is not a class id: labels must be below 10");
+
+  StoreSpec at_n;
+  at_n.class_names.reset();
+  at_n.labels = std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 10};
+  expect_open_error(bad(at_n), "label 10 at row 9");
+
+  StoreSpec below_n;  // no names: any label below N is a class id
+  below_n.class_names.reset();
+  below_n.labels = std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 9};
+  CHECK(FeatureStore::open(bad(below_n)).info().num_classes() == 10);
+
+  StoreSpec many_names;  // more names than rows: the names bound the labels
+  many_names.class_names = std::vector<std::string>(12, "x");
+  many_names.labels = std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 11};
+  CHECK(FeatureStore::open(bad(many_names)).info().num_classes() == 12);
+
+  StoreSpec test_huge;  // test labels are bounded by the training rows too
+  test_huge.class_names.reset();
+  test_huge.test_dims = std::vector<hsize_t>{12, 3};
+  test_huge.test_labels = std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 2, 11, 0};
+  expect_open_error(bad(test_huge), "label 11 at row 10");
+}
+
+TEST_CASE("weights: negative, NaN and Inf weights are refused on open naming the row") {
+  TempDir dir;
+  const std::string path = store_path(dir, StoreSpec{});
+  auto with_weights = [&](std::vector<double> w) {
+    edit_store(path, "/weights", [&](hid_t f) { h5_write_dataset(f, "/weights", H5Kind::F32, {10}, w); });
+  };
+  with_weights(std::vector<double>(10, -1.0));
+  expect_open_error(path, "weight -1 at row 0 is not a finite number >= 0");
+  std::vector<double> w(10, 1.0);
+  w[3] = std::nan("");
+  with_weights(w);
+  expect_open_error(path, "at row 3");
+  w[3] = 1.0;
+  w[8] = std::numeric_limits<double>::infinity();
+  with_weights(w);
+  expect_open_error(path, "at row 8");
+  w[8] = 0.0;  // a centroid that stands for no point is a valid weight
+  with_weights(w);
+  CHECK(FeatureStore::open(path).info().has_weights);
+}
+
+TEST_CASE("virtual and external-storage datasets are refused, naming the dataset") {
+  TempDir dir;
+  const std::string path = store_path(dir, StoreSpec{});
+  edit_store(path, "/features", [&](hid_t f) {
+    h5_write_virtual_f32(f, "/features", {10, 3}, dir.file("missing.h5"), "/data");
+  });
+  expect_open_error(path, "virtual datasets are not supported");
+
+  const std::string ext = store_path(dir, StoreSpec{}, "ext.h5");
+  write_bytes(dir.file("labels.raw"), std::string(80, '\0'));
+  edit_store(ext, "/labels", [&](hid_t f) {
+    const hsize_t n = 10;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    REQUIRE(H5Pset_external(dcpl, dir.file("labels.raw").c_str(), 0, 80) >= 0);
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    hid_t ds = H5Dcreate2(f, "/labels", H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+  });
+  try {
+    FeatureStore::open(ext);
+    FAIL("external labels accepted");
+  } catch (const subset::Error& e) {
+    CHECK(e.message().find("external storage are not supported") != std::string::npos);
+    CHECK(e.where() == ext + ":/labels");
+  }
+
+  // A --features dataset is checked the same way when it is opened.
+  const std::string emb = store_path(dir, StoreSpec{}, "emb.h5");
+  write_bytes(dir.file("emb.raw"), std::string(10 * 2 * 4, '\0'));
+  edit_store(emb, "", [&](hid_t f) { h5_write_external_f32(f, "/emb", {10, 2}, dir.file("emb.raw")); });
+  const FeatureStore store = FeatureStore::open(emb);
+  CHECK_THROWS_WITH_AS(store.array("/emb"), doctest::Contains("external storage are not supported"), subset::Error);
+}
+
+TEST_CASE("a dataset shape too large to address is refused before any size is computed from it") {
+  TempDir dir;
+  const std::string path = store_path(dir, StoreSpec{});
+  edit_store(path, "", [&](hid_t f) {
+    const hsize_t dims[2] = {hsize_t{1} << 40, hsize_t{1} << 40};
+    const hsize_t chunk[2] = {1, 1};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    hid_t space = H5Screate_simple(2, dims, nullptr);
+    hid_t ds = H5Dcreate2(f, "/huge", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+  });
+  const FeatureStore store = FeatureStore::open(path);
+  CHECK_THROWS_WITH_AS(store.array("/huge"), doctest::Contains("too large to address"), subset::Error);
+}

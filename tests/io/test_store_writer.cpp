@@ -373,3 +373,47 @@ TEST_CASE("weights: zero is allowed (an empty cluster), negative, NaN and a wron
   CHECK_THROWS_WITH_AS(w.write_weights({std::nanf(""), 1.0f}), doctest::Contains("at row 0"), subset::Error);
   CHECK_THROWS_WITH_AS(w.write_weights({1.0f}), doctest::Contains("weights have 1 entries"), subset::Error);
 }
+
+TEST_CASE("labels at or above max(training rows, class names) are refused at commit, naming row and value") {
+  TempDir dir;
+  const std::string path = dir.file("out.h5");
+  const auto values = ramp(5 * 4);
+  auto commit_error = [&](const std::vector<int64_t>& train, const std::vector<int64_t>& test,
+                          const std::vector<std::string>& names) {
+    subset::Error err("none");
+    {
+      StoreWriter w(path, false);
+      w.set_origin(Split::Train, "labels.npy");
+      w.begin_features(Split::Train, 5, 4);
+      w.write_rows(Split::Train, 5, values.data());
+      w.write_labels(Split::Train, train);
+      if (!test.empty()) {
+        w.begin_features(Split::Test, 2, 4);
+        w.write_rows(Split::Test, 2, values.data());
+        w.write_labels(Split::Test, test);
+      }
+      w.set_class_names(names);
+      err = error_of([&] { w.commit(); });
+    }
+    CHECK(list_dir(dir.path()).empty());
+    return err;
+  };
+  const subset::Error huge = commit_error({0, 1, 1000000000000, 1, 0}, {}, {});
+  CHECK(huge.message() ==
+        "label 1000000000000 at row 2 of /labels is not a class id: labels must be below 5 (the number of training "
+        "rows or of class names, whichever is larger)");
+  CHECK(huge.where() == "labels.npy");
+  CHECK(commit_error({0, 1, 2, 1, 5}, {}, {}).message().find("label 5 at row 4 of /labels") == 0);
+  // Test labels are bounded by the training rows as well.
+  CHECK(commit_error({0, 1, 2, 1, 0}, {0, 7}, {}).message().find("label 7 at row 1 of /test/labels") == 0);
+  // With more class names than rows, the names are the bound.
+  {
+    StoreWriter w(path, false);
+    w.begin_features(Split::Train, 5, 4);
+    w.write_rows(Split::Train, 5, values.data());
+    w.write_labels(Split::Train, {0, 1, 2, 1, 6});
+    w.set_class_names({"a", "b", "c", "d", "e", "f", "g"});
+    w.commit();
+  }
+  CHECK(subset::io::FeatureStore::open(path).info().num_classes() == 7);
+}

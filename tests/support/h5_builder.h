@@ -105,6 +105,47 @@ inline void h5_ints_attr(hid_t obj, const std::string& name, const std::vector<i
   H5Sclose(space);
 }
 
+// A 1-D uint64 dataset written from exact values (doubles cannot hold 2^64-1).
+inline void h5_write_u64(hid_t loc, const std::string& name, const std::vector<uint64_t>& values) {
+  const hsize_t n = values.size();
+  hid_t space = h5_id(H5Screate_simple(1, &n, nullptr), "space " + name);
+  hid_t ds = h5_id(H5Dcreate2(loc, name.c_str(), H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   "create " + name);
+  h5_ok(H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+  H5Dclose(ds);
+  H5Sclose(space);
+}
+
+// A float32 dataset whose values live in a raw file beside the HDF5 file (external storage).
+inline void h5_write_external_f32(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                                  const std::string& raw_file) {
+  hsize_t count = 1;
+  for (hsize_t d : dims) count *= d;
+  hid_t dcpl = h5_id(H5Pcreate(H5P_DATASET_CREATE), "dcpl");
+  h5_ok(H5Pset_external(dcpl, raw_file.c_str(), 0, count * 4), "external " + name);
+  hid_t space = h5_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "space " + name);
+  hid_t ds = h5_id(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                   "create " + name);
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Pclose(dcpl);
+}
+
+// A float32 virtual dataset mapping all of `source_dataset` in `source_file` (which need not exist).
+inline void h5_write_virtual_f32(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                                 const std::string& source_file, const std::string& source_dataset) {
+  hid_t space = h5_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "space " + name);
+  hid_t src_space = h5_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "src space");
+  hid_t dcpl = h5_id(H5Pcreate(H5P_DATASET_CREATE), "dcpl");
+  h5_ok(H5Pset_virtual(dcpl, space, source_file.c_str(), source_dataset.c_str(), src_space), "virtual " + name);
+  hid_t ds = h5_id(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                   "create " + name);
+  H5Dclose(ds);
+  H5Pclose(dcpl);
+  H5Sclose(src_space);
+  H5Sclose(space);
+}
+
 // Value of feature (row, col) in every crafted store: exact in float32.
 inline double feature_value(int64_t row, int64_t col) { return static_cast<double>(row * 10 + col) + 0.5; }
 
