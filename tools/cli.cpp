@@ -71,6 +71,35 @@ CLI::Validator non_negative_integer() {
       "NONNEGATIVE");
 }
 
+CLI::Validator positive_integer() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(text, &used);
+        } catch (...) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || value < 1) return "must be an integer >= 1, got '" + text + "'";
+        return {};
+      },
+      "INT >= 1");
+}
+
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value) || value <= 0)
+          return "must be a number > 0, got '" + text + "'";
+        return {};
+      },
+      "NUMBER > 0");
+}
+
 CLI::Validator seed_value() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -89,16 +118,16 @@ void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats)
                  "Proxy model: linear, mlp, or convnet (the reference ConvNet of dataset condensation; needs a store "
                  "with image_shape)")
       ->check(CLI::IsMember({"linear", "mlp", "convnet"}))->capture_default_str()->group(group);
-  app.add_option("--hidden", t.hidden, "MLP hidden width")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+  app.add_option("--hidden", t.hidden, "MLP hidden width")->check(positive_integer())->capture_default_str()->group(group);
   CLI::Option* epochs = app.add_option("--epochs", t.epochs, "Training epochs (convnet: 300 unless given)")
-                            ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
-  app.add_option("--batch", t.batch, "Batch size")->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+                            ->check(positive_integer())->capture_default_str()->group(group);
+  app.add_option("--batch", t.batch, "Batch size")->check(positive_integer())->capture_default_str()->group(group);
   CLI::Option* lr = app.add_option("--lr", t.learning_rate, "Learning rate: Adam's; convnet: SGD's, 0.01 unless given")
-                        ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+                        ->check(positive_number())->capture_default_str()->group(group);
   app.add_option("--augment", t.augment, "Augmentation of every training batch: none, or dsa (convnet only)")
       ->check(CLI::IsMember({"none", "dsa"}))->capture_default_str()->group(group);
   app.add_option("--repeats", repeats, "Trainings per training set (seeds SEED, SEED+1, ...)")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(group);
+      ->check(positive_integer())->capture_default_str()->group(group);
   app.add_option("--seed", t.seed, "Seed of the first repeat")->check(seed_value())->capture_default_str()->group(group);
   app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);

@@ -55,6 +55,11 @@ CLI::Option* add_json_flag(CLI::App& app, bool& json);
 // Accepts a whole non-negative integer; the message names the value (CLI11's NonNegativeNumber
 // prints the range up to DBL_MAX in full, 300 digits, and calls "abc" out of range).
 CLI::Validator non_negative_integer();
+// A whole number >= 1 ("must be an integer >= 1, got '0'"); a number > 0, finite. These replace
+// CLI11's PositiveNumber, whose message is "Value 0 not in range 0.000000 to " and DBL_MAX in 309
+// digits.
+CLI::Validator positive_integer();
+CLI::Validator positive_number();
 // A whole number in [0, 2^64): CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and clamps
 // larger numbers to it, silently recording a seed the user did not give.
 CLI::Validator seed_value();

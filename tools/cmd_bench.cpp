@@ -28,6 +28,7 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
     bool no_cache = false;
     bool unweighted = false;
     bool json = false;
+    std::string methods_text, fractions_text;
   };
   auto o = std::make_shared<Options>();
   std::string methods;
@@ -38,12 +39,14 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
       "model on the selection, test. Writes DIR/results.json, DIR/results.csv, DIR/plot.png (test accuracy\n"
       "against kWh per method, full data marked) and the selections in DIR/selections/.");
   app->add_option("store", o->job.store, "HDF5 feature store with /labels and a /test split")->required();
-  app->add_option("--methods", o->job.methods,
+  // One argument each, split here: CLI11's delimiter(',') on a list option read ",," as no value
+  // and went on to take the next option as one.
+  app->add_option("--methods", o->methods_text,
                   "Comma-separated selection methods (" + methods +
                       "), each optionally with parameters: METHOD:PARAM=VALUE:...")
-      ->required()->delimiter(',');
-  app->add_option("--fractions", o->job.fractions, "Comma-separated fractions of the rows, each in (0, 1]")
-      ->required()->delimiter(',');
+      ->required();
+  app->add_option("--fractions", o->fractions_text, "Comma-separated fractions of the rows, each in (0, 1]")
+      ->required();
   app->add_flag("--per-class", o->job.per_class, "Run each method within each class");
   add_training_options(*app, o->job.training, o->job.repeats);
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' weights when training");
@@ -61,7 +64,9 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
             if (!o->no_plot) job.plot_command = {o->python, plot_script()};
             job.meter = global.meter;
             job.status = status_lines(global);
-            for (const auto& m : job.methods) workflows::parse_bench_method(m);  // before loading libtorch
+            job.methods = workflows::split_bench_list(o->methods_text, "--methods");
+            job.fractions = workflows::parse_bench_fractions(o->fractions_text);
+            workflows::check_bench_lists(job.methods, job.fractions);  // before loading libtorch
             const workflows::BenchResult result = nn_workflows().bench(job);
             if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
             else std::cout << workflows::format_bench(result);

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <malloc.h>
 
+#include "libsubset/core/error.h"
 #include "libsubset/energy/report.h"
 #include "libsubset/workflows/condense.h"
 #include "tools/cli.h"
@@ -56,22 +57,24 @@ Command add_condense_command(CLI::App& parent, const GlobalOptions& global) {
       "with `subset evaluate STORE --selection-store SYN.h5 --model convnet`.");
   app->add_option("store", o->job.store, "HDF5 feature store with /labels (images for --net convnet)")->required();
   app->add_option("-m,--method", s.method, "dm or dc")->check(CLI::IsMember({"dm", "dc"}))->capture_default_str();
-  app->add_option("--ipc", s.ipc, "Synthetic images per class")->check(CLI::PositiveNumber)->capture_default_str();
+  app->add_option("--ipc", s.ipc, "Synthetic images per class")->check(positive_integer())->capture_default_str();
   app->add_option("--iterations", s.iterations, "Iterations (the reference: dm 20000, dc 1000)")
       ->check(non_negative_integer())->capture_default_str();
   app->add_option("--lr-img", s.lr_img, "Learning rate of the images (default: dm 1.0, dc 0.1)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app->add_option("--init", s.init, "Start from random real images of each class, or noise")
       ->check(CLI::IsMember({"real", "noise"}))->capture_default_str();
   app->add_option("--net", s.net, "convnet (images) or mlp")->check(CLI::IsMember({"convnet", "mlp"}))->capture_default_str();
   app->add_option("--augment", s.augment, "none or dsa (default: dm dsa, dc none)")->check(CLI::IsMember({"none", "dsa"}));
   app->add_option("--batch-real", s.batch_real, "Real images per class per matching step")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  app->add_option("--outer-loop", s.outer_loop, "dc: matching steps per iteration (default by ipc: 1->1, 10->10, 50->50)")
-      ->check(CLI::PositiveNumber);
-  app->add_option("--inner-loop", s.inner_loop, "dc: network epochs between matching steps (default by ipc: 1->1, 10->50, 50->10)")
-      ->check(CLI::PositiveNumber);
-  app->add_option("--lr-net", s.lr_net, "dc: learning rate of the network")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(positive_integer())->capture_default_str();
+  // Options of one method only: given with the other they would be silently ignored.
+  const std::vector<CLI::Option*> dc_only = {
+      app->add_option("--outer-loop", s.outer_loop, "dc: matching steps per iteration (default by ipc: 1->1, 10->10, 50->50)")
+          ->check(positive_integer()),
+      app->add_option("--inner-loop", s.inner_loop, "dc: network epochs between matching steps (default by ipc: 1->1, 10->50, 50->10)")
+          ->check(positive_integer()),
+      app->add_option("--lr-net", s.lr_net, "dc: learning rate of the network")->check(positive_number())->capture_default_str()};
   app->add_option("--checkpoint-every", o->job.checkpoint_every, "Save the state every M iterations to OUTPUT.checkpoint.h5")
       ->check(non_negative_integer())->capture_default_str();
   app->add_flag("--resume", o->job.resume, "Continue from OUTPUT.checkpoint.h5 (same settings; --iterations may grow)");
@@ -80,9 +83,12 @@ Command add_condense_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--device", s.device, "cpu, or cuda with a CUDA build of libtorch")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app->add_option("-o,--output", o->job.output, "Synthetic store to write (.h5)")->required();
-  app->add_flag("--force", o->job.force, "Overwrite an existing output");
+  app->add_flag("--force", o->job.force, "Overwrite an existing output (and replace an existing OUTPUT.checkpoint.h5)");
   add_json_flag(*app, o->json);
-  return {app, [o, &global]() {
+  return {app, [o, &global, dc_only]() {
+            for (const CLI::Option* option : dc_only)
+              SUBSET_CHECK(option->count() == 0 || o->job.settings.method == "dc", "condense --method " + o->job.settings.method,
+                           option->get_name() << " applies to --method dc only");
             keep_large_allocations_in_the_heap();
             workflows::CondenseJob job = o->job;
             job.meter = global.meter;

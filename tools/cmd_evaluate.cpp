@@ -22,8 +22,9 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
                                                     "report test accuracy, energy, carbon and the energy saved");
   app->footer(
       "Trains on /features and /labels, tests on /test. The full-data figures are cached in\n"
-      "STORE.evaluate-cache.json (keyed by the store's checksum and the settings) and marked (cached)\n"
-      "when reused. Energy saved = E(full training) - [E(selection) + E(subset training)].\n"
+      "STORE.evaluate-cache.json (keyed by checksums of the features, labels, weights and test split, and\n"
+      "the settings) and marked (cached) when reused; a file there that is not such a cache is never\n"
+      "overwritten. Energy saved = E(full training) - [E(selection) + E(subset training)].\n"
       "--model convnet trains the reference ConvNet of dataset condensation (SGD, lr 0.01 and 300 epochs\n"
       "unless given, lr x0.1 after half of the epochs) on images standardised with STORE's per-channel\n"
       "mean and std; see docs/methods/evaluate.md.");
@@ -37,7 +38,8 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_flag("--no-full", o->no_full,
                 "Skip the full-data trainings (no full row, no energy saved): for models too slow to train on all of STORE");
   app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
-  app->add_option("--cache", o->job.cache_path, "Cache file (default STORE.evaluate-cache.json)");
+  app->add_option("--cache", o->job.cache_path, "Cache file (default STORE.evaluate-cache.json); created if missing, "
+                                                "refused if it exists and is not an evaluate cache");
   add_json_flag(*app, o->json);
   return {app, [o, &global]() {
             workflows::EvaluateJob job = o->job;

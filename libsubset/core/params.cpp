@@ -61,10 +61,16 @@ std::string ParamSpec::describe_domain() const {
     case ParamType::Float: {
       std::string out = type == ParamType::Int ? "integer" : "number";
       if (!lower && !upper) return out;
+      // An integer's bounds in full: "%g" would print a maximum of 10000000 as 1e+07.
+      auto bound = [&](double v) {
+        return type == ParamType::Int && std::isfinite(v) && std::fabs(v) < 9.0e15
+                   ? std::to_string(static_cast<int64_t>(v))
+                   : format_number(v);
+      };
       out += " in ";
-      out += lower ? (lower->open ? "(" : "[") + format_number(lower->value) : "(-inf";
+      out += lower ? (lower->open ? "(" : "[") + bound(lower->value) : "(-inf";
       out += ", ";
-      out += upper ? format_number(upper->value) + (upper->open ? ")" : "]") : "inf)";
+      out += upper ? bound(upper->value) + (upper->open ? ")" : "]") : "inf)";
       return out;
     }
   }

@@ -271,6 +271,10 @@ ChannelStatistics channel_statistics(const float* features, int64_t n, int64_t d
 }
 
 void check_condense(const CondenseSettings& settings, const CondenseData& data, const std::string& where) {
+  // resolve_defaults clears DM's loops, so a loop set for dm would be dropped without a word.
+  if (settings.method == "dm")
+    SUBSET_CHECK(settings.outer_loop == 0 && settings.inner_loop == 0, where,
+                 (settings.outer_loop != 0 ? "outer-loop" : "inner-loop") << " applies to method dc only");
   const CondenseSettings s = resolve_defaults(settings);
   SUBSET_CHECK(s.method == "dm" || s.method == "dc", where, "unknown method '" << s.method << "' (expected dm or dc)");
   const internal::NetKind kind = internal::parse_net_kind(s.net, where);

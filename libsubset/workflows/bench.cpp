@@ -1,6 +1,5 @@
 #include "libsubset/workflows/bench.h"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,15 +8,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/core/process.h"
+#include "libsubset/io/atomic_output.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/internal/training.h"
 #include "libsubset/workflows/select_job.h"
-
-extern char** environ;
 
 namespace subset::workflows {
 namespace fs = std::filesystem;
@@ -30,6 +30,7 @@ class StagingDir {
   explicit StagingDir(const fs::path& final_dir)
       : final_(final_dir),
         temp_(final_dir.parent_path() / ("." + final_dir.filename().string() + ".partial-" + std::to_string(getpid()))) {
+    io::remove_stale_partials(final_.string());
     std::error_code ec;
     fs::remove_all(temp_, ec);
     SUBSET_CHECK(fs::create_directories(temp_ / "selections", ec) && !ec, temp_.string(),
@@ -77,14 +78,9 @@ void check_output_dir(const BenchJob& job) {
 
 // Runs argv and returns its exit status (-1 when it could not be started).
 int run_program(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
   pid_t pid = 0;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) != pid)
-    if (errno != EINTR) return -1;
+  if (spawn_program(argv, pid) != 0) return -1;
+  const int status = wait_for_program(pid);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -107,22 +103,11 @@ void write_text(const fs::path& path, const std::string& text) {
 }  // namespace
 
 BenchResult run_bench(const BenchJob& job) {
-  SUBSET_CHECK(!job.methods.empty(), "--methods", "no method given");
+  check_bench_lists(job.methods, job.fractions);
   std::vector<BenchMethod> methods;
   for (const auto& m : job.methods) methods.push_back(parse_bench_method(m));
-  SUBSET_CHECK(!job.fractions.empty(), "--fractions", "no fraction given");
-  for (double f : job.fractions)
-    SUBSET_CHECK(std::isfinite(f) && f > 0 && f <= 1, "--fractions", "fraction must be in (0, 1], got " << f);
   SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
   SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
-  const io::FeatureStore store = io::FeatureStore::open(job.store);
-  internal::check_trainable(store);
-  check_output_dir(job);
-  check_plotter(job);
-
-  StagingDir staging(fs::absolute(job.output_dir));
-  BenchResult result;
-  result.output_dir = job.output_dir;
   EvaluateJob reference_job;
   reference_job.store = job.store;
   reference_job.training = job.training;
@@ -131,6 +116,19 @@ BenchResult run_bench(const BenchJob& job) {
   reference_job.use_cache = job.use_cache;
   reference_job.meter = job.meter;
   reference_job.status = job.status;
+  const io::FeatureStore store = io::FeatureStore::open(job.store);
+  internal::check_trainable(store);
+  check_output_dir(job);
+  internal::check_cache(reference_job, {job.store});
+  check_plotter(job);
+
+  StagingDir staging(fs::absolute(job.output_dir));
+  // The staging directory is what is put in place, whole, at the end: the selection files inside
+  // it are written there at once, not staged by the command's transaction, which would look for
+  // them where the directory no longer is.
+  std::optional<io::ImmediateOutputs> immediate(std::in_place);
+  BenchResult result;
+  result.output_dir = job.output_dir;
   const internal::TrainingData data = internal::load_training_data(store);
   result.reference = internal::reference_result(data, reference_job);
   const EvaluateResult& ref = result.reference;
@@ -188,6 +186,7 @@ BenchResult run_bench(const BenchJob& job) {
     SUBSET_CHECK(run_program(argv) == 0, "--plot", "the plotter failed; rerun with --no-plot to skip the plot");
     result.plotted = true;
   }
+  immediate.reset();
   staging.commit(job.force);
   return result;
 }

@@ -58,6 +58,16 @@ struct BenchMethod {
 // method does not take or a value outside its domain.
 BenchMethod parse_bench_method(const std::string& text);
 
+// The text of --methods or --fractions split at commas, each item trimmed of spaces; throws Error
+// naming `option` for an empty text or an empty item (",,", "a,", ",a").
+std::vector<std::string> split_bench_list(const std::string& text, const std::string& option);
+// --fractions as numbers: each a whole decimal number (no trailing text), in (0, 1].
+std::vector<double> parse_bench_fractions(const std::string& text);
+// Checks the lists as a sweep takes them, naming the option and the item: at least one of each,
+// no method entry or fraction given twice (their selections would share a file name), every
+// fraction in (0, 1], every method entry valid (parse_bench_method).
+void check_bench_lists(const std::vector<std::string>& methods, const std::vector<double>& fractions);
+
 // Validates all inputs first; writes DIR only when the sweep has finished (a temporary directory
 // renamed into place), so an interrupted sweep leaves nothing half-written. Throws subset::Error.
 BenchResult run_bench(const BenchJob& job);

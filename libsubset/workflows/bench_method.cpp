@@ -1,5 +1,9 @@
 // The METHOD:PARAM=VALUE entries of `subset bench --methods` (bench.h). Apart from bench.cpp, which
 // lives in libsubset_workflows_nn, so that the CLI can check the entries before loading libtorch.
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
 #include "libsubset/core/error.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/bench.h"
@@ -11,7 +15,14 @@ BenchMethod parse_bench_method(const std::string& text) {
   out.label = text;
   size_t colon = text.find(':');
   out.method = text.substr(0, colon);
-  const select::MethodSpec& spec = select::method(out.method);  // throws on an unknown name
+  SUBSET_CHECK(!out.method.empty(), "--methods", "'" << text << "' names no method (write METHOD:PARAM=VALUE:...)");
+  const select::MethodSpec* found = nullptr;
+  try {
+    found = &select::method(out.method);
+  } catch (const Error& e) {
+    throw Error(e.message(), "--methods");  // the registry names select's --method
+  }
+  const select::MethodSpec& spec = *found;
   while (colon != std::string::npos) {
     const size_t next = text.find(':', colon + 1);
     const std::string piece = text.substr(colon + 1, next == std::string::npos ? std::string::npos : next - colon - 1);
@@ -24,6 +35,58 @@ BenchMethod parse_bench_method(const std::string& text) {
   }
   spec.params.resolve(out.params);  // unknown parameters, bad values
   return out;
+}
+
+std::vector<std::string> split_bench_list(const std::string& text, const std::string& option) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const size_t first = item.find_first_not_of(" \t");
+    item = first == std::string::npos ? "" : item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    SUBSET_CHECK(!item.empty(), option,
+                 (text.find_first_not_of(" \t") == std::string::npos
+                      ? std::string("empty list")
+                      : "empty item " + std::to_string(items.size() + 1) + " in '" + text + "'")
+                     << " (write ITEM,ITEM,... without empty items)");
+    items.push_back(item);
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+std::vector<double> parse_bench_fractions(const std::string& text) {
+  std::vector<double> fractions;
+  for (const std::string& item : split_bench_list(text, "--fractions")) {
+    errno = 0;
+    char* end = nullptr;
+    const double f = std::strtod(item.c_str(), &end);
+    SUBSET_CHECK(end && *end == '\0' && errno != ERANGE && std::isfinite(f), "--fractions",
+                 "'" << item << "' is not a number (a fraction in (0, 1], e.g. 0.1)");
+    fractions.push_back(f);
+  }
+  return fractions;
+}
+
+void check_bench_lists(const std::vector<std::string>& methods, const std::vector<double>& fractions) {
+  SUBSET_CHECK(!methods.empty(), "--methods", "no method given");
+  SUBSET_CHECK(!fractions.empty(), "--fractions", "no fraction given");
+  for (size_t i = 0; i < methods.size(); ++i) {
+    SUBSET_CHECK(!methods[i].empty(), "--methods", "empty method entry " << i + 1);
+    for (size_t j = 0; j < i; ++j)
+      SUBSET_CHECK(methods[j] != methods[i], "--methods", "'" << methods[i] << "' given twice");
+  }
+  for (size_t i = 0; i < fractions.size(); ++i) {
+    const double f = fractions[i];
+    SUBSET_CHECK(std::isfinite(f) && f > 0 && f <= 1, "--fractions",
+                 "fraction " << fraction_label(f) << " is not in (0, 1]");
+    // As the selections' file names write them: two fractions alike to 6 digits would share files.
+    for (size_t j = 0; j < i; ++j)
+      SUBSET_CHECK(fraction_label(fractions[j]) != fraction_label(f), "--fractions",
+                   "fraction " << fraction_label(f) << " given twice");
+  }
+  for (const auto& m : methods) parse_bench_method(m);
 }
 
 }  // namespace subset::workflows

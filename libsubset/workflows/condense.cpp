@@ -1,5 +1,7 @@
 #include "libsubset/workflows/condense.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -57,6 +59,9 @@ void write_checkpoint(const std::string& path, const nn::CondenseState& state, c
   file.source_checksum = store.features_checksum();
   file.created_by = std::string("libsubset ") + kVersion + " (subset condense)";
   file.energy = energy::to_json(spent);
+  // A checkpoint is in place at once (it must outlive a kill -9), outside the command's all-or-none
+  // outputs, and replaces the one this run read back.
+  io::ImmediateOutputs immediate;
   io::write_model_file(path, /*force=*/true, file);
 }
 
@@ -65,14 +70,17 @@ struct Resumed {
   std::optional<energy::EnergyReport> spent;
 };
 
-Resumed read_checkpoint(const std::string& path, const nlohmann::json& settings, int64_t iterations, int64_t dim,
-                        const io::FeatureStore& store) {
+// A checkpoint is read before any work and trusted with nothing: a file edited or made by another
+// tool must fail here, in one line, not as NaN images 16 s later or a store with a class 99.
+Resumed read_checkpoint(const std::string& path, const nlohmann::json& settings, const nn::CondenseSettings& resolved,
+                        int64_t classes, int64_t dim, const io::FeatureStore& store) {
   SUBSET_CHECK(std::filesystem::exists(path), path, "no checkpoint to resume from (run with --checkpoint-every first)");
   const io::ModelFile file = io::read_model_file(path);
   const ModelState& m = file.state;
   SUBSET_CHECK(m.method == kCheckpointMethod, path, "is not a condensation checkpoint (method " << m.method << ")");
   SUBSET_CHECK(file.source_checksum == store.features_checksum(), path,
                "checkpoint was made from other data (" << file.source << "), not " << store.path());
+  SUBSET_CHECK(m.params.is_object(), path, "checkpoint records no settings");
   const nlohmann::json mine = resumable_part(settings), theirs = resumable_part(m.params);
   if (mine != theirs) {
     std::string differ;
@@ -80,19 +88,63 @@ Resumed read_checkpoint(const std::string& path, const nlohmann::json& settings,
       if (!theirs.contains(it.key()) || theirs[it.key()] != it.value())
         differ += (differ.empty() ? "" : ", ") + it.key() + " " +
                   (theirs.contains(it.key()) ? theirs[it.key()].dump() : "unset") + " -> " + it.value().dump();
+    for (auto it = theirs.begin(); it != theirs.end(); ++it)
+      if (!mine.contains(it.key())) differ += (differ.empty() ? "" : ", ") + it.key() + " " + it.value().dump() + " -> unset";
     SUBSET_FAIL(path, "checkpoint has other settings (" << differ << "): resume with the same ones, or start over");
   }
   Resumed r;
-  r.state.iterations_done = m.stats.at("iterations_done").get<int64_t>();
-  r.state.last_loss = m.stats.value("last_loss", 0.0);
-  SUBSET_CHECK(r.state.iterations_done <= iterations, path,
-               "checkpoint is at iteration " << r.state.iterations_done << ", beyond --iterations " << iterations);
-  const int64_t rows = m.output_dim;
+  const nlohmann::json done = m.stats.is_object() ? m.stats.value("iterations_done", nlohmann::json()) : nlohmann::json();
+  SUBSET_CHECK(done.is_number_integer(), path, "checkpoint records no whole number of iterations done");
+  r.state.iterations_done = done.get<int64_t>();
+  SUBSET_CHECK(r.state.iterations_done >= 0, path,
+               "checkpoint claims " << r.state.iterations_done << " iterations done (corrupt checkpoint?)");
+  SUBSET_CHECK(r.state.iterations_done <= resolved.iterations, path,
+               "checkpoint is at iteration " << r.state.iterations_done << ", beyond --iterations " << resolved.iterations);
+  const nlohmann::json loss = m.stats.value("last_loss", nlohmann::json());
+  r.state.last_loss = loss.is_number() ? loss.get<double>() : 0.0;
+  const int64_t rows = classes * resolved.ipc;
+  SUBSET_CHECK(m.output_dim == rows && m.input_dim == dim, path,
+               "checkpoint holds " << m.output_dim << " images of " << m.input_dim << " values, expected " << rows
+                                   << " (ipc " << resolved.ipc << " x " << classes << " classes) of " << dim);
   r.state.images = m.array("images", {rows, dim}, path).values;
   r.state.momentum = m.array("momentum", {rows, dim}, path).values;
-  for (float y : m.array("labels", {rows}, path).values) r.state.labels.push_back(static_cast<int64_t>(y));
-  if (!file.energy.is_null()) r.spent = energy::report_from_json(file.energy);
+  const int64_t bad_image = find_non_finite(r.state.images.data(), r.state.images.size());
+  SUBSET_CHECK(bad_image < 0, path, "NaN or Inf in checkpoint images at row " << bad_image / dim);
+  const int64_t bad_momentum = find_non_finite(r.state.momentum.data(), r.state.momentum.size());
+  SUBSET_CHECK(bad_momentum < 0, path, "NaN or Inf in checkpoint momentum at row " << bad_momentum / dim);
+  const std::vector<float>& labels = m.array("labels", {rows}, path).values;
+  for (int64_t row = 0; row < rows; ++row) {
+    // Class-major, as initial_state lays them out and the condenser assumes: ipc rows of class 0, ...
+    const int64_t expected = row / resolved.ipc;
+    const float y = labels[static_cast<size_t>(row)];
+    SUBSET_CHECK(y == static_cast<float>(expected), path,
+                 "checkpoint label of row " << row << " is " << y << ", expected " << expected << " (ipc "
+                                            << resolved.ipc << " rows per class, class by class)");
+    r.state.labels.push_back(expected);
+  }
+  if (!file.energy.is_null()) {
+    try {
+      r.spent = energy::report_from_json(file.energy);
+    } catch (const std::exception&) {
+      SUBSET_FAIL(path, "checkpoint's energy report is malformed");
+    }
+  }
   return r;
+}
+
+// Refuses, before any work, to use or overwrite a checkpoint the user did not ask about: an
+// existing OUTPUT.checkpoint.h5 is used only with --resume and replaced only with --force.
+void check_checkpoint_path(const CondenseJob& job, const std::string& checkpoint) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(fs::symlink_status(checkpoint, ec));
+  if (!exists) return;
+  struct stat a {}, b {};
+  if (stat(checkpoint.c_str(), &a) == 0 && stat(job.store.c_str(), &b) == 0)
+    SUBSET_CHECK(a.st_dev != b.st_dev || a.st_ino != b.st_ino, checkpoint,
+                 "the checkpoint path is the input store " << job.store << ": choose another -o");
+  SUBSET_CHECK(job.resume || job.force, checkpoint,
+               "a checkpoint exists: pass --resume to continue from it, or --force to start over and replace it");
 }
 
 }  // namespace
@@ -108,6 +160,8 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   SUBSET_CHECK(info.has_labels, job.store, "store has no /labels: condensation synthesises images per class");
   SUBSET_CHECK(job.checkpoint_every >= 0, "--checkpoint-every", "must be >= 0, got " << job.checkpoint_every);
   io::check_output_path(job.output, job.force);
+  const std::string checkpoint = checkpoint_path(job);
+  check_checkpoint_path(job, checkpoint);
 
   const RowMatrixF features = store.features().read_all();
   const int64_t bad = find_non_finite(features.data(), static_cast<size_t>(features.size()));
@@ -124,11 +178,10 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   const nn::CondenseSettings settings = nn::resolve_defaults(job.settings);
   const nlohmann::json settings_json = nn::to_json(settings);
 
-  const std::string checkpoint = checkpoint_path(job);
   std::optional<energy::EnergyReport> earlier;  // recorded in the checkpoint
   nn::CondenseState state;
   if (job.resume) {
-    Resumed r = read_checkpoint(checkpoint, settings_json, settings.iterations, data.dim, store);
+    Resumed r = read_checkpoint(checkpoint, settings_json, settings, data.classes, data.dim, store);
     state = std::move(r.state);
     earlier = r.spent;
   } else {

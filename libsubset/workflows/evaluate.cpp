@@ -68,6 +68,12 @@ SelectionStore open_selection_store(const std::string& path, const io::StoreInfo
 
 EvaluateResult run_evaluate(const EvaluateJob& job) {
   check_settings(job);
+  {
+    std::vector<std::string> inputs{job.store};
+    inputs.insert(inputs.end(), job.selections.begin(), job.selections.end());
+    inputs.insert(inputs.end(), job.selection_stores.begin(), job.selection_stores.end());
+    internal::check_cache(job, inputs);
+  }
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   internal::check_trainable(store);
   if (job.training.model == "convnet")

@@ -1,8 +1,14 @@
 #include "libsubset/workflows/internal/training.h"
 
+#include <sys/stat.h>
+#include <zlib.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -25,10 +31,24 @@ RowMatrixF read_checked(const io::FeatureArray& array, const std::string& where)
   return m;
 }
 
+template <typename T>
+unsigned long crc_of(unsigned long crc, const T* values, size_t count) {
+  return crc32_z(crc, reinterpret_cast<const unsigned char*>(values), count * sizeof(T));
+}
+
 nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
   const nn::TrainSettings t = prepared_settings(data, job.training);
+  // The features' checksum alone let a store re-imported with other labels, or with another test
+  // split, reuse figures measured on different data: everything training and testing read is in
+  // the key.
+  const unsigned long labels_crc = crc_of(0, data.labels.data(), data.labels.size());
+  unsigned long test_crc = crc_of(0, data.test_features.data(), static_cast<size_t>(data.test_features.size()));
+  test_crc = crc_of(test_crc, data.test_labels.data(), data.test_labels.size());
   // Energy and time depend on the machine's parallelism as much as on the settings.
   nlohmann::json key = {{"store_checksum", data.checksum}, {"n", data.features.rows()}, {"model", t.model},
+                        {"labels_checksum", io::format_checksum(labels_crc)},
+                        {"weights_checksum", data.weights_checksum.empty() ? "none" : data.weights_checksum},
+                        {"test_n", data.test_features.rows()}, {"test_checksum", io::format_checksum(test_crc)},
                         {"hidden", t.hidden}, {"epochs", t.epochs}, {"batch", t.batch},
                         {"learning_rate", t.learning_rate}, {"seed", std::to_string(t.seed)},
                         {"repeats", job.repeats}, {"device", t.device}, {"threads", current_threads()},
@@ -51,18 +71,61 @@ std::string cache_path_of(const EvaluateJob& job) {
   return job.cache_path.empty() ? job.store + ".evaluate-cache.json" : job.cache_path;
 }
 
-// The cache is a convenience: an unreadable or foreign file is ignored (and overwritten), never fatal.
-nlohmann::json read_cache(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return nlohmann::json::object();
+constexpr const char* kCacheFormat = "subset-evaluate-cache";
+
+// What lies at the cache path. Only a missing file or one of ours is ever written: the path is
+// user-given, and it once replaced the input store itself with a page of JSON.
+struct CacheFile {
+  bool exists = false;
+  nlohmann::json json;  // a cache of ours: {"format": ..., "entries": [...]}
+  std::string problem;  // set when something exists that is not a cache of ours
+};
+
+CacheFile read_cache(const std::string& path, const std::string& elsewhere) {
+  CacheFile c;
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return c;
+    c.exists = true;
+    c.problem = std::string("cannot be examined: ") + std::strerror(errno);
+    return c;
+  }
+  c.exists = true;
+  if (S_ISDIR(st.st_mode)) {
+    c.problem = "is a directory: the evaluate cache is a file; " + elsewhere;
+    return c;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    c.problem = "is not a regular file, so it cannot be an evaluate cache";
+    return c;
+  }
+  const std::string foreign =
+      "exists and is not an evaluate cache (JSON with format \"" + std::string(kCacheFormat) +
+      "\"), so it is not overwritten: remove it or " + elsewhere;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    c.problem = std::string("cannot be read: ") + std::strerror(errno);
+    return c;
+  }
+  // A store or any other binary file is told apart by its first byte, without reading it all.
+  char first = 0;
+  while (in.get(first) && std::isspace(static_cast<unsigned char>(first))) {
+  }
+  if (!in || first != '{') {
+    c.problem = foreign;
+    return c;
+  }
+  in.seekg(0);
   try {
     nlohmann::json j = nlohmann::json::parse(in);
-    if (j.is_object() && j.value("format", "") == "subset-evaluate-cache" && j.contains("entries") &&
-        j["entries"].is_array())
-      return j;
+    if (j.is_object() && j.value("format", "") == kCacheFormat && j.contains("entries") && j["entries"].is_array()) {
+      c.json = std::move(j);
+      return c;
+    }
   } catch (const nlohmann::json::exception&) {
   }
-  return nlohmann::json::object();
+  c.problem = foreign;
+  return c;
 }
 
 nlohmann::json runs_to_cache(const TrainingRuns& runs) {
@@ -89,7 +152,7 @@ TrainingRuns runs_from_cache(const nlohmann::json& j) {
 }
 
 void write_cache(const std::string& path, nlohmann::json cache, const nlohmann::json& key, const TrainingRuns& runs) {
-  if (!cache.contains("entries")) cache = {{"format", "subset-evaluate-cache"}, {"entries", nlohmann::json::array()}};
+  if (!cache.contains("entries")) cache = {{"format", kCacheFormat}, {"entries", nlohmann::json::array()}};
   auto& entries = cache["entries"];
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [&](const nlohmann::json& e) { return e.is_object() && e.value("key", nlohmann::json()) == key; }),
@@ -122,6 +185,10 @@ TrainingData load_training_data(const io::FeatureStore& store) {
   d.labels = store.labels(io::Split::Train);
   d.test_features = read_checked(store.features(io::Split::Test), store_path + ":/test/features");
   d.test_labels = store.labels(io::Split::Test);
+  if (store.info().has_weights) {
+    const std::vector<float> w = store.weights();
+    d.weights_checksum = io::format_checksum(crc_of(0, w.data(), w.size()));
+  }
   int64_t largest = store.info().num_classes() - 1;
   for (int64_t y : d.test_labels) largest = std::max(largest, y);
   d.num_classes = largest + 1;
@@ -251,22 +318,59 @@ TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<Me
   return runs;
 }
 
+namespace {
+
+std::string elsewhere_hint(const EvaluateJob& job) {
+  return job.cache_path.empty() ? "move it away (evaluate can also cache elsewhere: --cache)"
+                                : "name another cache file with --cache";
+}
+
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+}  // namespace
+
+void check_cache(const EvaluateJob& job, const std::vector<std::string>& inputs) {
+  if (!job.train_full) return;  // no full-data trainings: the cache is neither read nor written
+  const std::string path = cache_path_of(job);
+  struct stat cache {};
+  if (stat(path.c_str(), &cache) == 0) {
+    // By device and inode: another name (a link, "./s.h5") for an input is that input.
+    for (const auto& input : inputs) {
+      struct stat in {};
+      if (stat(input.c_str(), &in) == 0 && same_file(cache, in))
+        SUBSET_FAIL(path, "the evaluate cache would be written over " << input
+                                                                      << ", an input of this run: name another cache file"
+                                                                      << (job.cache_path.empty() ? "" : " with --cache"));
+    }
+  }
+  const CacheFile c = read_cache(path, elsewhere_hint(job));
+  SUBSET_CHECK(c.problem.empty(), path, c.problem);
+  if (!c.exists && !job.cache_path.empty()) {
+    // A default cache next to a read-only store is only noted as not written; a --cache in a
+    // directory that does not exist is a mistake worth saying before the trainings.
+    io::check_output_path(path, /*force=*/true);
+  }
+}
+
 TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes) {
   const std::string path = cache_path_of(job);
   const nlohmann::json key = cache_key(data, job);
   // --no-cache skips reading only: the fresh figures replace the entry, as the user asked for them.
-  nlohmann::json cache = read_cache(path);
-  if (job.use_cache && cache.contains("entries")) {
-    for (const auto& e : cache["entries"]) {
-      if (!e.is_object() || e.value("key", nlohmann::json()) != key) continue;
-      try {
-        TrainingRuns runs = runs_from_cache(e.at("full"));
-        runs.energy = energy::reprice(runs.energy, job.meter.accounting);
-        notes.push_back("full-data figures are cached from an earlier run with the same store and settings (" + path +
-                        "); pass --no-cache to measure them again");
-        return runs;
-      } catch (const std::exception&) {
-        break;  // a damaged entry is measured again and replaced
+  if (job.use_cache) {
+    const CacheFile cache = read_cache(path, elsewhere_hint(job));
+    SUBSET_CHECK(cache.problem.empty(), path, cache.problem);
+    if (cache.json.contains("entries")) {
+      for (const auto& e : cache.json["entries"]) {
+        if (!e.is_object() || e.value("key", nlohmann::json()) != key) continue;
+        try {
+          TrainingRuns runs = runs_from_cache(e.at("full"));
+          runs.energy = energy::reprice(runs.energy, job.meter.accounting);
+          notes.push_back("full-data figures are cached from an earlier run with the same data and settings (" + path +
+                          "); pass --no-cache to measure them again");
+          return runs;
+        } catch (const std::exception&) {
+          break;  // a damaged entry is measured again and replaced
+        }
       }
     }
   }
@@ -276,8 +380,14 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
     repeats.push_back(train_measured(data, {}, {}, repeat_settings(job.training, r), job.meter));
   }
   TrainingRuns runs = summarize("full", data.features.rows(), repeats);
+  // Read again: another run may have added entries meanwhile, or put something else there.
+  const CacheFile cache = read_cache(path, elsewhere_hint(job));
+  if (!cache.problem.empty()) {
+    notes.push_back("full-data figures not cached: " + path + " " + cache.problem);
+    return runs;
+  }
   try {
-    write_cache(path, cache, key, runs);
+    write_cache(path, cache.json, key, runs);
   } catch (const Error& e) {
     notes.push_back("full-data figures not cached: " + e.message() + " (" + e.where() + ")");
   }

@@ -86,6 +86,21 @@ def test_no_plot_and_force(run, store, tmp_path):
     (["--fractions", "1.5"], ["fraction"]),
     (["--repeats", "0"], ["--repeats"]),
     (["--python", "/nonexistent/python3"], ["plot"]),
+    # Lists are checked item by item before any work, naming the option and the item.
+    (["--methods", ",,"], ["--methods", "empty item 1 in ',,'"]),
+    (["--methods", "random,"], ["--methods", "empty item 2"]),
+    (["--methods", ""], ["--methods", "empty list"]),
+    (["--methods", "random,random"], ["--methods", "'random' given twice"]),
+    (["--methods", "random,nosuch"], ["nosuch"]),
+    (["--fractions", ",0.1"], ["--fractions", "empty item 1"]),
+    (["--fractions", "0.1,0.1"], ["--fractions", "fraction 0.1 given twice"]),
+    (["--fractions", "0.1,0.10"], ["--fractions", "fraction 0.1 given twice"]),
+    (["--fractions", "0.1,abc"], ["--fractions", "'abc' is not a number"]),
+    (["--fractions", "0.1x"], ["--fractions", "'0.1x' is not a number"]),
+    (["--fractions", "0.5,-0.1"], ["--fractions", "-0.1 is not in (0, 1]"]),
+    (["--fractions", "nan"], ["--fractions", "'nan' is not a number"]),
+    (["--epochs", "0"], ["--epochs", "must be an integer >= 1, got '0'"]),
+    (["--lr", "0"], ["--lr", "must be a number > 0, got '0'"]),
 ])
 def test_bad_input_writes_nothing(run, store, tmp_path, change, needles):
     out = tmp_path / "bad"
@@ -93,7 +108,8 @@ def test_bad_input_writes_nothing(run, store, tmp_path, change, needles):
     for k, v in zip(change[::2], change[1::2]):
         args[k] = v
     flat = [x for kv in args.items() for x in kv]
-    assert_error(run("bench", store, *flat, "-o", out), *needles)
+    line = assert_error(run("bench", store, *flat, "-o", out, timeout=20), *needles)
+    assert "179769" not in line and ".partial" not in line, line
     assert not out.exists()
     assert not os.listdir(tmp_path)
 
@@ -101,3 +117,20 @@ def test_bad_input_writes_nothing(run, store, tmp_path, change, needles):
 def test_store_without_test_split(run, tmp_path):
     store = write_store(tmp_path / "s.h5", test=False)
     assert_error(run("bench", store, *SWEEP, "-o", tmp_path / "o"), "/test")
+
+
+def test_empty_list_item_does_not_swallow_the_next_option(run, store, tmp_path):
+    # CLI11 once read ",," as no value and took --fractions as the next item: "--fractions is required".
+    assert_error(run("bench", store, "--methods", ",,", "--fractions", "0.1", "-o", tmp_path / "o"),
+                 "--methods", "empty item")
+    assert not os.listdir(tmp_path)
+
+
+def test_foreign_file_at_the_cache_path_is_refused(run, tmp_path):
+    store = write_store(tmp_path / "s.h5")
+    cache = tmp_path / "s.h5.evaluate-cache.json"
+    cache.write_text("mine\n")
+    assert_error(run("bench", store, *SWEEP, "--no-plot", "-o", tmp_path / "o", timeout=20),
+                 "is not an evaluate cache")
+    assert cache.read_text() == "mine\n"
+    assert sorted(os.listdir(tmp_path)) == ["s.h5", "s.h5.evaluate-cache.json"]

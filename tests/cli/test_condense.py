@@ -171,3 +171,158 @@ def test_bad_stores_fail_in_one_line(run, tmp_path, out_dir):
     with open(existing, "wb") as f:
         f.write(SENTINEL)
     assert_error(run("condense", flat, "--net", "mlp", "-o", existing), "exists")
+
+
+# ---- checkpoints: used only with --resume, replaced only with --force, trusted with nothing ------
+
+def interrupted_checkpoint(subset_bin, store, out, args):
+    """Starts a long condensation checkpointing every iteration and interrupts it once the first
+    checkpoint is there; returns the checkpoint's path."""
+    checkpoint = out + ".checkpoint.h5"
+    proc = subprocess.Popen([subset_bin, "condense", store, "--iterations", "100000", *args, "--checkpoint-every", "2",
+                             "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not os.path.exists(checkpoint) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert os.path.exists(checkpoint) and not os.path.exists(out)
+    return checkpoint
+
+
+CKPT_ARGS = ["--method", "dm", "--ipc", "2", "--batch-real", "8", "--seed", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(subset_bin, store, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("checkpoint") / "syn.h5")
+    return interrupted_checkpoint(subset_bin, store, out, CKPT_ARGS)
+
+
+def test_existing_checkpoint_needs_resume_or_force(run, store, out_dir):
+    out = str(out_dir / "syn.h5")
+    unrelated = out + ".checkpoint.h5"
+    with open(unrelated, "wb") as f:
+        f.write(SENTINEL)
+    before = file_digest(unrelated)
+    for extra in ([], ["--checkpoint-every", "1"]):
+        assert_error(run("condense", store, "--iterations", "100000", *FAST, *extra, "-o", out, timeout=20),
+                     "checkpoint.h5", "checkpoint exists", "--resume", "--force")
+        assert file_digest(unrelated) == before and not os.path.exists(out)
+    # Not a checkpoint: --resume says so and leaves it.
+    assert_error(run("condense", store, "--iterations", "3", *FAST, "--resume", "-o", out), "checkpoint.h5")
+    assert file_digest(unrelated) == before and not os.path.exists(out)
+    # --force starts over and replaces it.
+    assert_ok(run("condense", store, "--iterations", "2", *FAST, "--force", "-o", out, timeout=120))
+    assert os.path.exists(out) and not os.path.exists(unrelated)
+
+
+def test_checkpoint_that_is_the_store_is_refused_even_with_force(run, store, tmp_path):
+    import shutil
+    source = str(tmp_path / "in.h5")
+    shutil.copyfile(store, source)
+    out = str(tmp_path / "syn.h5")
+    os.link(source, out + ".checkpoint.h5")
+    before = file_digest(source)
+    assert_error(run("condense", source, "--iterations", "2", *FAST, "--force", "-o", out), "input store")
+    assert file_digest(source) == before and not os.path.exists(out)
+
+
+def damaged(checkpoint, directory, change):
+    import shutil
+    out = str(directory / "syn.h5")
+    path = out + ".checkpoint.h5"
+    shutil.copyfile(checkpoint, path)
+    with h5py.File(path, "r+") as f:
+        change(f)
+    return out, path
+
+
+def set_stats(f, **values):
+    stats = json.loads(f.attrs["stats"])
+    stats.update(values)
+    f.attrs["stats"] = json.dumps(stats)
+
+
+def set_array(f, name, data):
+    del f[name]
+    f.create_dataset(name, data=np.asarray(data, np.float32))
+
+
+def with_element(f, name, index, value):
+    a = f[name][...]
+    a.flat[index] = value
+    set_array(f, name, a)
+
+
+@pytest.mark.parametrize("case,needles", [
+    ("nan_image", ["NaN"]),
+    ("inf_momentum", ["Inf"]),
+    ("label_99", ["label", "99"]),
+    ("labels_not_class_major", ["label of row 1", "expected 0"]),
+    ("negative_iterations", ["-5 iterations"]),
+    ("fractional_iterations", ["iterations done"]),
+    ("beyond_iterations", ["beyond --iterations"]),
+    ("momentum_shape", ["momentum"]),
+    ("more_images", ["holds 8 images", "expected 6"]),
+    ("other_settings", ["other settings", "ipc"]),
+    ("no_images", ["images"]),
+])
+def test_damaged_checkpoint_is_refused_before_any_work(run, store, checkpoint, out_dir, case, needles):
+    dim = SIDE * SIDE
+    change = {
+        "nan_image": lambda f: with_element(f, "images", 5, np.nan),
+        "inf_momentum": lambda f: with_element(f, "momentum", 7, np.inf),
+        "label_99": lambda f: with_element(f, "labels", 5, 99),
+        "labels_not_class_major": lambda f: set_array(f, "labels", [0, 1, 0, 1, 2, 2]),
+        "negative_iterations": lambda f: set_stats(f, iterations_done=-5),
+        "fractional_iterations": lambda f: set_stats(f, iterations_done=2.5),
+        "beyond_iterations": lambda f: set_stats(f, iterations_done=10 ** 9),
+        "momentum_shape": lambda f: set_array(f, "momentum", np.zeros((6, dim - 1))),
+        "more_images": lambda f: (set_array(f, "images", np.zeros((8, dim))), set_array(f, "momentum", np.zeros((8, dim))),
+                                  set_array(f, "labels", [0, 0, 1, 1, 2, 2, 3, 3]), f.attrs.modify("output_dim", 8)),
+        "other_settings": lambda f: f.attrs.modify("params", json.dumps({**json.loads(f.attrs["params"]), "ipc": 3})),
+        "no_images": lambda f: f.__delitem__("images"),
+    }[case]
+    out, path = damaged(checkpoint, out_dir, change)
+    before = file_digest(path)
+    # 100000 iterations would outlast the timeout: the checkpoint is refused before they start.
+    assert_error(run("condense", store, "--iterations", "100000", *CKPT_ARGS, "--resume", "-o", out, timeout=20),
+                 *needles)
+    assert file_digest(path) == before and not os.path.exists(out)
+
+
+def test_intact_checkpoint_resumes(run, store, checkpoint, out_dir):
+    out, path = damaged(checkpoint, out_dir, lambda f: None)
+    with h5py.File(path, "r") as f:
+        done = json.loads(f.attrs["stats"])["iterations_done"]
+    text = assert_ok(run("condense", store, "--iterations", str(done + 1), *CKPT_ARGS, "--resume", "-o", out,
+                         timeout=120))
+    assert f"resumed at {done}" in text
+    assert read(out)["y"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize("option,value", [("--outer-loop", "3"), ("--inner-loop", "2"), ("--lr-net", "0.1")])
+def test_dc_options_are_refused_with_dm(run, store, out_dir, option, value):
+    out = str(out_dir / "syn.h5")
+    assert_error(run("condense", store, "--method", "dm", option, value, "--iterations", "100000", "-o", out,
+                     timeout=20), f"{option} applies to --method dc only")
+    assert not os.path.exists(out)
+    # The default method is dm too.
+    assert_error(run("condense", store, option, value, "-o", out, timeout=20), f"{option} applies to --method dc only")
+
+
+@pytest.mark.parametrize("option,value,needle", [
+    ("--lr-img", "0", "must be a number > 0, got '0'"),
+    ("--lr-net", "-1", "must be a number > 0"),
+    ("--ipc", "0", "must be an integer >= 1, got '0'"),
+    ("--batch-real", "0", "must be an integer >= 1"),
+    ("--outer-loop", "0", "must be an integer >= 1"),
+    ("--inner-loop", "x", "must be an integer >= 1"),
+])
+def test_numeric_options_print_their_range_readably(run, store, out_dir, option, value, needle):
+    line = assert_error(run("condense", store, "--method", "dc", option, value, "-o", str(out_dir / "s.h5")), option,
+                        needle)
+    assert "179769" not in line and "not in range" not in line and len(line) < 200, line

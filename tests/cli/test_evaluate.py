@@ -376,3 +376,136 @@ def test_bad_selection_store_and_protocol(run, setup, images, tmp_path, case, ne
     }[case]
     assert_error(run("evaluate", *args, "--cache", tmp_path / "c.json"), *needles)
     assert not (tmp_path / "c.json").exists(), "nothing is trained or cached when the input is bad"
+
+
+# ---- the full-data cache: never written over a file that is not one, never stale ---------------
+
+QUICK = ["--epochs", "1", "--repeats", "1", "--batch", "64"]
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("kind,needles", [
+    ("the_store", ["input of this run"]),
+    ("hard_link_to_the_store", ["input of this run"]),
+    ("the_selection", ["input of this run"]),
+    ("text", ["is not an evaluate cache", "--cache"]),
+    ("empty", ["is not an evaluate cache"]),
+    ("other_json", ["is not an evaluate cache"]),
+    ("bad_json", ["is not an evaluate cache"]),
+    ("directory", ["is a directory", "--cache"]),
+    ("missing_directory", ["does not exist"]),
+])
+def test_cache_that_is_not_ours_is_refused_before_training(run, setup, tmp_path, kind, needles):
+    work = tmp_path / "w"
+    work.mkdir()
+    store = str(work / "s.h5")
+    with open(setup["store"], "rb") as src, open(store, "wb") as dst:
+        dst.write(src.read())
+    selection = str(work / "r.sel.h5")
+    assert_ok(run("select", store, "--method", "random", "--budget", "90", "-o", selection))
+    cache = str(work / "cache.json")
+    if kind == "the_store":
+        cache = store
+    elif kind == "hard_link_to_the_store":
+        os.link(store, cache)
+    elif kind == "the_selection":
+        cache = str(work / "." / "r.sel.h5")
+    elif kind == "text":
+        open(cache, "w").write("my notes, not a cache\n")
+    elif kind == "empty":
+        open(cache, "w").close()
+    elif kind == "other_json":
+        open(cache, "w").write(json.dumps({"format": "something-else", "entries": []}))
+    elif kind == "bad_json":
+        open(cache, "w").write('{"format": "subset-evaluate-cache", "entries": [')
+    elif kind == "directory":
+        os.mkdir(cache)
+    elif kind == "missing_directory":
+        cache = str(work / "nowhere" / "cache.json")
+    files = sorted(os.listdir(work))
+    before = {name: digest(work / name) for name in files if os.path.isfile(work / name)}
+    # 300 epochs would take far longer than the timeout: refused before any training.
+    assert_error(run("evaluate", store, "-s", selection, "--epochs", "300", "--repeats", "3", "--cache", cache,
+                     timeout=20), *needles)
+    assert sorted(os.listdir(work)) == files
+    assert {name: digest(work / name) for name in before} == before
+
+
+def test_default_cache_path_holding_another_file_is_refused(run, setup, tmp_path):
+    store = str(tmp_path / "s.h5")
+    with open(setup["store"], "rb") as src, open(store, "wb") as dst:
+        dst.write(src.read())
+    with open(store + ".evaluate-cache.json", "w") as f:
+        f.write("not ours\n")
+    assert_error(run("evaluate", store, *QUICK), "is not an evaluate cache", "evaluate-cache.json")
+    assert open(store + ".evaluate-cache.json").read() == "not ours\n"
+    # --no-full reads and writes no cache, so there is nothing to refuse.
+    selection = str(tmp_path / "r.sel.h5")
+    assert_ok(run("select", store, "--method", "random", "--budget", "90", "-o", selection))
+    assert_ok(run("evaluate", store, "-s", selection, *QUICK, "--no-full"))
+    assert open(store + ".evaluate-cache.json").read() == "not ours\n"
+
+
+def write_variant(path, labels=None, test=None, test_labels=None, weights=None):
+    """The blobs store with some of its parts replaced."""
+    x, y = blobs(N, 1)
+    tx, ty = blobs(300, 2)
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=x)
+        f.create_dataset("labels", data=y if labels is None else labels)
+        f.create_dataset("test/features", data=tx if test is None else test)
+        f.create_dataset("test/labels", data=ty if test_labels is None else test_labels)
+        if weights is not None:
+            f.create_dataset("weights", data=weights)
+    return str(path)
+
+
+def test_cache_key_covers_labels_weights_and_the_test_split(run, tmp_path):
+    cache = tmp_path / "cache.json"
+    _, y = blobs(N, 1)
+    tx, ty = blobs(300, 2)
+    rng = np.random.RandomState(7)
+    original = write_variant(tmp_path / "a.h5")
+    first = evaluate_json(run, original, *QUICK, "--cache", cache)
+    assert first["full"]["cached"] is False and first["full"]["accuracy_mean"] > 0.9
+    # Each variant is the same /features (same features checksum) with other data elsewhere.
+    variants = {
+        "permuted_labels": dict(labels=rng.permutation(y)),
+        "other_test_features": dict(test=blobs(300, 3)[0]),
+        "other_test_labels": dict(test_labels=np.roll(ty, 1)),
+        "weights": dict(weights=np.full(N, 2.0, np.float32)),
+    }
+    for name, parts in variants.items():
+        path = write_variant(tmp_path / f"{name}.h5", **parts)
+        r = evaluate_json(run, path, *QUICK, "--cache", cache)
+        assert r["full"]["cached"] is False, f"{name}: figures of other data reused"
+        if name in ("permuted_labels", "other_test_labels"):
+            assert r["full"]["accuracy_mean"] < 0.6, name
+    again = evaluate_json(run, write_variant(tmp_path / "copy.h5"), *QUICK, "--cache", cache)
+    assert again["full"]["cached"] is True, "the same data under another name is the same entry"
+    assert again["full"]["accuracies"] == first["full"]["accuracies"]
+    entries = json.load(open(cache))["entries"]
+    assert len(entries) == 1 + len(variants)
+
+
+@pytest.mark.parametrize("option,value,needle", [
+    ("--lr", "0", "must be a number > 0, got '0'"),
+    ("--lr", "nan", "must be a number > 0, got 'nan'"),
+    ("--lr", "-1e-3", "must be a number > 0"),
+    ("--hidden", "0", "must be an integer >= 1, got '0'"),
+    ("--epochs", "0", "must be an integer >= 1"),
+    ("--batch", "-5", "must be an integer >= 1"),
+    ("--batch", "1.5", "must be an integer >= 1"),
+    ("--repeats", "0", "must be an integer >= 1"),
+    ("--repeats", "99999999999999999999", "must be an integer >= 1"),
+])
+def test_numeric_options_print_their_range_readably(run, setup, tmp_path, option, value, needle):
+    line = assert_error(run("evaluate", setup["store"], option, value, "--cache", tmp_path / "c.json"), option, needle)
+    assert "179769" not in line and "not in range" not in line and len(line) < 200, line
+    assert not (tmp_path / "c.json").exists()

@@ -133,6 +133,16 @@ TEST_CASE("describe_domain") {
   CHECK_THROWS_AS(t.parse("low", "1"), subset::Error);
 }
 
+TEST_CASE("an integer's range is printed in full, and so is the message naming it") {
+  ParamSchema t("m");
+  t.add_int("rows", 5, "large bounds", -20000000, 10000000).add_float("rate", 0.5, "number", subset::greater_than(0.0));
+  CHECK(t.find("rows")->describe_domain() == "integer in [-20000000, 10000000]");
+  CHECK(t.find("rate")->describe_domain() == "number in (0, inf)");
+  CHECK_THROWS_WITH_AS(t.parse("rows", "10000001"),
+                       doctest::Contains("parameter 'rows' must be integer in [-20000000, 10000000], got 10000001"),
+                       subset::Error);
+}
+
 TEST_CASE("schema declarations are checked") {
   ParamSchema s("m");
   s.add_int("k", 1, "doc");

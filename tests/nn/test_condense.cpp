@@ -255,6 +255,12 @@ TEST_CASE("check_condense refuses bad settings and data in one line") {
   s = toy_settings("xx");
   CHECK(error_of([&] { check_condense(s, data, "condense"); }).message().find("unknown method") != std::string::npos);
   s = toy_settings("dm");
+  s.outer_loop = 5;
+  CHECK(error_of([&] { check_condense(s, data, "condense"); }).message() == "outer-loop applies to method dc only");
+  s.outer_loop = 0;
+  s.inner_loop = 5;
+  CHECK(error_of([&] { check_condense(s, data, "condense"); }).message() == "inner-loop applies to method dc only");
+  s = toy_settings("dm");
   data.image_shape.clear();
   CHECK(error_of([&] { check_condense(s, data, "condense"); }).message().find("needs images") != std::string::npos);
   s.net = "mlp";

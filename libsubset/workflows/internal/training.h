@@ -14,6 +14,7 @@ namespace subset::workflows::internal {
 struct TrainingData {
   std::string path;
   std::string checksum;              // features_checksum() of /features
+  std::string weights_checksum;      // "crc32:..." of /weights; empty when the store has none
   RowMatrixF features;
   std::vector<int64_t> labels;
   RowMatrixF test_features;
@@ -56,8 +57,16 @@ TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<Me
 // The mean of several scopes' reports (one "typical" scope); empty input gives an empty report.
 energy::EnergyReport mean_report(const std::vector<energy::EnergyReport>& reports);
 
+// Refuses, before any training, a cache path (job.cache_path, else STORE.evaluate-cache.json)
+// that is one of `inputs` (compared by device and inode), a directory, or any existing file that
+// is not an evaluate cache; and a --cache whose directory does not exist. Nothing to check when
+// job.train_full is false.
+void check_cache(const EvaluateJob& job, const std::vector<std::string>& inputs);
+
 // The R full-data trainings, from the sidecar cache when it holds the same store and settings
 // (re-priced with today's accounting), else measured and recorded there. Notes what happened.
+// The entry's key covers the features, labels, weights and test split (their checksums) and the
+// settings. Throws when the path holds something that is not a cache (see check_cache).
 TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes);
 
 // An EvaluateResult holding the job's settings and the full-data reference (none, with a note,
