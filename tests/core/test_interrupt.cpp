@@ -130,7 +130,7 @@ TEST_CASE("a second signal unlinks registered temporaries and exits with 128 + s
   CHECK(exists(dropped));  // unregistered files are not the handler's business
 }
 
-TEST_CASE("signals are blocked in threads started after installation and a blocking read is woken") {
+TEST_CASE("signals are blocked in threads started after installation, and a BlockingCall is woken") {
   subset::install_interrupt_handlers();
   subset::clear_interrupt();
   sigset_t mask;
@@ -138,7 +138,7 @@ TEST_CASE("signals are blocked in threads started after installation and a block
   CHECK(sigismember(&mask, SIGINT) == 1);
   CHECK(sigismember(&mask, SIGTERM) == 1);
 
-  // The installing thread is woken out of a read that would block forever.
+  // A thread inside a BlockingCall is woken out of a read that would block forever.
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   const pid_t parent = getpid();
@@ -150,8 +150,13 @@ TEST_CASE("signals are blocked in threads started after installation and a block
     _exit(0);
   }
   char byte = 0;
-  const ssize_t got = read(fds[0], &byte, 1);
-  const int err = errno;
+  ssize_t got = 0;
+  int err = 0;
+  {
+    const subset::BlockingCall blocking;
+    got = read(fds[0], &byte, 1);
+    err = errno;
+  }
   CHECK(got == -1);
   CHECK(err == EINTR);
   CHECK(subset::interrupt_requested());
