@@ -159,6 +159,25 @@ ArrayInfo inspect_float_matrix(hid_t file, const std::string& dataset, const std
   return info;
 }
 
+// Streams a 1-D dataset in blocks of a million values converted to `mem_type`:
+// fn(first_row, values, count) for each block; memory is one block.
+template <typename T, typename Fn>
+void for_each_1d_block(hid_t dataset, int64_t rows, hid_t mem_type, const std::string& at, const char* what, Fn&& fn) {
+  constexpr int64_t kBlock = 1 << 20;
+  std::vector<T> buf;
+  h5::Handle file_space = h5::space_handle(H5Dget_space(dataset));
+  for (int64_t begin = 0; begin < rows; begin += kBlock) {
+    const hsize_t count = static_cast<hsize_t>(std::min(kBlock, rows - begin));
+    const hsize_t start = static_cast<hsize_t>(begin);
+    buf.resize(count);
+    h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
+    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+    SUBSET_CHECK(H5Dread(dataset, mem_type, mem.id(), file_space.id(), H5P_DEFAULT, buf.data()) >= 0, at,
+                 "cannot read " << what << " (file truncated or corrupt?)");
+    fn(begin, buf.data(), count);
+  }
+}
+
 // Streams an integer label dataset: checks length and that every label is a class id in
 // [0, bound), counts classes. The bound is what keeps class counts (and every allocation sized by
 // them) proportional to the data rather than to a value in the file.
@@ -179,33 +198,23 @@ std::map<int64_t, int64_t> inspect_labels(hid_t file, const std::string& dataset
   // unsigned labels as uint64 so such a value is seen and refused.
   const bool is_unsigned = H5Tget_sign(type.id()) == H5T_SGN_NONE;
   std::map<int64_t, int64_t> counts;
-  constexpr int64_t kBlock = 1 << 20;
-  std::vector<int64_t> buf;
-  h5::Handle file_space = h5::space_handle(H5Dget_space(ds.id()));
-  for (int64_t begin = 0; begin < expected_rows; begin += kBlock) {
-    const hsize_t count = static_cast<hsize_t>(std::min(kBlock, expected_rows - begin));
-    const hsize_t start = static_cast<hsize_t>(begin);
-    buf.resize(count);
-    h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
-    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-    SUBSET_CHECK(H5Dread(ds.id(), is_unsigned ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64, mem.id(), file_space.id(),
-                         H5P_DEFAULT, buf.data()) >= 0,
-                 at, "cannot read labels (file truncated or corrupt?)");
+  for_each_1d_block<int64_t>(ds.id(), expected_rows, is_unsigned ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64, at, "labels",
+                             [&](int64_t begin, const int64_t* labels, hsize_t count) {
     for (hsize_t i = 0; i < count; ++i) {
       const int64_t row = begin + static_cast<int64_t>(i);
       if (is_unsigned) {
         uint64_t u;
-        std::memcpy(&u, &buf[i], sizeof u);
+        std::memcpy(&u, &labels[i], sizeof u);
         SUBSET_CHECK(u <= static_cast<uint64_t>(INT64_MAX), at,
                      "label " << u << " at row " << row << " is not a class id (above the int64 range)");
       }
-      SUBSET_CHECK(buf[i] >= 0, at, "negative label " << buf[i] << " at row " << row);
-      SUBSET_CHECK(buf[i] < bound, at,
-                   "label " << buf[i] << " at row " << row << " is not a class id: labels must be below " << bound
+      SUBSET_CHECK(labels[i] >= 0, at, "negative label " << labels[i] << " at row " << row);
+      SUBSET_CHECK(labels[i] < bound, at,
+                   "label " << labels[i] << " at row " << row << " is not a class id: labels must be below " << bound
                             << " (" << bound_reason << ")");
-      ++counts[buf[i]];
+      ++counts[labels[i]];
     }
-  }
+  });
   return counts;
 }
 
@@ -242,22 +251,13 @@ void inspect_weights(hid_t file, int64_t expected_rows, const std::string& where
                "weights must be 1-D with one entry per row (" << expected_rows << ")");
   h5::Handle type = h5::type_handle(H5Dget_type(ds.id()));
   SUBSET_CHECK(H5Tget_class(type.id()) == H5T_FLOAT, at, "weights must be floating-point");
-  constexpr int64_t kBlock = 1 << 20;
-  std::vector<double> buf;
-  h5::Handle file_space = h5::space_handle(H5Dget_space(ds.id()));
-  for (int64_t begin = 0; begin < expected_rows; begin += kBlock) {
-    const hsize_t count = static_cast<hsize_t>(std::min(kBlock, expected_rows - begin));
-    const hsize_t start = static_cast<hsize_t>(begin);
-    buf.resize(count);
-    h5::Handle mem = h5::space_handle(H5Screate_simple(1, &count, nullptr));
-    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-    SUBSET_CHECK(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, mem.id(), file_space.id(), H5P_DEFAULT, buf.data()) >= 0, at,
-                 "cannot read weights (file truncated or corrupt?)");
+  for_each_1d_block<double>(ds.id(), expected_rows, H5T_NATIVE_DOUBLE, at, "weights",
+                            [&](int64_t begin, const double* weights, hsize_t count) {
     for (hsize_t i = 0; i < count; ++i)
-      SUBSET_CHECK(std::isfinite(buf[i]) && buf[i] >= 0 && buf[i] <= std::numeric_limits<float>::max(), at,
-                   "weight " << buf[i] << " at row " << begin + static_cast<int64_t>(i)
+      SUBSET_CHECK(std::isfinite(weights[i]) && weights[i] >= 0 && weights[i] <= std::numeric_limits<float>::max(), at,
+                   "weight " << weights[i] << " at row " << begin + static_cast<int64_t>(i)
                              << " is not a finite number >= 0");
-  }
+  });
 }
 
 }  // namespace
@@ -265,7 +265,7 @@ void inspect_weights(hid_t file, int64_t expected_rows, const std::string& where
 FeatureStore FeatureStore::open(const std::string& path) {
   // A store this command wrote and staged (io/atomic_output.h) is read from its temporary name.
   const std::string readable = readable_path(path);
-  check_input_path(readable);
+  check_regular_input_path(readable);
   h5::silence_library_errors();
   const htri_t is_hdf5 = H5Fis_hdf5(readable.c_str());
   SUBSET_CHECK(is_hdf5 > 0, path, "not an HDF5 file");

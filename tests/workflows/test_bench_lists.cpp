@@ -8,24 +8,13 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/workflows/bench.h"
+#include "support/error_of.h"
 
 using subset::workflows::check_bench_lists;
 using subset::workflows::parse_bench_fractions;
 using subset::workflows::split_bench_list;
 
-namespace {
-
-subset::Error error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const subset::Error& e) {
-    return e;
-  }
-  FAIL("no error");
-  return subset::Error("");
-}
-
-}  // namespace
+using subset::test::error_of;
 
 TEST_CASE("bench lists are split at commas, and an empty item is an error naming it") {
   CHECK(split_bench_list("random, kcenter ,el2n:order=coverage", "--methods") ==
