@@ -20,17 +20,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// What a library (libtorch, the C++ runtime) says, without the backtrace libtorch appends after
-// its first line ("Exception raised from ... frame #0 ..."), unless --debug asks for it.
-std::string library_message(const std::exception& e, bool debug) {
-  std::string what = e.what();
-  if (!debug) {
-    const auto end = what.find('\n');
-    if (end != std::string::npos) what.resize(end);
-  }
-  return one_line(what);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,7 +94,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: internal error: " << library_message(e, debug) << "\n";
+    std::cerr << format_unexpected_error_line(e, debug) << "\n";
     return 1;
   }
 }

@@ -38,6 +38,11 @@ class Interrupted : public Error {
 // "error: what (where)" — the single line the CLI prints.
 std::string format_error_line(const Error& e);
 
+// The line the CLI prints for a failure that is not an Error (libtorch, the C++ runtime):
+// "error: internal error: " and the library's first line, without the backtrace libtorch appends
+// after it ("Exception raised from ... frame #0 ..."); with `full`, all it said, folded into one line.
+std::string format_unexpected_error_line(const std::exception& e, bool full);
+
 }  // namespace subset
 
 // SUBSET_CHECK(cond, where, message-stream): throws subset::Error when cond is false.

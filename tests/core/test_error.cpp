@@ -1,6 +1,7 @@
 // Tests for libsubset/core/error.h: the one exception type, where it happened and the CLI line.
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "libsubset/core/error.h"
@@ -64,4 +65,19 @@ TEST_CASE("SUBSET_CHECK and SUBSET_FAIL stream their message") {
   auto count = [&] { return ++calls > 0; };
   SUBSET_CHECK(count(), "", "unused");
   CHECK(calls == 1);
+}
+
+TEST_CASE("a library's failure is its first line, without libtorch's backtrace unless asked for") {
+  // The shape of a c10::Error's what(): the message, then where it was raised and the frames.
+  const std::runtime_error torch_like(
+      "numel: integer multiplication overflow\n"
+      "Exception raised from numel at /build/c10/core/TensorImpl.h:1234 (most recent call first):\n"
+      "frame #0: c10::Error::Error(c10::SourceLocation, std::string) + 0x3e (0x7f in libc10.so)\n"
+      "frame #1: at::empty(...) + 0x10 (0x7f in libtorch_cpu.so)\n");
+  CHECK(subset::format_unexpected_error_line(torch_like, false) ==
+        "error: internal error: numel: integer multiplication overflow");
+  const std::string full = subset::format_unexpected_error_line(torch_like, true);
+  CHECK(full.find('\n') == std::string::npos);
+  CHECK(full.find("frame #1: at::empty") != std::string::npos);
+  CHECK(subset::format_unexpected_error_line(std::runtime_error("plain"), false) == "error: internal error: plain");
 }
