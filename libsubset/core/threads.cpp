@@ -66,6 +66,9 @@ BlasSingleThread::~BlasSingleThread() {
 
 int set_threads(int requested) {
   SUBSET_CHECK(requested >= 0, "--threads", "thread count must be >= 0 (0 = all cores), got " << requested);
+  // libgomp sizes a stack buffer by the team size: about 100000 threads overflow the stack (SIGSEGV).
+  SUBSET_CHECK(requested <= kMaxThreads, "--threads",
+               "thread count must be at most " << kMaxThreads << ", got " << requested);
   const int n = requested == 0 ? hardware_threads() : requested;
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);

@@ -7,7 +7,10 @@
 
 namespace subset {
 
-// 0 means "all cores". Returns the count actually applied. Throws on negative values.
+inline constexpr int kMaxThreads = 4096;
+
+// 0 means "all cores". Returns the count actually applied. Throws on negative values and on more
+// than kMaxThreads.
 int set_threads(int requested);
 // The count last applied by set_threads (all cores before any call).
 int current_threads();

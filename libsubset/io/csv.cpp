@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 
@@ -116,9 +117,10 @@ CsvData read_csv(const std::string& path, const std::optional<std::string>& labe
       auto [ptr, ec] = std::from_chars(b, e, v);
       SUBSET_CHECK(!cell.empty(), path, "empty cell at line " << record_line << ", column '" << header[i] << "'");
       if (ec == std::errc::result_out_of_range && ptr == e) {
-        // Too small for float32 rounds towards zero, as numpy does; too large is an error.
-        double wide = 0.0;
-        std::from_chars(b, e, wide);
+        // Too small for float32 rounds towards zero, as numpy does; too large is an error. strtod, as
+        // from_chars leaves its output untouched when the value is out of double's range too (1e999
+        // was read as 0); strtod gives HUGE_VAL there and 0 on underflow.
+        const double wide = std::strtod(cell.c_str(), nullptr);
         SUBSET_CHECK(std::fabs(wide) <= std::numeric_limits<float>::max(), path,
                      "value '" << cell << "' at line " << record_line << ", column '" << header[i]
                                << "' is out of float32 range");

@@ -182,6 +182,13 @@ StoreInfo import_npy(const NpyImport& req, const OutputOptions& out) {
                  "image shape must be C,H,W with C*H*W = " << features.cols());
   }
   if (!req.class_names.empty()) {
+    SUBSET_CHECK(req.labels, "--class-names", "class names given without --labels");
+    for (size_t i = 0; i < req.class_names.size(); ++i) {
+      SUBSET_CHECK(!req.class_names[i].empty(), "--class-names", "class name " << i << " is empty");
+      SUBSET_CHECK(std::find(req.class_names.begin(), req.class_names.begin() + static_cast<std::ptrdiff_t>(i),
+                             req.class_names[i]) == req.class_names.begin() + static_cast<std::ptrdiff_t>(i),
+                   "--class-names", "class name '" << req.class_names[i] << "' is given twice");
+    }
     for (const auto* ls : {&labels, &test_labels})
       for (int64_t l : *ls)
         SUBSET_CHECK(l < static_cast<int64_t>(req.class_names.size()), "--class-names",

@@ -23,6 +23,13 @@ void check_input_path(const std::string& path) {
   note_input(path);
 }
 
+void check_regular_input_path(const std::string& path) {
+  check_input_path(path);
+  struct stat st;
+  SUBSET_CHECK(stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode), path,
+               "not a regular file (an HDF5 file cannot be read from a pipe or a device)");
+}
+
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
   check_input_path(path_);
   do {

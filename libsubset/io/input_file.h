@@ -34,5 +34,8 @@ class InputFile {
 
 // Throws the same errors InputFile would, without keeping the file open.
 void check_input_path(const std::string& path);
+// check_input_path, and also refuses anything but a regular file: HDF5 cannot read a pipe or a
+// device, and opening a FIFO that has no writer would wait forever.
+void check_regular_input_path(const std::string& path);
 
 }  // namespace subset::io

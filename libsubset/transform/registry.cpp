@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/lookup.h"
@@ -68,6 +69,8 @@ int64_t jl_min_dim(int64_t n, double eps) {
   SUBSET_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "--eps", "eps must be in (0, 1), got " << eps);
   SUBSET_CHECK(n >= 1, "--eps", "needs at least one point");
   const double bound = 4.0 * std::log(static_cast<double>(n)) / (eps * eps / 2.0 - eps * eps * eps / 3.0);
+  // A tiny eps makes the bound infinite; converting that to an integer is undefined (it gave K = 1).
+  if (!(bound < 9.0e18)) return std::numeric_limits<int64_t>::max();
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(bound)));
 }
 
@@ -92,7 +95,10 @@ FitOptions plan_fit(const MethodSpec& spec, const ParamMap& params, const Target
     SUBSET_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "--eps", "eps must be in (0, 1), got " << eps);
     const int64_t k = jl_min_dim(n, eps);
     SUBSET_CHECK(k < d, "--eps",
-                 "the Johnson-Lindenstrauss bound for " << n << " points at eps " << eps << " needs K = " << k
+                 "the Johnson-Lindenstrauss bound for " << n << " points at eps " << eps << " needs K = "
+                                                        << (k == std::numeric_limits<int64_t>::max()
+                                                                ? std::string("more than 9e18")
+                                                                : std::to_string(k))
                                                         << ", not below the input dimension " << d
                                                         << " (a larger eps, or --dim)");
     out.dim = k;

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -70,6 +71,15 @@ void check_output_dir(const BenchJob& job) {
   if (fs::exists(dir, ec)) {
     SUBSET_CHECK(fs::is_directory(dir, ec), job.output_dir, "exists and is not a directory");
     SUBSET_CHECK(job.force, job.output_dir, "exists (pass --force to replace it)");
+    // --force replaces the results of an earlier sweep and nothing else: the whole directory goes,
+    // so one that holds the store (or a user's files) must never be taken for a sweep.
+    const fs::path canonical_dir = fs::canonical(dir, ec);
+    const fs::path store = fs::weakly_canonical(fs::absolute(job.store), ec);
+    const auto end = std::mismatch(canonical_dir.begin(), canonical_dir.end(), store.begin(), store.end()).first;
+    SUBSET_CHECK(end != canonical_dir.end(), job.output_dir,
+                 "contains the input store " << job.store << ": --force would delete it");
+    SUBSET_CHECK(fs::is_empty(dir, ec) || fs::is_regular_file(dir / "results.json", ec), job.output_dir,
+                 "is not the output of an earlier `subset bench` (no results.json): not replaced, even with --force");
   }
   const fs::path parent = dir.parent_path();
   SUBSET_CHECK(fs::is_directory(parent, ec), parent.string(), "parent directory does not exist");

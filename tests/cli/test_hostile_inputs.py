@@ -267,3 +267,98 @@ def test_nan_in_model_names_the_model(run, good, tmp_path, out_dir):
         f[name][...] = values
     fails(run, out_dir, ["compress", good, "--apply", model, "-o", out_dir / "c.h5"], "m.h5", "/" + name,
           "model array")
+
+
+# ---- found by the adversarial pass (tests/cli/adversarial_pass.py) ---------------------------------
+
+def test_huge_thread_count_refused_not_a_crash(run, good, out_dir):
+    # libgomp overflowed its stack building a team of 100000 threads (SIGSEGV).
+    fails(run, out_dir, ["--threads", "100000", "select", good, "-m", "kmeans", "-k", "3", "-o", out_dir / "s.h5"],
+          "at most 4096", "100000")
+
+
+@pytest.mark.parametrize("args", [["info"], ["select", "-m", "random", "-k", "3"], ["compress", "-m", "pca", "--dim", "2"]])
+def test_fifo_as_hdf5_input_refused_at_once(run, tmp_path, out_dir, args):
+    # Opening a FIFO with no writer waited forever; HDF5 cannot read a pipe anyway.
+    fifo = tmp_path / "pipe.h5"
+    os.mkfifo(fifo)
+    out = ["-o", out_dir / "o.h5"] if args[0] != "info" else []
+    fails(run, out_dir, [args[0], fifo, *args[1:], *out], "not a regular file", "pipe.h5", timeout=20)
+
+
+def test_fifo_as_selection_refused_at_once(run, good, tmp_path, out_dir):
+    fifo = tmp_path / "sel.h5"
+    os.mkfifo(fifo)
+    fails(run, out_dir, ["extract", good, "-s", fifo, "-o", out_dir / "x.h5"], "not a regular file", timeout=20)
+
+
+def test_tiny_eps_is_refused_not_projected_to_one_dimension(run, good, out_dir):
+    # The Johnson-Lindenstrauss bound became infinite and its conversion to an integer gave K = 1.
+    fails(run, out_dir, ["compress", good, "-m", "gaussian-rp", "--eps", "1e-300", "-o", out_dir / "c.h5"],
+          "Johnson-Lindenstrauss", "not below the input dimension")
+
+
+def test_csv_value_beyond_double_range_refused_not_read_as_zero(run, tmp_path, out_dir):
+    src = tmp_path / "big.csv"
+    src.write_text("a,b,label\n1,1e999,0\n3,4,1\n")
+    fails(run, out_dir, ["import", src, "--label-column", "label", "-o", out_dir / "s.h5"],
+          "'1e999'", "out of float32 range", "big.csv")
+    src.write_text("a,b,label\n1,-1e400,0\n3,4,1\n")
+    fails(run, out_dir, ["import", src, "--label-column", "label", "-o", out_dir / "s.h5"], "'-1e400'")
+
+
+def test_csv_value_below_double_range_still_rounds_to_zero(run, tmp_path, out_dir):
+    src = tmp_path / "small.csv"
+    src.write_text("a,b,label\n1,1e-999,0\n3,4,1\n")
+    assert_ok(run("import", src, "--label-column", "label", "-o", out_dir / "s.h5"))
+    with h5py.File(out_dir / "s.h5", "r") as f:
+        assert f["features"][0, 1] == 0.0
+
+
+@pytest.mark.parametrize("names,extra,needle", [
+    ("a,b,c", [], "without --labels"),
+    ("a,a,b", ["--labels"], "'a' is given twice"),
+    ("a,,b", ["--labels"], "class name 1 is empty"),
+])
+def test_import_class_names_validated(run, tmp_path, out_dir, names, extra, needle):
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", LABELS % 3)
+    labels = [tmp_path / "y.npy"] if extra else []
+    fails(run, out_dir, ["import", tmp_path / "x.npy", *extra, *labels, "--class-names", names,
+                         "-o", out_dir / "s.h5"], needle, "--class-names")
+
+
+def test_bench_force_never_deletes_a_directory_holding_the_store(run, tmp_path):
+    # `bench -o DIR --force` removed DIR whole, the input store and everything beside it included.
+    d = tmp_path / "data"
+    d.mkdir()
+    store = write_store(d / "s.h5")
+    (d / "notes.txt").write_text("keep me")
+    before = sorted(os.listdir(d))
+    args = ["--methods", "random", "--fractions", "0.5", "--epochs", "1", "--repeats", "1", "--no-plot"]
+    assert_error(run("bench", store, *args, "-o", d, "--force"), "contains the input store", "--force")
+    assert sorted(os.listdir(d)) == before
+
+
+def test_bench_force_replaces_only_an_earlier_sweep(run, good, tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "thesis.tex").write_text("keep me")
+    args = ["--methods", "random", "--fractions", "0.5", "--epochs", "1", "--repeats", "1", "--no-plot"]
+    assert_error(run("bench", good, *args, "-o", d, "--force"), "no results.json", "not replaced")
+    assert (d / "thesis.tex").read_text() == "keep me"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_ok(run("bench", good, *args, "-o", empty, "--force"))
+    assert_ok(run("bench", good, *args, "-o", empty, "--force"))
+    assert (empty / "results.json").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "--epochs", "1", "--repeats", "1", "--no-cache", "--hidden", "100000000000"],
+    ["select", "-m", "el2n", "-k", "3", "--score-hidden", "100000000000"],
+])
+def test_mlp_wider_than_memory_refused_at_once(run, good, out_dir, command):
+    # Such a width swapped for minutes (past any timeout) instead of failing.
+    out = ["-o", out_dir / "s.h5"] if command[0] == "select" else []
+    fails(run, out_dir, [command[0], good, *command[1:], *out], "hidden width 100000000000", "GB", timeout=30)

@@ -188,7 +188,7 @@ Handle open_file_of_format(const std::string& path, const std::string& format, i
                            const std::string& what) {
   // A file this command wrote and staged is read from its temporary name.
   const std::string readable = readable_path(path);
-  check_input_path(readable);
+  check_regular_input_path(readable);
   silence_library_errors();
   if (H5Fis_hdf5(readable.c_str()) <= 0) throw Error("not an HDF5 file", path);
   Handle file = file_handle(H5Fopen(readable.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
