@@ -99,14 +99,20 @@ def test_uint64_label_above_int64_refused(run, tmp_path):
     ["select", "-m", "balanced", "-k", "8"],
     ["select", "-m", "stratified", "-k", "8"],
     ["select", "-m", "random", "-k", "8", "--per-class"],
+    ["select", "-m", "el2n", "-k", "8"],
+    ["condense", "--ipc", "1", "--iterations", "1", "--net", "mlp"],
+    ["evaluate", "--epochs", "1", "--repeats", "1", "--no-cache"],
     ["info"],
 ])
-def test_huge_label_refused_on_open(run, tmp_path, out_dir, args):
+@pytest.mark.parametrize("label", [10**12, 2**62])
+def test_huge_label_refused_on_open(run, tmp_path, out_dir, args, label):
+    """Case 5 and 9 of issue 12: such a label reached the samplers as an allocation and libtorch as
+    'numel: integer multiplication overflow' with 3 KB of frames."""
     labels = LABELS.copy()
-    labels[11] = 10**12
+    labels[11] = label
     path = write_store(tmp_path / "big.h5", labels=labels)
-    out = ["-o", out_dir / "s.h5"] if args[0] == "select" else []
-    fails(run, out_dir, [args[0], path, *args[1:], *out], "label 1000000000000 at row 11", "not a class id")
+    out = ["-o", out_dir / "s.h5"] if args[0] in ("select", "condense") else []
+    fails(run, out_dir, [args[0], path, *args[1:], *out], f"label {label} at row 11", "not a class id")
 
 
 def test_label_at_row_count_refused_and_below_accepted(run, tmp_path):
