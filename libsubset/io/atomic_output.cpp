@@ -44,6 +44,7 @@ struct OutputTransaction::State {
   std::vector<Named> inputs;
   std::vector<Named> outputs;  // every path checked as an output
   std::vector<Named> writing;  // outputs with an AtomicOutput alive or staged
+  std::vector<std::function<void()>> after_commit;
   State* outer = nullptr;
 };
 
@@ -193,6 +194,11 @@ void note_input(const std::string& path) {
   if (!find(g_open->inputs, *id)) g_open->inputs.push_back({*id, path});
 }
 
+void after_outputs_committed(std::function<void()> action) {
+  if (g_open) g_open->after_commit.push_back(std::move(action));
+  else action();
+}
+
 std::string readable_path(const std::string& path) {
   if (!g_open) return path;
   const std::optional<FileIdentity> id = identity_of(path);
@@ -297,6 +303,9 @@ void OutputTransaction::commit() {
   }
   for (const auto& s : staged) unregister_temporary_file(s.slot);
   staged.clear();
+  auto actions = std::move(state_->after_commit);
+  state_->after_commit.clear();
+  for (auto& action : actions) action();
 }
 
 ImmediateOutputs::ImmediateOutputs() : saved_(g_open) { g_open = nullptr; }

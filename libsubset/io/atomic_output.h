@@ -10,6 +10,7 @@
 // same file as an input or as another output, by device and inode, whatever the spelling.
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ void note_input(const std::string& path);
 // The file to read for `path`: the staged temporary file when the open transaction holds a
 // finished output for it (a command reading back what it wrote), else `path` itself.
 std::string readable_path(const std::string& path);
+
+// Runs `action` once the outputs of the open transaction are in place (at once when none is
+// open); never when the command fails. For clean-up that must not happen before the result is
+// safe, such as removing the checkpoint the result was resumed from.
+void after_outputs_committed(std::function<void()> action);
 
 // Removes `.NAME.partial-PID[-K]` siblings of `path` (files or directories) whose process is gone.
 void remove_stale_partials(const std::string& path);

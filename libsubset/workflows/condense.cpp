@@ -262,8 +262,12 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   out.energy = energy::to_json(bank());
   *report = out.energy.dump();
   writer.commit();
-  std::error_code ignored;
-  std::filesystem::remove(checkpoint, ignored);
+  // Only once SYN.h5 is in place: should that fail (another run took the path), the checkpoint
+  // still holds the work.
+  io::after_outputs_committed([checkpoint] {
+    std::error_code ignored;
+    std::filesystem::remove(checkpoint, ignored);
+  });
   return out;
 }
 

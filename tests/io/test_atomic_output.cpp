@@ -285,3 +285,28 @@ TEST_CASE("an output path too long for the system is named as such") {
   while (deep.size() < 4300) deep += "/" + std::string(200, 'b');
   CHECK_THROWS_WITH_AS(check_output_path(deep, false), doctest::Contains("output path is too long"), subset::Error);
 }
+
+TEST_CASE("actions after the commit run only once every output is in place") {
+  TempDir dir;
+  int ran = 0;
+  subset::io::after_outputs_committed([&] { ++ran; });  // no transaction: at once
+  CHECK(ran == 1);
+  {
+    OutputTransaction tx;
+    AtomicOutput o(dir.file("a.h5"), false);
+    write_bytes(o.temp_path(), "A");
+    o.commit();
+    subset::io::after_outputs_committed([&] {
+      CHECK(path_exists(dir.file("a.h5")));
+      ++ran;
+    });
+    CHECK(ran == 1);
+    tx.commit();
+  }
+  CHECK(ran == 2);
+  {
+    OutputTransaction tx;  // a command that fails: never
+    subset::io::after_outputs_committed([&] { ++ran; });
+  }
+  CHECK(ran == 2);
+}
