@@ -30,7 +30,7 @@ constexpr double kPi = 3.14159265358979323846;
 // every image gets its own.
 class Draws {
  public:
-  Draws(uint64_t seed, int64_t count) : gen_(at::detail::createCPUGenerator(seed)), count_(count) {}
+  Draws(uint64_t seed, int64_t count) : gen_(at::make_generator<at::CPUGeneratorImpl>(seed)), count_(count) {}
 
   // U(0, 1) doubles.
   std::vector<double> uniform(int64_t count) {
