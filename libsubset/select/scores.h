@@ -14,8 +14,8 @@
 // (p: the proxy's softmax output, h: its last hidden layer, the input for the linear model.)
 //
 // The scores themselves need libtorch, which this module does not link: they come from a provider
-// that libsubset_workflows_nn installs when it is loaded (workflows/nn_entry.cpp). The orders are
-// plain C++ and live here.
+// that libsubset_workflows_nn installs when its user calls workflows::install_nn_providers()
+// (workflows/nn_entry.h). The orders are plain C++ and live here.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -53,7 +53,7 @@ struct ScoreRequest {
 
 // Returns n scores, one per point, higher = harder (see above).
 using ScoreProvider = std::vector<float> (*)(const ScoreRequest&);
-// Process-wide; libsubset_workflows_nn installs its libtorch provider as it loads. Null uninstalls.
+// Process-wide; workflows::install_nn_providers() installs the libtorch one. Null uninstalls.
 void set_score_provider(ScoreProvider provider);
 ScoreProvider score_provider();
 // Calls the provider and checks its answer (n finite values). Throws subset::Error when none is

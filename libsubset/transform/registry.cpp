@@ -130,8 +130,8 @@ std::unique_ptr<Transform> create(std::string_view name, const ParamMap& params)
   if (spec.name == "pca") return std::make_unique<Pca>(params);
   const Provider provider = autoencoder_provider.load();
   SUBSET_CHECK(provider, spec.name,
-               "needs libtorch: link or load libsubset_workflows_nn, which installs it (the subset CLI does this "
-               "itself)");
+               "needs libtorch: link libsubset_workflows_nn and call workflows::install_nn_providers() (the subset "
+               "CLI does this itself)");
   return provider(params);
 }
 

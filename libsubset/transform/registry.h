@@ -4,7 +4,7 @@
 //
 // The autoencoder needs libtorch, which this module does not link: its table entry is here (so the
 // CLI can list and validate it without loading libtorch), its implementation comes from a provider
-// that libsubset_workflows_nn installs when it is loaded (workflows/nn_entry.cpp).
+// that libsubset_workflows_nn installs when its user calls workflows::install_nn_providers() (nn_entry.h).
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -2,26 +2,25 @@
 
 #include "libsubset/nn/autoencoder.h"
 #include "libsubset/transform/registry.h"
-
+#include "libsubset/workflows/nn_abi.h"
 #include "libsubset/workflows/scoring.h"
 
-namespace {
+namespace subset::workflows {
 
-// The torch-free modules (select, transform) reach their libtorch-backed parts through providers
-// that this library installs as it is loaded, whether the CLI dlopens it or a program links it.
-// One line per provider.
-struct InstallProviders {
-  InstallProviders() {
-    // (providers are installed here)
-    subset::transform::set_provider("autoencoder", &subset::nn::make_autoencoder);
-    subset::select::set_score_provider(&subset::workflows::proxy_scores);
-  }
-} install_providers;
+// One line per provider. Each is an atomic store of the same pointer, so calling this again, or from
+// two threads, changes nothing.
+void install_nn_providers() {
+  transform::set_provider("autoencoder", &nn::make_autoencoder);
+  select::set_score_provider(&proxy_scores);
+}
 
-}  // namespace
+}  // namespace subset::workflows
+
+extern "C" const char* subset_nn_workflows_abi() { return subset::workflows::kNnWorkflowsAbiKey; }
 
 extern "C" const subset::workflows::NnWorkflows* subset_nn_workflows() {
-  static const subset::workflows::NnWorkflows table{subset::workflows::kNnWorkflowsAbi, &subset::workflows::run_evaluate,
-                                                    &subset::workflows::run_bench, &subset::workflows::run_condense};
+  static const subset::workflows::NnWorkflows table{
+      &subset::workflows::install_nn_providers, &subset::workflows::run_evaluate, &subset::workflows::run_bench,
+      &subset::workflows::run_condense};
   return &table;
 }

@@ -9,16 +9,27 @@
 namespace subset::workflows {
 
 struct NnWorkflows {
-  int abi_version;  // kNnWorkflowsAbi of the library that filled the table
+  void (*install_providers)();  // install_nn_providers
   EvaluateResult (*evaluate)(const EvaluateJob&);
   BenchResult (*bench)(const BenchJob&);
   CondenseOutcome (*condense)(const CondenseJob&);
 };
 
-inline constexpr int kNnWorkflowsAbi = 2;
+// Installs this library's libtorch-backed providers into the torch-free modules: the autoencoder of
+// transform::create/load and the proxy scores of select::compute_scores. Idempotent. Loading or
+// linking the library installs nothing by itself (a static initializer would be lost when a linker
+// with --as-needed drops a library the program names no symbol of): a program that links
+// libsubset_workflows_nn calls this once before it compresses with the autoencoder or selects by
+// importance scores; the CLI calls it right after loading the library.
+void install_nn_providers();
+
 inline constexpr const char* kNnWorkflowsSymbol = "subset_nn_workflows";
+inline constexpr const char* kNnWorkflowsAbiSymbol = "subset_nn_workflows_abi";
 
 }  // namespace subset::workflows
 
-// Exported by libsubset_workflows_nn; C linkage so dlsym finds it by its plain name.
+// Exported by libsubset_workflows_nn; C linkage so dlsym finds them by their plain names.
+// The library's ABI key (libsubset/workflows/nn_abi.h, generated): a loader compares it with its own
+// before it reads the table, whose layout and argument types the key covers.
+extern "C" const char* subset_nn_workflows_abi();
 extern "C" const subset::workflows::NnWorkflows* subset_nn_workflows();

@@ -1,7 +1,6 @@
 #pragma once
 // The libtorch-backed score provider of the importance coresets (libsubset/select/scores.h): trains
-// the proxy of nn/scores.h on the request's points. libsubset_workflows_nn installs it as it loads
-// (nn_entry.cpp); a program that links libsubset_workflows_nn has it installed too.
+// the proxy of nn/scores.h on the request's points. install_nn_providers() (nn_entry.h) installs it.
 #include <vector>
 
 #include "libsubset/select/scores.h"

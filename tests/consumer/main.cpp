@@ -3,6 +3,10 @@
 #include <libsubset/core/version.h>
 #include <libsubset/io/store.h>
 #include <libsubset/io/store_writer.h>
+#ifdef CONSUMER_WITH_NN
+#include <libsubset/transform/registry.h>
+#include <libsubset/workflows/nn_entry.h>
+#endif
 
 #include <cstdio>
 #include <string>
@@ -25,6 +29,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "consumer: read back the wrong store\n");
       return 1;
     }
+#ifdef CONSUMER_WITH_NN
+    // Linking libsubset_workflows_nn installs nothing: the autoencoder arrives with the explicit call.
+    const bool before = subset::transform::available("autoencoder");
+    subset::workflows::install_nn_providers();
+    if (before || !subset::transform::available("autoencoder")) {
+      std::fprintf(stderr, "consumer: install_nn_providers() did not install the autoencoder\n");
+      return 1;
+    }
+#endif
     std::printf("consumer OK with libsubset %s\n", subset::kVersion);
     return 0;
   } catch (const subset::Error& e) {

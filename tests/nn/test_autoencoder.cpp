@@ -12,6 +12,7 @@
 #include "libsubset/core/threads.h"
 #include "libsubset/nn/autoencoder.h"
 #include "libsubset/transform/registry.h"
+#include "libsubset/workflows/nn_entry.h"
 #include "support/error_of.h"
 
 using namespace subset;
@@ -87,6 +88,7 @@ TEST_CASE("a loaded autoencoder applies and reconstructs with the same bits; see
   CHECK(s.arrays.at("decoder_0_weight").shape == std::vector<int64_t>{5, 2});
   CHECK(s.arrays.at("decoder_1_weight").shape == std::vector<int64_t>{12, 5});
   CHECK(s.arrays.at("decoder_1_bias").shape == std::vector<int64_t>{12});
+  workflows::install_nn_providers();  // transform::load makes the autoencoder through the provider
   const auto loaded = transform::load(s, "model");
   const RowMatrixF codes = ae->apply(view(x));
   CHECK(loaded->apply(view(x)) == codes);
@@ -123,7 +125,8 @@ TEST_CASE("layer widths: comma-separated positive integers") {
   CHECK(test::error_of([] { nn::make_autoencoder(settings(1, "x")); }).where() == "--encoder");
 }
 
-TEST_CASE("libsubset_workflows_nn installs the autoencoder as the registry's provider") {
+TEST_CASE("install_nn_providers() installs the autoencoder as the registry's provider") {
+  workflows::install_nn_providers();
   CHECK(transform::available("autoencoder"));
   CHECK(transform::create("autoencoder", settings())->name() == "autoencoder");
 }

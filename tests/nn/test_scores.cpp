@@ -25,6 +25,7 @@
 #include "libsubset/nn/internal/scores.h"
 #include "libsubset/nn/scores.h"
 #include "libsubset/select/scores.h"
+#include "libsubset/workflows/nn_entry.h"
 #include "libsubset/workflows/scoring.h"
 #include "support/error_of.h"
 
@@ -266,8 +267,8 @@ TEST_CASE("scores: invalid input is rejected before any work") {
         "score-model");
 }
 
-TEST_CASE("scores: libsubset_workflows_nn installs the provider that libsubset/select scores with") {
-  // (Naming proxy_scores also keeps the linker from dropping the library as unused.)
+TEST_CASE("scores: install_nn_providers() installs the provider that libsubset/select scores with") {
+  subset::workflows::install_nn_providers();
   const bool installed = subset::select::score_provider() == &subset::workflows::proxy_scores;
   REQUIRE(installed);
   const Blobs b = make_blobs(60, 0, 2);
