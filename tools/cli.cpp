@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "libsubset/core/error.h"
@@ -112,6 +113,17 @@ CLI::Validator seed_value() {
       "");
 }
 
+namespace {
+
+// A default as CLI11 prints one: shortest form ("0.001", not "1e-03").
+std::string number_text(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
+}  // namespace
+
 void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats) {
   const std::string group = "Proxy model";
   app.add_option("--model", t.model,
@@ -119,11 +131,15 @@ void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats)
                  "with image_shape)")
       ->check(CLI::IsMember({"linear", "mlp", "convnet"}))->capture_default_str()->group(group);
   app.add_option("--hidden", t.hidden, "MLP hidden width")->check(positive_integer())->capture_default_str()->group(group);
-  CLI::Option* epochs = app.add_option("--epochs", t.epochs, "Training epochs (convnet: 300 unless given)")
-                            ->check(positive_integer())->capture_default_str()->group(group);
+  // --epochs and --lr stay unset unless given, so that the library applies the model's own defaults
+  // (nn::model_defaults); default_str only shows the mlp's in the help, it assigns nothing.
+  constexpr nn::ModelDefaults mlp = nn::model_defaults("mlp"), convnet = nn::model_defaults("convnet");
+  app.add_option("--epochs", t.epochs, "Training epochs (convnet: " + std::to_string(convnet.epochs) + " unless given)")
+      ->check(positive_integer())->default_str(std::to_string(mlp.epochs))->group(group);
   app.add_option("--batch", t.batch, "Batch size")->check(positive_integer())->capture_default_str()->group(group);
-  CLI::Option* lr = app.add_option("--lr", t.learning_rate, "Learning rate: Adam's; convnet: SGD's, 0.01 unless given")
-                        ->check(positive_number())->capture_default_str()->group(group);
+  app.add_option("--lr", t.learning_rate,
+                 "Learning rate: Adam's; convnet: SGD's, " + number_text(convnet.learning_rate) + " unless given")
+      ->check(positive_number())->default_str(number_text(mlp.learning_rate))->group(group);
   app.add_option("--augment", t.augment, "Augmentation of every training batch: none, or dsa (convnet only)")
       ->check(CLI::IsMember({"none", "dsa"}))->capture_default_str()->group(group);
   app.add_option("--repeats", repeats, "Trainings per training set (seeds SEED, SEED+1, ...)")
@@ -131,13 +147,6 @@ void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats)
   app.add_option("--seed", t.seed, "Seed of the first repeat")->check(seed_value())->capture_default_str()->group(group);
   app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);
-  // The ConvNet's protocol has its own defaults (Zhao & Bilen's evaluate_synset): applied once the
-  // arguments are parsed, where the user did not give the option.
-  app.callback([&t, epochs, lr] {
-    if (t.model != "convnet") return;
-    if (epochs->count() == 0) t.epochs = 300;
-    if (lr->count() == 0) t.learning_rate = 0.01;
-  });
 }
 
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {

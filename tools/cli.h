@@ -64,7 +64,8 @@ CLI::Validator positive_number();
 // larger numbers to it, silently recording a seed the user did not give.
 CLI::Validator seed_value();
 // Adds the proxy-model options shared by evaluate and bench: --model, --hidden, --epochs, --batch,
-// --lr, --repeats, --seed, --device.
+// --lr, --repeats, --seed, --device. --epochs and --lr stay unset unless given, so that the library
+// applies the model's own defaults (nn::model_defaults).
 // Status lines for long workflows: to stderr when it is a terminal and --quiet is not given.
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global);
 void add_training_options(CLI::App& app, nn::TrainSettings& settings, int64_t& repeats);

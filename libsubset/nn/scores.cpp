@@ -21,12 +21,12 @@ namespace {
 using internal::Classifier;
 
 void check_inputs(const LabelledView& data, int64_t num_classes, const ScoreSettings& s) {
-  const TrainSettings& t = s.training;
-  SUBSET_CHECK(t.epochs >= 1, "score-epochs", "the proxy must train at least 1 epoch, got " << t.epochs);
+  const TrainSettings t = resolve_defaults(s.training);
+  SUBSET_CHECK(*t.epochs >= 1, "score-epochs", "the proxy must train at least 1 epoch, got " << *t.epochs);
   SUBSET_CHECK(s.repeats >= 1, "score-repeats", "at least 1 repeat, got " << s.repeats);
   SUBSET_CHECK(t.batch >= 1 && t.hidden >= 1, "proxy", "batch and hidden width must be at least 1");
-  SUBSET_CHECK(std::isfinite(t.learning_rate) && t.learning_rate > 0, "score-lr",
-               "learning rate must be a finite number > 0, got " << t.learning_rate);
+  SUBSET_CHECK(std::isfinite(*t.learning_rate) && *t.learning_rate > 0, "score-lr",
+               "learning rate must be a finite number > 0, got " << *t.learning_rate);
   SUBSET_CHECK(num_classes >= 1, "scores", "number of classes must be at least 1, got " << num_classes);
   SUBSET_CHECK(data.n > 0 && data.dim > 0 && data.features && data.labels, "scores",
                "nothing to score (" << data.n << " rows of " << data.dim << " features, labels needed)");
@@ -67,7 +67,7 @@ at::Tensor score_pass(const Classifier& model, ScoreKind kind, const at::Tensor&
 std::vector<float> importance_scores(const LabelledView& data, int64_t num_classes, ScoreKind kind,
                                      const ScoreSettings& settings) {
   enable_torch_thread_control();
-  const TrainSettings& t = settings.training;
+  const TrainSettings t = resolve_defaults(settings.training);
   const internal::ModelKind model_kind = internal::parse_model_kind(t.model, "score-model");
   check_inputs(data, num_classes, settings);
   const c10::Device device = internal::parse_device(t.device, "--device");
@@ -76,16 +76,16 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
   tensors.features = at::from_blob(const_cast<float*>(data.features), {data.n, data.dim}, at::kFloat).to(device);
   tensors.labels = at::from_blob(const_cast<int64_t*>(data.labels), {data.n}, at::kLong).to(device);
   at::Tensor total = at::zeros({data.n}, tensors.features.options());
-  const int64_t all_epochs = t.epochs * settings.repeats;
+  const int64_t all_epochs = *t.epochs * settings.repeats;
   for (int64_t r = 0; r < settings.repeats; ++r) {
     // Seeded as train_and_test seeds a training with seed + r.
     const Rng root(t.seed + static_cast<uint64_t>(r));
     Classifier model = internal::make_classifier(model_kind, data.dim, t.hidden, num_classes, root.fork(0).seed(), device);
-    const internal::LoopSettings loop{t.epochs, t.batch, t.learning_rate, root.fork(1).seed()};
+    const internal::LoopSettings loop{*t.epochs, t.batch, *t.learning_rate, root.fork(1).seed()};
     internal::LoopHooks hooks;
     at::Tensor correct;  // forgetting: [epochs, n], row i right in the step that visited it
     if (kind == ScoreKind::Forgetting) {
-      correct = at::zeros({t.epochs, data.n}, tensors.labels.options().dtype(at::kBool));
+      correct = at::zeros({*t.epochs, data.n}, tensors.labels.options().dtype(at::kBool));
       hooks.on_batch = [&](const internal::BatchInfo& b) {
         correct.select(0, b.epoch - 1)
             .index_copy_(0, b.rows, b.logits.argmax(1).eq(tensors.labels.index_select(0, b.rows)));
@@ -93,7 +93,7 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
     }
     hooks.on_epoch = [&](int64_t epoch, double) {
       check_interrupted();
-      if (settings.progress) settings.progress(r * t.epochs + epoch, all_epochs);
+      if (settings.progress) settings.progress(r * *t.epochs + epoch, all_epochs);
     };
     internal::train_classifier(model, tensors, loop, hooks);
     total.add_(kind == ScoreKind::Forgetting ? internal::forgetting_counts(correct).to(at::kFloat)

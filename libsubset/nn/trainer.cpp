@@ -14,11 +14,12 @@
 namespace subset::nn {
 namespace {
 
+// `s` as resolve_defaults returned it: epochs and learning rate are set.
 void check_settings(const TrainSettings& s) {
-  SUBSET_CHECK(s.epochs >= 1, "--epochs", "epochs must be at least 1, got " << s.epochs);
+  SUBSET_CHECK(*s.epochs >= 1, "--epochs", "epochs must be at least 1, got " << *s.epochs);
   SUBSET_CHECK(s.batch >= 1, "--batch", "batch size must be at least 1, got " << s.batch);
-  SUBSET_CHECK(std::isfinite(s.learning_rate) && s.learning_rate > 0, "--lr",
-               "learning rate must be a finite number > 0, got " << s.learning_rate);
+  SUBSET_CHECK(std::isfinite(*s.learning_rate) && *s.learning_rate > 0, "--lr",
+               "learning rate must be a finite number > 0, got " << *s.learning_rate);
   SUBSET_CHECK(s.hidden >= 1, "--hidden", "hidden width must be at least 1, got " << s.hidden);
   SUBSET_CHECK(s.augment == "none" || s.augment == "dsa", "--augment",
                "unknown augmentation '" << s.augment << "' (expected none or dsa)");
@@ -63,8 +64,9 @@ at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, 
 }  // namespace
 
 TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
-                            const TrainSettings& settings) {
+                            const TrainSettings& given) {
   enable_torch_thread_control();
+  const TrainSettings settings = resolve_defaults(given);
   const bool convnet = settings.model == "convnet";
   SUBSET_CHECK(convnet || settings.model == "linear" || settings.model == "mlp", "--model",
                "unknown model '" << settings.model << "' (expected linear, mlp or convnet)");
@@ -92,13 +94,13 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
       internal::make_classifier(kind, train.dim, settings.hidden, num_classes, root.fork(0).seed(), device);
 
   internal::LoopSettings loop;
-  loop.epochs = settings.epochs;
+  loop.epochs = *settings.epochs;
   loop.batch = settings.batch;
-  loop.learning_rate = settings.learning_rate;
+  loop.learning_rate = *settings.learning_rate;
   loop.seed = root.fork(1).seed();
   internal::LoopHooks hooks;
   if (settings.on_epoch) {
-    hooks.on_epoch = [&](int64_t epoch, double loss) { settings.on_epoch(epoch, settings.epochs, loss); };
+    hooks.on_epoch = [&](int64_t epoch, double loss) { settings.on_epoch(epoch, *settings.epochs, loss); };
   }
   const internal::LoopResult trained = internal::train_classifier(model, data, loop, hooks);
 

@@ -117,7 +117,8 @@ BenchResult run_bench(const BenchJob& job) {
   std::vector<BenchMethod> methods;
   for (const auto& m : job.methods) methods.push_back(parse_bench_method(m));
   SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
-  SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
+  const int64_t epochs = *nn::resolve_defaults(job.training).epochs;
+  SUBSET_CHECK(epochs >= 1, "--epochs", "epochs must be at least 1, got " << epochs);
   EvaluateJob reference_job;
   reference_job.store = job.store;
   reference_job.training = job.training;

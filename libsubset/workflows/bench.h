@@ -22,7 +22,8 @@ struct BenchJob {
   bool per_class = false;
   int64_t repeats = 3;
   uint64_t seed = 0;
-  nn::TrainSettings training;            // its seed is ignored: repeat r uses seed + r
+  nn::TrainSettings training;            // its seed is ignored: repeat r uses seed + r; unset epochs
+                                         // and learning rate are the model's (nn::resolve_defaults)
   bool use_weights = true;
   bool use_cache = true;
   std::string output_dir;

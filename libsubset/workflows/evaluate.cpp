@@ -15,7 +15,8 @@ namespace {
 
 void check_settings(const EvaluateJob& job) {
   SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
-  SUBSET_CHECK(job.training.epochs >= 1, "--epochs", "epochs must be at least 1, got " << job.training.epochs);
+  const int64_t epochs = *nn::resolve_defaults(job.training).epochs;
+  SUBSET_CHECK(epochs >= 1, "--epochs", "epochs must be at least 1, got " << epochs);
   SUBSET_CHECK(job.training.augment == "none" || job.training.model == "convnet", "--augment",
                "augmentation " << job.training.augment << " applies to --model convnet only, not "
                                << job.training.model);

@@ -23,6 +23,8 @@ struct EvaluateJob {
   // output), tested on `store`'s /test; their cost is their recorded root "energy" report.
   std::vector<std::string> selection_stores;
   nn::TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r.
+                                         // Unset epochs and learning rate: the model's defaults
+                                         // (nn::resolve_defaults; convnet 300 at 0.01).
                                          // For convnet, image_shape and the channel statistics are
                                          // filled from `store` (its full training split).
   int64_t repeats = 3;
@@ -65,7 +67,7 @@ struct SelectionEvaluation {
 
 struct EvaluateResult {
   std::string store;
-  nn::TrainSettings training;
+  nn::TrainSettings training;            // the job's, resolved: epochs and learning rate are set
   int64_t repeats = 0;
   bool has_full = true;                  // false with train_full = false: `full` is empty
   TrainingRuns full;

@@ -36,12 +36,14 @@ void account_savings(const TrainingRuns& full, SelectionEvaluation& s) {
 }
 
 nlohmann::json to_json(const EvaluateResult& r) {
+  // run_evaluate's result is resolved already; one put together by hand (bench's rows) may not be.
+  const nn::TrainSettings trained = nn::resolve_defaults(r.training);
   nlohmann::json j;
   j["store"] = r.store;
   j["model"] = r.training.model;
-  j["epochs"] = r.training.epochs;
+  j["epochs"] = *trained.epochs;
   j["batch"] = r.training.batch;
-  j["learning_rate"] = r.training.learning_rate;
+  j["learning_rate"] = *trained.learning_rate;
   j["seed"] = r.training.seed;
   if (r.training.model == "convnet") {
     j["optimizer"] = "sgd";
@@ -80,14 +82,15 @@ nlohmann::json to_json(const EvaluateResult& r) {
 }
 
 std::string format_evaluation(const EvaluateResult& r) {
+  const nn::TrainSettings trained = nn::resolve_defaults(r.training);
   std::ostringstream os;
   os << "proxy " << r.training.model;
   if (r.training.model == "convnet") {
-    os << " (SGD lr " << fmt("%g", r.training.learning_rate) << ", momentum " << fmt("%g", r.training.momentum)
+    os << " (SGD lr " << fmt("%g", *trained.learning_rate) << ", momentum " << fmt("%g", r.training.momentum)
        << ", weight decay " << fmt("%g", r.training.weight_decay) << ", lr x0.1 after epoch "
-       << (r.training.epochs + 1) / 2 << ", augment " << r.training.augment << ")";
+       << (*trained.epochs + 1) / 2 << ", augment " << r.training.augment << ")";
   }
-  os << ", " << r.training.epochs << " epochs, " << r.repeats
+  os << ", " << *trained.epochs << " epochs, " << r.repeats
      << " repeats; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
      << " gCO2e/kWh (" << r.accounting.carbon_source << ")\n";
   // The label column fits the longest label (selection stores are labelled by their file name).

@@ -49,8 +49,8 @@ nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
                         {"labels_checksum", io::format_checksum(labels_crc)},
                         {"weights_checksum", data.weights_checksum.empty() ? "none" : data.weights_checksum},
                         {"test_n", data.test_features.rows()}, {"test_checksum", io::format_checksum(test_crc)},
-                        {"hidden", t.hidden}, {"epochs", t.epochs}, {"batch", t.batch},
-                        {"learning_rate", t.learning_rate}, {"seed", std::to_string(t.seed)},
+                        {"hidden", t.hidden}, {"epochs", *t.epochs}, {"batch", t.batch},
+                        {"learning_rate", *t.learning_rate}, {"seed", std::to_string(t.seed)},
                         {"repeats", job.repeats}, {"device", t.device}, {"threads", current_threads()},
                         {"libsubset", kVersion}};
   if (t.model == "convnet") {
@@ -210,7 +210,7 @@ nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat)
 }
 
 nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings) {
-  nn::TrainSettings s = settings;
+  nn::TrainSettings s = nn::resolve_defaults(settings);
   if (s.model != "convnet") return s;
   if (s.image_shape.empty()) s.image_shape = data.image_shape;
   if (s.channel_mean.empty() && s.image_shape == data.image_shape) {
@@ -397,7 +397,7 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
 EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job) {
   EvaluateResult result;
   result.store = job.store;
-  result.training = job.training;
+  result.training = nn::resolve_defaults(job.training);
   result.training.on_epoch = nullptr;
   result.repeats = job.repeats;
   result.accounting = job.meter.accounting;

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       }
       std::printf("ours-%s threads=%d epochs=%lld seconds_per_epoch=%.3f epoch_seconds=%s test_seconds=%.3f "
                   "final_loss=%.9f test_accuracy=%.4f\n",
-                  gemm.c_str(), threads, static_cast<long long>(settings.epochs),
+                  gemm.c_str(), threads, static_cast<long long>(*subset::nn::resolve_defaults(settings).epochs),
                   sum / static_cast<double>(epoch_seconds.size()), per_epoch.c_str(), test_seconds, outcome.final_loss,
                   outcome.test_accuracy);
       std::fflush(stdout);

@@ -115,10 +115,10 @@ TEST_CASE("the convnet learns which half of an image is bright in a few epochs")
   };
   const auto out = train_and_test(train.view(), test.view(), 2, watched);
   CHECK(out.test_accuracy >= 0.95);
-  REQUIRE(losses.size() == static_cast<size_t>(s.epochs));
+  REQUIRE(losses.size() == static_cast<size_t>(*s.epochs));
   CHECK(losses.back() < losses.front());
   CHECK(out.final_loss == losses.back());
-  CHECK(out.steps == s.epochs * 4);  // 64 rows in batches of 16
+  CHECK(out.steps == *s.epochs * 4);  // 64 rows in batches of 16
 }
 
 TEST_CASE("convnet: the same seed gives the same outcome bit for bit, another seed another one") {

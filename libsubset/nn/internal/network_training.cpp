@@ -194,9 +194,9 @@ TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledVie
   }
 
   NetworkLoopSettings loop;
-  loop.epochs = settings.epochs;
+  loop.epochs = settings.epochs.value();
   loop.batch = settings.batch;
-  loop.learning_rate = settings.learning_rate;
+  loop.learning_rate = settings.learning_rate.value();
   loop.momentum = settings.momentum;
   loop.weight_decay = settings.weight_decay;
   loop.dsa = settings.augment == "dsa";
@@ -204,7 +204,7 @@ TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledVie
   loop.augment_seed = root.fork(kAugmentStream).seed();
   std::function<void(const NetworkEpoch&)> on_epoch;
   if (settings.on_epoch)
-    on_epoch = [&](const NetworkEpoch& e) { settings.on_epoch(e.epoch, settings.epochs, e.loss); };
+    on_epoch = [&](const NetworkEpoch& e) { settings.on_epoch(e.epoch, loop.epochs, e.loss); };
   const NetworkLoopResult trained = train_network(net, data, loop, on_epoch);
 
   const at::Tensor test_images = standardised_images(test.features, test.n, shape, {}, settings, device);

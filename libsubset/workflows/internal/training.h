@@ -38,8 +38,10 @@ struct MeasuredTraining {
   energy::EnergyReport energy;
 };
 
-// The settings as trained on `data`: for convnet, the store's image shape and channel statistics
-// unless the settings already carry them.
+// The settings as trained on `data`: unset epochs and learning rate are the model's defaults
+// (nn::resolve_defaults), and for convnet the store's image shape and channel statistics unless the
+// settings already carry them. Every training and the cache key go through it (and reference_result
+// reports the same resolved epochs and learning rate).
 nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings);
 
 // Trains on `rows` of the data (all rows when empty), weighted when `weights` is non-empty (one
