@@ -37,6 +37,100 @@ struct Nearest {
   }
 };
 
+// The target on a 16-bit grid: t = t_step * t_level + t_rest, ||t_rest|| <= rest_norm.
+void grid_target(const std::vector<float>& target, double t_sq, std::vector<int16_t>& target_levels, double& t_step,
+                 double& rest_norm) {
+  const auto d = static_cast<int64_t>(target.size());
+  double t_max = 0.0;
+  for (float v : target) t_max = std::max(t_max, std::abs(static_cast<double>(v)));
+  t_step = t_max / geometry::kMaxTargetLevel;
+  double rest2 = 0.0;
+  for (int64_t j = 0; j < d; ++j) {
+    const double v = target[static_cast<size_t>(j)];
+    const double level =
+        t_step > 0.0 ? std::min<double>(geometry::kMaxTargetLevel, std::max<double>(-geometry::kMaxTargetLevel,
+                                                                                    std::nearbyint(v / t_step)))
+                     : 0.0;
+    target_levels[static_cast<size_t>(j)] = static_cast<int16_t>(level);
+    const double rest = v - t_step * level;
+    rest2 += rest * rest;
+  }
+  rest_norm = std::sqrt(rest2) * (1.0 + 1e-9) + 1e-15 * std::sqrt(t_sq);
+}
+
+// What the bound pass needs of the target besides its grid levels (see grid_target).
+struct BoundTarget {
+  double t_step, t_sum, t_sq, rest_norm;
+};
+
+// Pass 1, over the 8-bit copy: with x = x^ + e (||e|| <= error) and x^ = lo + step q,
+//   x^.t = lo sum(t) + step t_step (q.t_level) + step (q.t_rest), |q.t_rest| <= ||q|| rest_norm,
+//   ||x - t|| >= sqrt(||x^||^2 - 2 x^.t + ||t||^2 - slack) - error,
+// q.t_level being an exact integer. Blocks taken in turn by the team: this thread's share of
+// `lower`, and into `best` the smallest bound it saw.
+void bound_pass(const geometry::Quantized& qx, const geometry::TargetLevels& levels, const std::vector<char>& chosen,
+                const BoundTarget& bt, std::atomic<int64_t>& next_block, std::vector<double>& lower, Nearest& best) {
+  const auto n = static_cast<int64_t>(chosen.size());
+  const int64_t d = qx.dim;
+  const double t_step = bt.t_step, t_sum = bt.t_sum, t_sq = bt.t_sq, rest_norm = bt.rest_norm;
+  int64_t dots[kBlock];
+  for (int64_t begin; (begin = next_block.fetch_add(kBlock)) < n;) {
+    const int64_t rows = std::min(kBlock, n - begin);
+    geometry::dot_u8_rows(qx.row(begin), rows, d, levels, dots);
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto i = static_cast<size_t>(begin + r);
+      if (chosen[i]) {
+        lower[i] = kInf;
+        continue;
+      }
+      const double lo = qx.lo[i], step = qx.step[i];
+      const double grid = step * t_step * static_cast<double>(dots[r]);
+      const double cross = lo * t_sum + grid;
+      const double est = qx.sq_norm[i] - 2.0 * cross + t_sq;
+      const double slack = 2.0 * step * qx.q_norm[i] * rest_norm +
+                           1e-12 * (qx.sq_norm[i] + 2.0 * std::abs(lo * t_sum) + 2.0 * std::abs(grid) + t_sq);
+      const double l = std::sqrt(std::max(0.0, est - slack)) - qx.error[i];
+      lower[i] = l > 0.0 ? l : 0.0;
+      best.consider(lower[i], begin + r);
+    }
+  }
+}
+
+// No bounds: the exact objective of every unchosen point, in blocks taken in turn by the team;
+// into `best` the nearest this thread saw.
+void exact_scan(const float* x, int64_t d, const float* t, const std::vector<char>& chosen,
+                std::atomic<int64_t>& next_block, int64_t& evaluations, Nearest& best) {
+  const auto n = static_cast<int64_t>(chosen.size());
+  auto row = [&](int64_t i) { return x + i * d; };
+  for (int64_t begin; (begin = next_block.fetch_add(kBlock)) < n;) {
+    const int64_t end = std::min(n, begin + kBlock);
+    for (int64_t i = begin; i < end; ++i) {
+      if (chosen[static_cast<size_t>(i)]) continue;
+      ++evaluations;
+      best.consider(sq_dist(row(i), t, d), i);
+    }
+  }
+}
+
+// Pass 2: the exact objective wherever the bound does not rule a point out, starting
+// from the point with the smallest bound. sq_dist(x, t) >= (1 - kDistRelError)
+// ||x - t||^2 > ub when the bound exceeds sqrt(ub) * kappa.
+Nearest exact_pass(const float* x, int64_t d, const float* t, const std::vector<double>& lower, const Nearest& start,
+                   int64_t& evaluations) {
+  const auto n = static_cast<int64_t>(lower.size());
+  auto row = [&](int64_t i) { return x + i * d; };
+  const double ub = sq_dist(row(start.index), t, d);
+  ++evaluations;
+  const double bound = std::sqrt(ub) * (1.0 + geometry::kPruneMargin);
+  Nearest pick;
+  for (int64_t i = 0; i < n; ++i) {
+    if (lower[static_cast<size_t>(i)] > bound) continue;  // also every chosen point (+inf)
+    ++evaluations;
+    pick.consider(sq_dist(row(i), t, d), i);
+  }
+  return pick;
+}
+
 }  // namespace
 
 ParamSchema HerdingSelector::params() {
@@ -104,22 +198,7 @@ Selection HerdingSelector::select(const SelectionRequest& request, const RunCont
           t_sq += static_cast<double>(tj) * tj;
         }
         if (prune_) {
-          // The target on a 16-bit grid: t = t_step * t_level + t_rest, ||t_rest|| <= rest_norm.
-          double t_max = 0.0;
-          for (float v : target) t_max = std::max(t_max, std::abs(static_cast<double>(v)));
-          t_step = t_max / geometry::kMaxTargetLevel;
-          double rest2 = 0.0;
-          for (int64_t j = 0; j < d; ++j) {
-            const double v = target[static_cast<size_t>(j)];
-            const double level =
-                t_step > 0.0 ? std::min<double>(geometry::kMaxTargetLevel, std::max<double>(-geometry::kMaxTargetLevel,
-                                                                                            std::nearbyint(v / t_step)))
-                             : 0.0;
-            target_levels[static_cast<size_t>(j)] = static_cast<int16_t>(level);
-            const double rest = v - t_step * level;
-            rest2 += rest * rest;
-          }
-          rest_norm = std::sqrt(rest2) * (1.0 + 1e-9) + 1e-15 * std::sqrt(t_sq);
+          grid_target(target, t_sq, target_levels, t_step, rest_norm);
           levels.emplace(target_levels.data(), d);
         }
         std::fill(local.begin(), local.end(), Nearest{});
@@ -130,41 +209,9 @@ Selection HerdingSelector::select(const SelectionRequest& request, const RunCont
         Nearest best;
         const float* t = target.data();
         if (prune_) {
-          // Pass 1, over the 8-bit copy: with x = x^ + e (||e|| <= error) and x^ = lo + step q,
-          //   x^.t = lo sum(t) + step t_step (q.t_level) + step (q.t_rest), |q.t_rest| <= ||q|| rest_norm,
-          //   ||x - t|| >= sqrt(||x^||^2 - 2 x^.t + ||t||^2 - slack) - error,
-          // q.t_level being an exact integer. Blocks taken in turn by the team.
-          int64_t dots[kBlock];
-          for (int64_t begin; (begin = next_block.fetch_add(kBlock)) < n;) {
-            const int64_t rows = std::min(kBlock, n - begin);
-            geometry::dot_u8_rows(qx.row(begin), rows, d, *levels, dots);
-            for (int64_t r = 0; r < rows; ++r) {
-              const auto i = static_cast<size_t>(begin + r);
-              if (chosen[i]) {
-                lower[i] = kInf;
-                continue;
-              }
-              const double lo = qx.lo[i], step = qx.step[i];
-              const double grid = step * t_step * static_cast<double>(dots[r]);
-              const double cross = lo * t_sum + grid;
-              const double est = qx.sq_norm[i] - 2.0 * cross + t_sq;
-              const double slack = 2.0 * step * qx.q_norm[i] * rest_norm +
-                                   1e-12 * (qx.sq_norm[i] + 2.0 * std::abs(lo * t_sum) + 2.0 * std::abs(grid) + t_sq);
-              const double l = std::sqrt(std::max(0.0, est - slack)) - qx.error[i];
-              lower[i] = l > 0.0 ? l : 0.0;
-              best.consider(lower[i], begin + r);
-            }
-          }
+          bound_pass(qx, *levels, chosen, BoundTarget{t_step, t_sum, t_sq, rest_norm}, next_block, lower, best);
         } else {
-          // No bounds: the exact objective of every point.
-          for (int64_t begin; (begin = next_block.fetch_add(kBlock)) < n;) {
-            const int64_t end = std::min(n, begin + kBlock);
-            for (int64_t i = begin; i < end; ++i) {
-              if (chosen[static_cast<size_t>(i)]) continue;
-              ++local_evaluations[static_cast<size_t>(thread)];
-              best.consider(sq_dist(row(i), t, d), i);
-            }
-          }
+          exact_scan(x, d, t, chosen, next_block, local_evaluations[static_cast<size_t>(thread)], best);
         }
         local[static_cast<size_t>(thread)] = best;
       },
@@ -173,18 +220,7 @@ Selection HerdingSelector::select(const SelectionRequest& request, const RunCont
         Nearest pick;
         for (const auto& l : local) pick.merge(l);
         if (prune_) {
-          // Pass 2: the exact objective wherever the bound does not rule a point out, starting
-          // from the point with the smallest bound. sq_dist(x, t) >= (1 - kDistRelError)
-          // ||x - t||^2 > ub when the bound exceeds sqrt(ub) * kappa.
-          const double ub = sq_dist(row(pick.index), t, d);
-          ++evaluations;
-          const double bound = std::sqrt(ub) * (1.0 + geometry::kPruneMargin);
-          pick = Nearest{};
-          for (int64_t i = 0; i < n; ++i) {
-            if (lower[static_cast<size_t>(i)] > bound) continue;  // also every chosen point (+inf)
-            ++evaluations;
-            pick.consider(sq_dist(row(i), t, d), i);
-          }
+          pick = exact_pass(x, d, t, lower, pick, evaluations);
         }
         out.indices.push_back(pick.index);
         out.scores.push_back(static_cast<float>(std::sqrt(pick.value) / kk));
