@@ -18,6 +18,7 @@
 #include "libsubset/nn/internal/adam.h"
 #include "libsubset/nn/internal/classifier.h"
 #include "libsubset/nn/internal/intra_op.h"
+#include "libsubset/nn/gemm_backend.h"
 #include "libsubset/nn/internal/linear.h"
 #include "libsubset/nn/torch_threads.h"
 
@@ -113,7 +114,7 @@ class Autoencoder : public transform::Transform {
       }
     }
     for (auto& p : params) p.requires_grad_(false);
-    stats_ = {{"epoch_mse", epoch_loss}, {"steps", adam.steps()}};
+    stats_ = {{"epoch_mse", epoch_loss}, {"steps", adam.steps()}, {"backend", gemm_backend()}};
   }
 
   using Transform::apply;

@@ -15,6 +15,7 @@
 #include "libsubset/io/model_file.h"
 #include "libsubset/io/store.h"
 #include "libsubset/io/store_writer.h"
+#include "libsubset/nn/gemm_backend.h"
 #include "libsubset/nn/torch_threads.h"
 
 namespace subset::workflows {
@@ -252,6 +253,7 @@ CondenseOutcome run_condense(const CondenseJob& job) {
                                  {"settings", settings_json},
                                  {"iterations_done", state.iterations_done},
                                  {"final_loss", state.last_loss},
+                                 {"backend", nn::gemm_backend()},
                                  {"resumed_from", resumed_from},
                                  {"source", job.store},
                                  {"source_checksum", store.features_checksum()}};

@@ -46,6 +46,7 @@ struct TrainingRuns {
   double accuracy_std = 0;               // sample standard deviation (0 for one repeat)
   energy::EnergyReport energy;           // one training (the mean over the repeats)
   bool cached = false;                   // figures read from the sidecar, not measured in this run
+  std::string backend;                   // the CPU matrix-product path (nn/gemm_backend.h)
 };
 
 struct SelectionEvaluation {

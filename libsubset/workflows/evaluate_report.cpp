@@ -17,7 +17,7 @@ std::string fmt(const char* format, double v) {
 nlohmann::json runs_json(const TrainingRuns& r) {
   return {{"label", r.label}, {"n", r.n}, {"accuracies", r.accuracies}, {"accuracy_mean", r.accuracy_mean},
           {"accuracy_std", r.accuracy_std}, {"seconds", r.seconds}, {"train_kwh", r.energy.kwh()},
-          {"train_gco2e", r.energy.gco2e()}, {"cached", r.cached}, {"energy", energy::to_json(r.energy)}};
+          {"train_gco2e", r.energy.gco2e()}, {"cached", r.cached}, {"backend", r.backend}, {"energy", energy::to_json(r.energy)}};
 }
 
 }  // namespace

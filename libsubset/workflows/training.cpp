@@ -20,6 +20,7 @@
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/store.h"
 #include "libsubset/nn/condense.h"
+#include "libsubset/nn/gemm_backend.h"
 
 namespace subset::workflows::internal {
 namespace {
@@ -52,7 +53,7 @@ nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
                         {"hidden", t.hidden}, {"epochs", *t.epochs}, {"batch", t.batch},
                         {"learning_rate", *t.learning_rate}, {"seed", std::to_string(t.seed)},
                         {"repeats", job.repeats}, {"device", t.device}, {"threads", current_threads()},
-                        {"libsubset", kVersion}};
+                        {"backend", nn::gemm_backend()}, {"libsubset", kVersion}};
   if (t.model == "convnet") {
     // The protocol's own settings and what the network sees; "protocol" names what is fixed in
     // the code (network, schedule), so that a change there can retire old entries.
@@ -136,6 +137,7 @@ nlohmann::json runs_to_cache(const TrainingRuns& runs) {
 TrainingRuns runs_from_cache(const nlohmann::json& j) {
   TrainingRuns runs;
   runs.label = "full";
+  runs.backend = nn::gemm_backend();  // part of the key the entry was found by
   runs.n = j.at("n").get<int64_t>();
   runs.accuracies = j.at("accuracies").get<std::vector<double>>();
   runs.seconds = j.at("seconds").get<std::vector<double>>();
@@ -301,6 +303,7 @@ TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<Me
   TrainingRuns runs;
   runs.label = label;
   runs.n = n;
+  runs.backend = nn::gemm_backend();
   std::vector<energy::EnergyReport> reports;
   for (const auto& r : repeats) {
     runs.accuracies.push_back(r.accuracy);

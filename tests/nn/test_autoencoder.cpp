@@ -11,6 +11,7 @@
 #include "libsubset/core/rng.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/nn/autoencoder.h"
+#include "libsubset/nn/gemm_backend.h"
 #include "libsubset/transform/registry.h"
 #include "libsubset/workflows/nn_entry.h"
 #include "support/error_of.h"
@@ -111,7 +112,19 @@ TEST_CASE("training gives the same weights at 1 and 2 threads") {
   set_threads(2);
   const ModelState two = trained(x, 4, settings(2, "128"))->save();
   set_threads(0);
-  for (const auto& [name, array] : one.arrays) CHECK(array.values == two.arrays.at(name).values);
+  // The same bits on oneDNN's fixed-block products; libtorch's fallback (SUBSET_NN_GEMM=fallback,
+  // or a oneDNN without dnnl_sgemm) sums in a thread-dependent order, so there only close.
+  const bool same_bits = std::string(nn::gemm_backend()) == "onednn-sgemm";
+  for (const auto& [name, array] : one.arrays) {
+    CAPTURE(name);
+    const auto& other = two.arrays.at(name).values;
+    if (same_bits) {
+      CHECK(array.values == other);
+    } else {
+      REQUIRE(array.values.size() == other.size());
+      for (size_t i = 0; i < other.size(); ++i) CHECK(array.values[i] == doctest::Approx(other[i]).epsilon(1e-3));
+    }
+  }
 }
 
 TEST_CASE("layer widths: comma-separated positive integers") {

@@ -5,31 +5,17 @@
 #include <ATen/ops/addmm.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/mm.h>
-#include <dlfcn.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 
 #include "libsubset/core/error.h"
 #include "libsubset/nn/internal/intra_op.h"
+#include "libsubset/nn/internal/onednn_gemm.h"
 
 namespace subset::nn::internal {
 namespace {
-
-// oneDNN's C API (dnnl.h, not installed with the runtime library): row-major
-// C = alpha op(A) op(B) + beta C; returns dnnl_success (0) or an error status.
-using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
-
-// Looked up in the process like OpenBLAS's in core/threads.cpp: libtorch links libdnnl.
-Sgemm sgemm_symbol() {
-  static const auto fn = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
-  return fn;
-}
-
-std::atomic<bool> g_enabled{true};
 
 // Below this many multiply-adds (about 40 us on one core) a product runs on one thread: a
 // parallel region costs more than it saves (the proxy MLP's 256 x 256 x 10 layer, for instance).
@@ -43,12 +29,15 @@ constexpr int64_t kParallelProduct = int64_t{1} << 22;
 // thread count, at no measurable cost (oneDNN's own 2-thread split is no faster).
 void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* out) {
   const int64_t lda = ta == 'N' ? k : m, ldb = tb == 'N' ? n : k;
+  const Sgemm fn = onednn_sgemm();
+  // A backward after set_onednn_gemm(false) of a forward that ran on oneDNN.
+  SUBSET_CHECK(fn != nullptr, "oneDNN", "dnnl_sgemm switched off between a product's forward and backward");
   // Rows [m0, m0 + mc) and columns [n0, n0 + nc) of out.
   auto block = [&](int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
     const float* a0 = ta == 'N' ? a + m0 * lda : a + m0;
     const float* b0 = tb == 'N' ? b + n0 : b + n0 * ldb;
     const OmpThreads one(1);  // oneDNN itself on one thread, whatever the caller's count
-    const int status = sgemm_symbol()(ta, tb, mc, nc, k, 1.0f, a0, lda, b0, ldb, 0.0f, out + m0 * n + n0, n);
+    const int status = fn(ta, tb, mc, nc, k, 1.0f, a0, lda, b0, ldb, 0.0f, out + m0 * n + n0, n);
     SUBSET_CHECK(status == 0, "oneDNN", "dnnl_sgemm failed with status " << status);
   };
   if (m * n * k < kParallelProduct) {
@@ -122,17 +111,15 @@ bool onednn_applies(const at::Tensor& x, const at::Tensor& w, const at::Tensor& 
   auto plain = [](const at::Tensor& t) {
     return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() > 0;
   };
-  return g_enabled.load(std::memory_order_relaxed) && sgemm_symbol() && x.dim() == 2 && w.dim() == 2 && b.dim() == 1 &&
+  return onednn_sgemm() && x.dim() == 2 && w.dim() == 2 && b.dim() == 1 &&
          plain(x) && plain(w) && plain(b);
 }
 
 }  // namespace
 
-bool onednn_gemm_available() { return g_enabled.load(std::memory_order_relaxed) && sgemm_symbol() != nullptr; }
+bool onednn_gemm_available() { return onednn_sgemm() != nullptr; }
 
 int bulk_threads() { return onednn_gemm_available() ? intra_op_threads() : 1; }
-
-void set_onednn_gemm(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   if (onednn_applies(x, w, b)) return OnednnLinear::apply(x, w, b);

@@ -12,21 +12,19 @@
 // dtypes, double backward for gradient matching) takes at::addmm / at::mm.
 #include <ATen/core/Tensor.h>
 
+#include "libsubset/nn/internal/onednn_gemm.h"  // set_onednn_gemm
+
 namespace subset::nn::internal {
 
 // x [m, k], w [n, k], b [n] -> [m, n].
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 
-// Whether linear() can use oneDNN's sgemm in this process (libdnnl loaded with dnnl_sgemm).
+// Whether linear() can use oneDNN's sgemm in this process (onednn_gemm.h's checked symbol).
 bool onednn_gemm_available();
 
 // The thread count for the few memory-bound kernels of a step worth running on all threads (the
 // batch gather, Adam): intra_op_threads() when the products run on OpenMP too (oneDNN), 1 when
 // they go to OpenBLAS, whose own pool would fight OpenMP's (see intra_op.h).
 int bulk_threads();
-
-// Off: linear() takes at::addmm everywhere (for benchmarks and tests comparing the two paths).
-// Process-wide; on by default.
-void set_onednn_gemm(bool enabled);
 
 }  // namespace subset::nn::internal

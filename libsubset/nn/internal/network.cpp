@@ -12,7 +12,6 @@
 #include <ATen/ops/ones.h>
 #include <ATen/ops/relu.h>
 #include <ATen/ops/zeros.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +25,7 @@
 #include "libsubset/nn/internal/simd.h"
 #include "libsubset/nn/internal/intra_op.h"
 #include "libsubset/nn/internal/linear.h"
+#include "libsubset/nn/internal/onednn_gemm.h"
 
 namespace subset::nn::internal {
 namespace {
@@ -236,14 +236,9 @@ void winograd_output(const float* __restrict m, int64_t m_stride, int64_t out, f
   }
 }
 
-// oneDNN's row-major C = A B (dnnl.h's dnnl_sgemm, looked up in the process: libtorch links
-// libdnnl); at::mm where it is missing.
-using Sgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
-
+// Row-major C = A B: oneDNN's sgemm (onednn_gemm.h); at::mm where it is missing or not trusted.
 void matmul(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
-  static const auto sgemm = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
-  if (sgemm) {
+  if (const Sgemm sgemm = onednn_sgemm()) {
     const int status = sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
     SUBSET_CHECK(status == 0, "oneDNN", "dnnl_sgemm failed with status " << status);
     return;

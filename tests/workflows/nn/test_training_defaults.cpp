@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "libsubset/io/store_writer.h"
+#include "libsubset/nn/gemm_backend.h"
 #include "libsubset/nn/scores.h"
 #include "libsubset/nn/trainer.h"
 #include "libsubset/workflows/bench.h"
@@ -149,11 +150,13 @@ TEST_CASE("run_evaluate with the default model trains, reports and caches the ML
   CHECK(r.training.epochs == 5);
   CHECK(r.training.learning_rate == doctest::Approx(1e-3));
   CHECK(subset::workflows::to_json(r).at("epochs") == 5);
+  CHECK(subset::workflows::to_json(r).at("full").at("backend") == subset::nn::gemm_backend());
   CHECK(subset::workflows::format_evaluation(r).find(", 5 epochs, 1 repeats") != std::string::npos);
   // A result put together by hand (as bench's rows are) reports its model's defaults too.
   CHECK(subset::workflows::to_json(subset::workflows::EvaluateResult{}).at("epochs") == 5);
   const nlohmann::json key = cache_key(job.cache_path);
   CHECK(key.at("epochs") == 5);
+  CHECK(key.at("backend") == subset::nn::gemm_backend());
   CHECK(key.at("learning_rate").get<double>() == doctest::Approx(1e-3));
 }
 
