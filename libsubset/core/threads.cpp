@@ -23,6 +23,8 @@ struct ThreadState {
   std::mutex mutex;
   int current = 0;
   std::vector<Listener> listeners;
+  int blas_scopes = 0;    // BlasSingleThread scopes alive, in any thread
+  int blas_restore = -1;  // OpenBLAS's count to restore when the last one ends
 };
 
 ThreadState& state() {
@@ -52,16 +54,17 @@ int blas_threads() {
 }
 
 BlasSingleThread::BlasSingleThread() {
-  static const auto set = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  static const auto get = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  if (set && get) {
-    saved_ = get();
-    if (saved_ != 1) set(1);
-  }
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.blas_scopes++ > 0) return;
+  s.blas_restore = blas_threads();
+  if (s.blas_restore > 1) apply_blas(1);
 }
 
 BlasSingleThread::~BlasSingleThread() {
-  if (saved_ > 1) apply_blas(saved_);
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (--s.blas_scopes == 0 && s.blas_restore > 1) apply_blas(s.blas_restore);
 }
 
 int set_threads(int requested) {
@@ -74,7 +77,8 @@ int set_threads(int requested) {
   std::lock_guard<std::mutex> lock(s.mutex);
   s.current = n;
   omp_set_num_threads(n);
-  apply_blas(n);
+  if (s.blas_scopes > 0) s.blas_restore = n;  // a BlasSingleThread scope is open: applied when it ends
+  else apply_blas(n);
   for (auto& l : s.listeners) l.apply(n);
   return n;
 }

@@ -26,19 +26,19 @@ std::string describe_thread_settings();
 // OpenBLAS's own idea of its thread count, or -1 when the loaded BLAS is not OpenBLAS.
 int blas_threads();
 
-// OpenBLAS runs single-threaded within this scope, and the previous count is restored after: code
-// that calls BLAS on fixed blocks from its own OpenMP threads gets the same rounding at any thread
-// count (a multi-threaded OpenBLAS call rounds differently depending on how it splits the work),
-// and OpenBLAS's threads do not compete with ours. Other BLAS libraries are left alone.
+// OpenBLAS runs single-threaded within this scope: code that calls BLAS on fixed blocks from its own
+// OpenMP threads gets the same rounding at any thread count (a multi-threaded OpenBLAS call rounds
+// differently depending on how it splits the work), and OpenBLAS's threads do not compete with ours.
+// Scopes nest and may be open in several threads at once: the count is restored when the last one
+// ends, and a set_threads() meanwhile takes effect then. OpenBLAS's count is process-wide, so BLAS
+// called outside any scope while one is open also runs single-threaded. Other BLAS libraries are
+// left alone.
 class BlasSingleThread {
  public:
   BlasSingleThread();
   ~BlasSingleThread();
   BlasSingleThread(const BlasSingleThread&) = delete;
   BlasSingleThread& operator=(const BlasSingleThread&) = delete;
-
- private:
-  int saved_ = -1;
 };
 
 }  // namespace subset

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <dlfcn.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 
@@ -101,5 +102,41 @@ TEST_CASE("thread listeners are applied on registration and on every change") {
   const std::string d = subset::describe_thread_settings();
   CHECK(d.find(" fake=20") != std::string::npos);
   CHECK(d.find(" fake=", d.find(" fake=") + 1) == std::string::npos);
+  subset::set_threads(1);
+}
+
+TEST_CASE("BlasSingleThread scopes nest, overlap across threads, and defer set_threads to the last one") {
+  if (!load_openblas()) {
+    MESSAGE("OpenBLAS is not installed: the scopes leave other BLAS libraries alone");
+    return;
+  }
+  subset::set_threads(2);
+  REQUIRE(subset::blas_threads() == 2);
+  {
+    subset::BlasSingleThread outer;
+    CHECK(subset::blas_threads() == 1);
+    { subset::BlasSingleThread inner; }
+    CHECK(subset::blas_threads() == 1);  // the inner scope's end does not end the outer one
+
+    // Another thread's scope that outlives this thread's: the count comes back only after both.
+    std::atomic<int> step{0};
+    std::thread other([&] {
+      subset::BlasSingleThread mine;
+      step = 1;
+      while (step.load() != 2) std::this_thread::yield();
+    });
+    while (step.load() != 1) std::this_thread::yield();
+    subset::set_threads(2);  // deferred: scopes are open
+    CHECK(subset::blas_threads() == 1);
+    step = 2;
+    other.join();
+    CHECK(subset::blas_threads() == 1);  // `outer` is still open
+  }
+  CHECK(subset::blas_threads() == 2);
+  {
+    subset::BlasSingleThread scope;
+    subset::set_threads(1);
+  }
+  CHECK(subset::blas_threads() == 1);  // the count set meanwhile, not the one saved before
   subset::set_threads(1);
 }
