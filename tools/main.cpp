@@ -11,17 +11,6 @@
 #include "libsubset/io/atomic_output.h"
 #include "tools/cli.h"
 
-namespace {
-
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace subset;
   install_interrupt_handlers();
@@ -64,7 +53,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string what = one_line(e.what());
+    std::string what = fold_into_one_line(e.what());
     // `subset frob`: CLI11 reports the missing subcommand, not the word it did not know.
     if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty()) {
       const std::vector<std::string> rest = app.remaining();

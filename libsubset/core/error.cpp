@@ -7,14 +7,14 @@ std::string compose(const std::string& what, const std::string& where) {
   return where.empty() ? what : what + " (" + where + ")";
 }
 
+}  // namespace
+
 std::string fold_into_one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
-
-}  // namespace
 
 Error::Error(std::string what, std::string where)
     : std::runtime_error(compose(what, where)), what_(std::move(what)), where_(std::move(where)) {}

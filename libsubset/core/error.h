@@ -35,6 +35,9 @@ class Interrupted : public Error {
   int signo_;
 };
 
+// `s` with line breaks turned into spaces and trailing spaces removed.
+std::string fold_into_one_line(std::string s);
+
 // "error: what (where)" — the single line the CLI prints.
 std::string format_error_line(const Error& e);
 

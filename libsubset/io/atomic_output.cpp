@@ -184,6 +184,11 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
   }
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 void note_input(const std::string& path) {
   if (!g_open) return;
   const std::optional<FileIdentity> id = identity_of(path);

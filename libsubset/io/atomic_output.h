@@ -53,6 +53,10 @@ void check_output_path(const std::string& path, bool force);
 // `outputs` holds (option, path) pairs, e.g. {"-o", "a.h5"}, {"--indices-out", "a.h5"}.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
+// Whether two existing paths name the same file (device and inode: links and other spellings
+// count); false when either is missing.
+bool same_file(const std::string& a, const std::string& b);
+
 // Called for every input file a command opens (io/input_file.h does it): inside a transaction,
 // an input that is also one of the command's outputs is refused.
 void note_input(const std::string& path);

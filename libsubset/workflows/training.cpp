@@ -328,24 +328,17 @@ std::string elsewhere_hint(const EvaluateJob& job) {
                                 : "name another cache file with --cache";
 }
 
-bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
-
 }  // namespace
 
 void check_cache(const EvaluateJob& job, const std::vector<std::string>& inputs) {
   if (!job.train_full) return;  // no full-data trainings: the cache is neither read nor written
   const std::string path = cache_path_of(job);
-  struct stat cache {};
-  if (stat(path.c_str(), &cache) == 0) {
-    // By device and inode: another name (a link, "./s.h5") for an input is that input.
-    for (const auto& input : inputs) {
-      struct stat in {};
-      if (stat(input.c_str(), &in) == 0 && same_file(cache, in))
-        SUBSET_FAIL(path, "the evaluate cache would be written over " << input
-                                                                      << ", an input of this run: name another cache file"
-                                                                      << (job.cache_path.empty() ? "" : " with --cache"));
-    }
-  }
+  // By device and inode: another name (a link, "./s.h5") for an input is that input.
+  for (const auto& input : inputs)
+    if (io::same_file(path, input))
+      SUBSET_FAIL(path, "the evaluate cache would be written over " << input
+                                                                    << ", an input of this run: name another cache file"
+                                                                    << (job.cache_path.empty() ? "" : " with --cache"));
   const CacheFile c = read_cache(path, elsewhere_hint(job));
   SUBSET_CHECK(c.problem.empty(), path, c.problem);
   if (!c.exists && !job.cache_path.empty()) {
