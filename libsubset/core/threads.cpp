@@ -3,12 +3,14 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 
 namespace subset {
 namespace {
@@ -32,13 +34,19 @@ ThreadState& state() {
   return s;
 }
 
-// OpenBLAS is reached through Debian's libblas.so.3 alternative, so its symbols are looked up at
-// run time: the same binary then works (minus BLAS thread control) on reference BLAS.
-using SetBlasThreads = void (*)(int);
-using GetBlasThreads = int (*)();
+BlasThreadControl look_up_blas_control() {
+  BlasThreadControl c;
+  c.set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  c.get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (!c.set || !c.get) c = {};  // half a control cannot restore what it changed
+  return c;
+}
+
+std::atomic<const BlasThreadControl*> g_blas_override{nullptr};
+BlasThreadControl g_blas_override_value;
 
 void apply_blas(int n) {
-  if (auto fn = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+  if (auto fn = blas_thread_control().set) fn(n);
 }
 
 }  // namespace
@@ -48,8 +56,23 @@ int hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+BlasThreadControl blas_thread_control() {
+  if (const BlasThreadControl* o = g_blas_override.load()) return *o;
+  // Not cached: a library loaded later (test_threads.cpp loads OpenBLAS by hand) is then seen.
+  return look_up_blas_control();
+}
+
+void override_blas_thread_control_for_testing(const BlasThreadControl* control) {
+  if (control) {
+    g_blas_override_value = *control;
+    g_blas_override.store(&g_blas_override_value);
+  } else {
+    g_blas_override.store(nullptr);
+  }
+}
+
 int blas_threads() {
-  auto fn = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto fn = blas_thread_control().get;
   return fn ? fn() : -1;
 }
 
@@ -68,9 +91,9 @@ BlasSingleThread::~BlasSingleThread() {
 }
 
 int set_threads(int requested) {
-  SUBSET_CHECK(requested >= 0, "--threads", "thread count must be >= 0 (0 = all cores), got " << requested);
+  SUBSET_CHECK_PARAM(requested >= 0, "threads", "thread count must be >= 0 (0 = all cores), got " << requested);
   // libgomp sizes a stack buffer by the team size: about 100000 threads overflow the stack (SIGSEGV).
-  SUBSET_CHECK(requested <= kMaxThreads, "--threads",
+  SUBSET_CHECK_PARAM(requested <= kMaxThreads, "threads",
                "thread count must be at most " << kMaxThreads << ", got " << requested);
   const int n = requested == 0 ? hardware_threads() : requested;
   auto& s = state();

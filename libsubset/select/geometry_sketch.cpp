@@ -6,8 +6,6 @@
 #include <omp.h>
 
 #include <Eigen/Core>
-#include <Eigen/Eigenvalues>
-#include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -15,6 +13,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/rng.h"
+#include "libsubset/linalg/range_finder.h"
 
 namespace subset::select::geometry {
 
@@ -151,36 +150,19 @@ void Sketch::sq_dists_rows(const float* rows, size_t count, const float* yq, dou
   sq_dists_generic(rows, nullptr, count, p, yq, out);
 }
 
-Sketch build_sketch(const float* x, int64_t n, int64_t dim, int64_t dims) {
-  Sketch sk;
-  if (dims <= 0 || n <= 0 || dim <= 0) return sk;
-  const int64_t p = std::min(dims, dim);
-  sk.n = n;
-  sk.dim = dim;
-  sk.p = p;
-  using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+namespace {
 
-  // 1. Subsample (evenly spaced rows) and its mean v.
-  const int64_t m = std::min<int64_t>(n, 2048);
-  std::vector<float> sub(static_cast<size_t>(m * dim));
-  std::vector<double> mean(static_cast<size_t>(dim), 0.0);
-  for (int64_t r = 0; r < m; ++r) {
-    const float* row = x + ((r * n) / m) * dim;
-    std::copy(row, row + dim, sub.begin() + r * dim);
-    for (int64_t j = 0; j < dim; ++j) mean[static_cast<size_t>(j)] += row[j];
-  }
-  sk.center.resize(static_cast<size_t>(dim));
-  for (int64_t j = 0; j < dim; ++j)
-    sk.center[static_cast<size_t>(j)] = static_cast<float>(mean[static_cast<size_t>(j)] / m);
-  const float* v = sk.center.data();
-
+// Step 2 of build_sketch: the dim x p basis (row-major) of the top-p principal directions of the
+// m x dim subsample `sub` centred at v.
+std::vector<float> principal_basis(const std::vector<float>& sub, int64_t m, int64_t dim, const float* v, int64_t p) {
+  using MatD = Eigen::MatrixXd;
   // 2. Top-p principal directions of the subsample by subspace iteration, then a Rayleigh-Ritz
   //    step that orders them by decreasing variance (so that partial sums of the sketch
   //    distance grow fast). A few rounds suffice: only the bounds' tightness depends on them.
   Rng rng(0x5CE7C4u);
-  MatD q(dim, p);
+  MatD start(dim, p);
   for (int64_t j = 0; j < dim; ++j)
-    for (int64_t i = 0; i < p; ++i) q(j, i) = rng.normal();
+    for (int64_t i = 0; i < p; ++i) start(j, i) = rng.normal();
   std::vector<float> qf(static_cast<size_t>(dim * p)), w(static_cast<size_t>(m * p)), z(static_cast<size_t>(dim * p));
   auto to_float = [&](const MatD& a) {
     for (int64_t j = 0; j < dim; ++j)
@@ -191,10 +173,10 @@ Sketch build_sketch(const float* x, int64_t n, int64_t dim, int64_t dims) {
     for (int64_t r = 0; r < m; r += 64)
       project_rows(sub.data() + r * dim, std::min<int64_t>(64, m - r), dim, v, qf.data(), p, w.data() + r * p);
   };
-  for (int round = 0; round < 4; ++round) {
-    to_float(q);
+  // (A^T A) q for A = sub - v: w = A qf, then z = A^T w, by blocks of output rows.
+  auto gram_times = [&](const MatD& basis) {
+    to_float(basis);
     sub_times_q();
-    // z = (sub - v)^T w, by blocks of output rows.
 #pragma omp parallel for schedule(static)
     for (int64_t j0 = 0; j0 < dim; j0 += 32) {
       const int64_t j1 = std::min(dim, j0 + 32);
@@ -211,9 +193,9 @@ Sketch build_sketch(const float* x, int64_t n, int64_t dim, int64_t dims) {
     MatD zd(dim, p);
     for (int64_t j = 0; j < dim; ++j)
       for (int64_t i = 0; i < p; ++i) zd(j, i) = z[static_cast<size_t>(j * p + i)];
-    Eigen::HouseholderQR<MatD> qr(zd);
-    q = qr.householderQ() * MatD::Identity(dim, p);
-  }
+    return zd;
+  };
+  const MatD q = linalg::randomized_range(gram_times, start, 4, false);
   to_float(q);
   sub_times_q();
   MatD gram = MatD::Zero(p, p);
@@ -221,11 +203,40 @@ Sketch build_sketch(const float* x, int64_t n, int64_t dim, int64_t dims) {
     for (int64_t a = 0; a < p; ++a)
       for (int64_t b = 0; b <= a; ++b)
         gram(a, b) += static_cast<double>(w[static_cast<size_t>(r * p + a)]) * w[static_cast<size_t>(r * p + b)];
-  Eigen::SelfAdjointEigenSolver<MatD> eig(gram);  // reads the lower triangle; ascending eigenvalues
-  const MatD ordered = q * eig.eigenvectors().rowwise().reverse();
-  sk.basis.resize(static_cast<size_t>(dim * p));
+  const MatD ordered = linalg::rayleigh_ritz(q, gram).vectors;  // by decreasing variance
+  std::vector<float> basis(static_cast<size_t>(dim * p));
   for (int64_t j = 0; j < dim; ++j)
-    for (int64_t i = 0; i < p; ++i) sk.basis[static_cast<size_t>(j * p + i)] = static_cast<float>(ordered(j, i));
+    for (int64_t i = 0; i < p; ++i) basis[static_cast<size_t>(j * p + i)] = static_cast<float>(ordered(j, i));
+  return basis;
+
+}
+
+}  // namespace
+
+Sketch build_sketch(const float* x, int64_t n, int64_t dim, int64_t dims) {
+  Sketch sk;
+  if (dims <= 0 || n <= 0 || dim <= 0) return sk;
+  const int64_t p = std::min(dims, dim);
+  sk.n = n;
+  sk.dim = dim;
+  sk.p = p;
+  using MatD = Eigen::MatrixXd;
+
+  // 1. Subsample (evenly spaced rows) and its mean v.
+  const int64_t m = std::min<int64_t>(n, 2048);
+  std::vector<float> sub(static_cast<size_t>(m * dim));
+  std::vector<double> mean(static_cast<size_t>(dim), 0.0);
+  for (int64_t r = 0; r < m; ++r) {
+    const float* row = x + ((r * n) / m) * dim;
+    std::copy(row, row + dim, sub.begin() + r * dim);
+    for (int64_t j = 0; j < dim; ++j) mean[static_cast<size_t>(j)] += row[j];
+  }
+  sk.center.resize(static_cast<size_t>(dim));
+  for (int64_t j = 0; j < dim; ++j)
+    sk.center[static_cast<size_t>(j)] = static_cast<float>(mean[static_cast<size_t>(j)] / m);
+  const float* v = sk.center.data();
+
+  sk.basis = principal_basis(sub, m, dim, v, p);
 
   // 3. sigma >= ||P||_2: ||P||_2^2 = lambda_max(P^T P) <= 1 + ||P^T P - I||_F (P^T P in double,
   //    whose few roundings the added 1e-9 covers).

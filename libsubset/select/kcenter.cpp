@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/select/internal/geometry.h"
@@ -363,7 +364,7 @@ Selection KCenterSelector::select(const SelectionRequest& request, const RunCont
   SUBSET_CHECK(request.has_features() && request.dim >= 1, "kcenter", "method needs features");
   const auto& already = request.already_selected;
   const int64_t total = static_cast<int64_t>(already.size()) + request.budget;
-  SUBSET_CHECK(total <= std::numeric_limits<int32_t>::max(), "--budget",
+  SUBSET_CHECK_PARAM(total <= std::numeric_limits<int32_t>::max(), "budget",
                "kcenter supports at most " << std::numeric_limits<int32_t>::max() << " chosen points");
   geometry::check_values(request.features, n, request.dim, 1e18, "kcenter");
 

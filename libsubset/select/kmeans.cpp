@@ -7,7 +7,9 @@
 #include <limits>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/threads.h"
+#include "libsubset/linalg/blas_info.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/internal/kmeans.h"
 #include "libsubset/select/sampling.h"
@@ -23,7 +25,7 @@ void check_input(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k) {
   SUBSET_CHECK(n <= std::numeric_limits<int32_t>::max() && x.cols() <= std::numeric_limits<int32_t>::max(),
                "kmeans", "at most 2^31 - 1 points and dimensions");
   for (int64_t f : fixed) SUBSET_CHECK(f >= 0 && f < n, "already selected", "index " << f << " out of range");
-  SUBSET_CHECK(k >= 1 && k + static_cast<int64_t>(fixed.size()) <= n, "--budget",
+  SUBSET_CHECK_PARAM(k >= 1 && k + static_cast<int64_t>(fixed.size()) <= n, "budget",
                "k-means needs 1 <= k <= " << n - static_cast<int64_t>(fixed.size()) << ", got " << k);
   // Squares of differences and GEMM products must stay finite in float.
   const double limit = std::sqrt(static_cast<double>(FLT_MAX) / (16.0 * static_cast<double>(x.cols())));
@@ -139,11 +141,18 @@ Selection KMeansSelector::to_selection(const KMeansResult& r) {
   out.stats["seeding_distances_brute_force"] = r.seeding_distances_brute;
   out.stats["representative_full_scans"] = r.representative_scans;
   out.stats["assignments_skipped"] = r.points_skipped;
+  out.stats["blas"] = linalg::blas_info().summary();
   return out;
 }
 
 Selection KMeansSelector::select(const SelectionRequest& request, const RunContext& context) const {
   return to_selection(fit(request, context));
 }
+
+namespace kmeans_detail {
+double sq_dist_below(const float* a, const float* b, int64_t dim, double bound) {
+  return linalg::sq_dist_below(a, b, dim, bound);
+}
+}  // namespace kmeans_detail
 
 }  // namespace subset::select

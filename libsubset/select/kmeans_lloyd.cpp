@@ -11,6 +11,7 @@
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/select/internal/geometry.h"
+#include "libsubset/linalg/product.h"
 #include "libsubset/select/internal/kmeans.h"
 
 namespace subset::select {
@@ -329,14 +330,11 @@ class Lloyd {
 #pragma omp parallel num_threads(threads)
     {
       std::vector<float> s(sz(block_ * h));
-      const int H = static_cast<int>(h), D = static_cast<int>(d_);
-      const float one = 1.0f, zero = 0.0f;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t b0 = b * block_;
         const int64_t nb = std::min(block_, n_ - b0);
-        const int NB = static_cast<int>(nb);
-        sgemm_("T", "N", &H, &NB, &D, &one, mc.data(), &D, row(b0), &D, &zero, s.data(), &H);
+        linalg::gemm_nt(row(b0), nb, mc.data(), h, d_, s.data());
         for (int64_t r = 0; r < nb; ++r) {
           const int64_t i = b0 + r;
           const int32_t a = label[sz(i)];
@@ -382,20 +380,17 @@ class Lloyd {
       std::vector<float> gathered(contiguous ? 0 : sz(block_ * d_));
       std::vector<int32_t> lab(sz(block_));
       std::vector<float> best(sz(block_)), second(sz(block_));
-      const int K = static_cast<int>(kall_), D = static_cast<int>(d_);
-      const float one = 1.0f, zero = 0.0f;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t r0 = b * block_;
         const int64_t nb = std::min(block_, count - r0);
-        const int NB = static_cast<int>(nb);
         const float* xb = row(rows[sz(r0)]);
         if (!contiguous) {
           for (int64_t r = 0; r < nb; ++r) std::copy_n(row(rows[sz(r0 + r)]), d_, gathered.data() + r * d_);
           xb = gathered.data();
         }
         // S (nb x K, row-major) = X_b C^T, i.e. column-major K x nb = C X_b^T.
-        sgemm_("T", "N", &K, &NB, &D, &one, centres_.data(), &D, xb, &D, &zero, s.data(), &K);
+        linalg::gemm_nt(xb, nb, centres_.data(), kall_, d_, s.data());
         argmin2_rows(s.data(), nb, kall_, cn_.data(), lab.data(), best.data(), second.data());
         for (int64_t r = 0; r < nb; ++r) {
           const int64_t i = rows[sz(r0 + r)];

@@ -11,6 +11,7 @@
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/select/internal/geometry.h"
+#include "libsubset/linalg/product.h"
 #include "libsubset/select/internal/kmeans.h"
 
 namespace subset::select {
@@ -122,7 +123,7 @@ void scan_generic(const SeedTask& t, size_t q0, const size_t* stop, size_t ns,
   }
 }
 
-#ifdef SUBSET_KMEANS_X86
+#ifdef SUBSET_GEOMETRY_X86
 // The same with AVX-512, the 16 members at once (the same sums, lane by lane); checks after 16,
 // 32, 64, ... coordinates.
 __attribute__((target("avx512f"))) void scan_avx512(const SeedTask& t, size_t q0, const size_t* stop, size_t ns,
@@ -228,12 +229,9 @@ class Seeder {
     const double u = std::ldexp(1.0, -24);
     shrink_ = static_cast<float>((1.0 - static_cast<double>(2 * p_ + 32) * u) * (1.0 - 1e-6));
     scan_ = scan_generic;
-    dist_ = sq_dist_below_generic;
-#ifdef SUBSET_KMEANS_X86
-    if (__builtin_cpu_supports("avx512f")) {
-      scan_ = scan_avx512;
-      dist_ = sq_dist_below_avx512;
-    }
+    dist_ = linalg::sq_dist_below_kernel();
+#ifdef SUBSET_GEOMETRY_X86
+    if (linalg::use_avx512()) scan_ = scan_avx512;
 #endif
   }
 
@@ -270,6 +268,34 @@ class Seeder {
     return t;
   }
 
+  // 1. of evaluate(): lower bounds bcc_ on the candidate-to-centre squared distances (only the
+  //    pruning tests use them): ||c||^2 + ||m||^2 - 2 c.m with the dot products from one sgemm,
+  //    minus a bound on its rounding error (any summation order: |error| <= d u |c| |m|, and the
+  //    norms are in double), with a factor 2 to spare
+  void candidate_bounds(const std::vector<int64_t>& cands) {
+    const int64_t L = static_cast<int64_t>(cands.size());
+    const int64_t C = static_cast<int64_t>(centres_.size());
+    cand_rows_.resize(sz(L * d_));
+    cand_norm_.resize(sz(L));
+    for (int64_t l = 0; l < L; ++l) {
+      std::copy_n(row(cands[sz(l)]), d_, cand_rows_.data() + l * d_);
+      cand_norm_[sz(l)] = norm2(row(cands[sz(l)]));
+    }
+    dots_.resize(sz(L * C));
+    {
+      BlasSingleThread single;  // the same rounding at any thread count
+      linalg::gemm_nt(cand_rows_.data(), L, centre_rows_.data(), C, d_, dots_.data());
+    }
+    const double rel = 2.0 * static_cast<double>(d_ + 8) * std::ldexp(1.0, -24);
+    bcc_.resize(sz(L * C));
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < C; ++j) {
+        const double sum = cand_norm_[sz(l)] + centre_norm_[sz(j)];
+        const double g = sum - 2.0 * static_cast<double>(dots_[sz(l * C + j)]);
+        bcc_[sz(l * C + j)] = std::max(0.0, g - rel * sum);
+      }
+  }
+
   // Computes, for each candidate, the distances it needs and the potential it would leave
   // (total - gains). Keeps what commit() needs.
   void evaluate(const std::vector<int64_t>& cands, double total) {
@@ -282,31 +308,7 @@ class Seeder {
       cand_err_[sz(l)] = up(sketch_.error[sz(cands[sz(l)])]);
       std::copy_n(sketch_.coords_of(cands[sz(l)]), p_, cand_y_.data() + l * p_);
     }
-    // 1. lower bounds on the candidate-to-centre squared distances (only the pruning tests use
-    //    them): ||c||^2 + ||m||^2 - 2 c.m with the dot products from one sgemm, minus a bound on
-    //    its rounding error (any summation order: |error| <= d u |c| |m|, and the norms are in
-    //    double), with a factor 2 to spare
-    cand_rows_.resize(sz(L * d_));
-    cand_norm_.resize(sz(L));
-    for (int64_t l = 0; l < L; ++l) {
-      std::copy_n(row(cands[sz(l)]), d_, cand_rows_.data() + l * d_);
-      cand_norm_[sz(l)] = norm2(row(cands[sz(l)]));
-    }
-    dots_.resize(sz(L * C));
-    {
-      const int Ci = static_cast<int>(C), Li = static_cast<int>(L), Di = static_cast<int>(d_);
-      const float one = 1.0f, zero = 0.0f;
-      BlasSingleThread single;  // the same rounding at any thread count
-      sgemm_("T", "N", &Ci, &Li, &Di, &one, centre_rows_.data(), &Di, cand_rows_.data(), &Di, &zero, dots_.data(), &Ci);
-    }
-    const double rel = 2.0 * static_cast<double>(d_ + 8) * std::ldexp(1.0, -24);
-    bcc_.resize(sz(L * C));
-    for (int64_t l = 0; l < L; ++l)
-      for (int64_t j = 0; j < C; ++j) {
-        const double sum = cand_norm_[sz(l)] + centre_norm_[sz(j)];
-        const double g = sum - 2.0 * static_cast<double>(dots_[sz(l * C + j)]);
-        bcc_[sz(l * C + j)] = std::max(0.0, g - rel * sum);
-      }
+    candidate_bounds(cands);
     // 2. clusters that some candidate may reach, with those candidates nearest first; tasks over
     //    the reachable prefix of their members (D2 > bcc / kPrune)
     slots_.clear();

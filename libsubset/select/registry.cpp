@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/lookup.h"
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/balanced.h"
@@ -54,7 +55,7 @@ const std::vector<MethodSpec>& methods() {
   return table;
 }
 
-const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "--method"); }
+const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "method"); }
 
 std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& params) {
   const MethodSpec& spec = method(name);
@@ -64,7 +65,7 @@ std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& p
 
 void validate_request(const MethodSpec& spec, const SelectionRequest& r) {
   SUBSET_CHECK(r.n > 0, spec.name, "there are no points to select from");
-  SUBSET_CHECK(r.budget >= 1, "--budget", "budget must be at least 1, got " << r.budget);
+  SUBSET_CHECK_PARAM(r.budget >= 1, "budget", "budget must be at least 1, got " << r.budget);
   std::vector<int64_t> seen = r.already_selected;
   std::sort(seen.begin(), seen.end());
   for (size_t i = 0; i < seen.size(); ++i) {
@@ -73,7 +74,7 @@ void validate_request(const MethodSpec& spec, const SelectionRequest& r) {
     SUBSET_CHECK(i == 0 || seen[i] != seen[i - 1], "already selected", "index " << seen[i] << " appears twice");
   }
   const int64_t open = r.n - static_cast<int64_t>(seen.size());
-  SUBSET_CHECK(r.budget <= open, "--budget",
+  SUBSET_CHECK_PARAM(r.budget <= open, "budget",
                "budget " << r.budget << " exceeds the " << open << " points not yet selected"
                          << (seen.empty() ? "" : " (of " + std::to_string(r.n) + ")"));
   if (spec.needs_features) {

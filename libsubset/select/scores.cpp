@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/sampling.h"
 
@@ -50,7 +51,7 @@ ScoreOrder parse_score_order(const std::string& name) {
   if (name == "hardest") return ScoreOrder::Hardest;
   if (name == "easiest") return ScoreOrder::Easiest;
   if (name == "coverage") return ScoreOrder::Coverage;
-  SUBSET_FAIL("--order", "unknown order '" << name << "' (expected hardest, easiest or coverage)");
+  SUBSET_FAIL_PARAM("order", "unknown order '" << name << "' (expected hardest, easiest or coverage)");
 }
 
 std::vector<int64_t> coverage_allocation(const std::vector<int64_t>& sizes, int64_t budget) {
@@ -74,13 +75,13 @@ std::vector<int64_t> coverage_allocation(const std::vector<int64_t>& sizes, int6
 OrderedPicks order_by_scores(const std::vector<float>& scores, int64_t budget, ScoreOrder order, double prune_hardest,
                              int64_t bins, Rng& rng, const std::vector<int64_t>& excluded) {
   const int64_t n = static_cast<int64_t>(scores.size());
-  SUBSET_CHECK(prune_hardest >= 0 && prune_hardest < 1, "--prune-hardest",
+  SUBSET_CHECK_PARAM(prune_hardest >= 0 && prune_hardest < 1, "prune-hardest",
                "prune fraction must be in [0, 1), got " << prune_hardest);
-  SUBSET_CHECK(bins >= 1, "--bins", "bins must be at least 1, got " << bins);
+  SUBSET_CHECK_PARAM(bins >= 1, "bins", "bins must be at least 1, got " << bins);
   std::vector<char> open(static_cast<size_t>(n), 1);
   for (int64_t e : excluded) open[static_cast<size_t>(e)] = 0;
   const int64_t n_open = n - static_cast<int64_t>(excluded.size());
-  SUBSET_CHECK(budget >= 0 && budget <= n_open, "--budget",
+  SUBSET_CHECK_PARAM(budget >= 0 && budget <= n_open, "budget",
                "budget " << budget << " exceeds the " << n_open << " points not yet selected");
 
   // Hardest first; equal scores in the order of a random permutation.

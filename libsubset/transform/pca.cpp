@@ -8,15 +8,10 @@
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/rng.h"
-#include "libsubset/core/threads.h"
-#include "libsubset/transform/internal/blocked.h"
-
-// LAPACK (OpenBLAS's, through Debian's liblapack.so.3 alternative): eigenpairs of a symmetric
-// matrix by relatively robust representations, a chosen range of them.
-extern "C" void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
-                        const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
-                        double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
-                        const int* liwork, int* info);
+#include "libsubset/linalg/blas_info.h"
+#include "libsubset/linalg/product.h"
+#include "libsubset/linalg/range_finder.h"
+#include "libsubset/linalg/symmetric_eigen.h"
 
 namespace subset::transform {
 namespace {
@@ -78,34 +73,6 @@ void for_shifted_blocks(const RowSource& source, std::vector<float>& shift,
   });
 }
 
-// dsyevr on the symmetric d x d matrix whose lower triangle (column-major; row-major upper) `a`
-// holds; `a` is destroyed. Eigenvalues il..iu (1-based, ascending) and, when `vectors`, their
-// eigenvectors (column-major d x m). LAPACK runs with BLAS on one thread: the same bits at any
-// thread count.
-void symmetric_eigen(std::vector<double>& a, int64_t d, int64_t il, int64_t iu, std::vector<double>& values,
-                     std::vector<double>* vectors) {
-  const BlasSingleThread single;
-  const char jobz = vectors ? 'V' : 'N', range = 'I', uplo = 'L';
-  const int n = static_cast<int>(d), lo = static_cast<int>(il), hi = static_cast<int>(iu);
-  const double none = 0.0, abstol = 0.0;
-  int found = 0, info = 0, lwork = -1, liwork = -1, iwork_size = 0;
-  values.assign(sz(d), 0.0);
-  if (vectors) vectors->assign(sz(d * (iu - il + 1)), 0.0);
-  std::vector<int> isuppz(sz(2 * d));
-  double work_size = 0;
-  double* z = vectors ? vectors->data() : nullptr;
-  dsyevr_(&jobz, &range, &uplo, &n, a.data(), &n, &none, &none, &lo, &hi, &abstol, &found, values.data(), z, &n,
-          isuppz.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
-  lwork = static_cast<int>(work_size);
-  liwork = iwork_size;
-  std::vector<double> work(sz(lwork));
-  std::vector<int> iwork(sz(liwork));
-  dsyevr_(&jobz, &range, &uplo, &n, a.data(), &n, &none, &none, &lo, &hi, &abstol, &found, values.data(), z, &n,
-          isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  SUBSET_CHECK(info == 0 && found == hi - lo + 1, "pca", "the eigendecomposition failed (LAPACK dsyevr info " << info << ")");
-  values.resize(sz(found));
-}
-
 // Flips v so that its entry of largest magnitude (the first such) is positive.
 void fix_sign(std::vector<double>& v) {
   size_t at = 0;
@@ -113,12 +80,6 @@ void fix_sign(std::vector<double>& v) {
     if (std::abs(v[j]) > std::abs(v[at])) at = j;
   if (v[at] < 0)
     for (double& x : v) x = -x;
-}
-
-// Orthonormal basis of the columns of y (thin Householder QR).
-Eigen::MatrixXd orthonormal(const Eigen::MatrixXd& y) {
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(y);
-  return qr.householderQ() * Eigen::MatrixXd::Identity(y.rows(), y.cols());
 }
 
 }  // namespace
@@ -160,7 +121,7 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
     std::vector<double> s(sz(d * d), 0.0);
     for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
       moments.add(x, n, d);
-      internal::accumulate_gram(x, n, d, s.data());
+      linalg::accumulate_gram(x, n, d, s.data());
     });
     const std::vector<double> m = moments.offset();
     const double n = static_cast<double>(moments.n);
@@ -171,7 +132,7 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
     if (options.variance) {
       // All eigenvalues first: the fewest leading ones whose sum reaches V of the total.
       std::vector<double> a = s, all;
-      symmetric_eigen(a, d, 1, d, all, nullptr);
+      linalg::symmetric_eigen(a, d, 1, d, all, nullptr, "pca");
       const int64_t cap = std::min(d, moments.n);
       double sum = 0;
       for (k = 1; k < cap; ++k) {
@@ -180,7 +141,7 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
       }
     }
     std::vector<double> values, vectors;
-    symmetric_eigen(s, d, d - k + 1, d, values, &vectors);
+    linalg::symmetric_eigen(s, d, d - k + 1, d, values, &vectors, "pca");
     for (int64_t c = k - 1; c >= 0; --c) {  // descending
       variances.push_back(std::max(0.0, values[sz(c)]));
       components.emplace_back(vectors.begin() + c * d, vectors.begin() + (c + 1) * d);
@@ -203,8 +164,8 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
     for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
       if (first) moments.add(x, n, d);
       p.resize(sz(n * l));
-      internal::project(x, n, d, nullptr, q_rows.data(), l, p.data());
-      internal::accumulate_transposed_product(p.data(), l, x, n, d, z.data());
+      linalg::project(x, n, d, nullptr, q_rows.data(), l, p.data());
+      linalg::accumulate_transposed_product(p.data(), l, x, n, d, z.data());
     });
     // S Q is for the shifted rows; C Q = (S Q - n m (m^T Q)) / (n - 1).
     const std::vector<double> m = moments.offset();
@@ -220,20 +181,18 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
   Eigen::MatrixXd y(d, l);
   for (int64_t c = 0; c < l; ++c)
     for (int64_t j = 0; j < d; ++j) y(j, c) = rng.normal();
-  y = covariance_times(orthonormal(y));
-  for (int64_t i = 0; i < power_iterations_; ++i) {
-    if (options.status) options.status("pca: power iteration " + std::to_string(i + 1) + "/" + std::to_string(power_iterations_));
-    y = covariance_times(orthonormal(y));
-  }
-  const Eigen::MatrixXd q = orthonormal(y);
+  const auto on_round = [&](int64_t i) {
+    if (options.status)
+      options.status("pca: power iteration " + std::to_string(i) + "/" + std::to_string(power_iterations_));
+  };
+  const Eigen::MatrixXd q = linalg::randomized_range(covariance_times, y, power_iterations_ + 1, true, on_round);
   const Eigen::MatrixXd cq = covariance_times(q);
   Eigen::MatrixXd t = q.transpose() * cq;
   t = (0.5 * (t + t.transpose())).eval();
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(t);
-  const Eigen::MatrixXd ritz = q * eig.eigenvectors();
-  for (int64_t c = l - 1; c >= l - k; --c) {
-    variances.push_back(std::max(0.0, eig.eigenvalues()(c)));
-    components.emplace_back(ritz.col(c).data(), ritz.col(c).data() + d);
+  const linalg::RitzPairs ritz = linalg::rayleigh_ritz(q, t);
+  for (int64_t c = 0; c < k; ++c) {
+    variances.push_back(std::max(0.0, ritz.values(c)));
+    components.emplace_back(ritz.vectors.col(c).data(), ritz.vectors.col(c).data() + d);
   }
   const std::vector<double> m = moments.offset();
   for (int64_t j = 0; j < d; ++j) mean[sz(j)] = static_cast<double>(shift[sz(j)]) + m[sz(j)];
@@ -259,7 +218,8 @@ void Pca::set_fitted(const std::vector<double>& mean, const std::vector<std::vec
             {"explained_variance", variances},
             {"explained_variance_ratio", ratios},
             {"explained_variance_ratio_sum", ratio_sum},
-            {"total_variance", total_variance}};
+            {"total_variance", total_variance},
+            {"blas", linalg::blas_info().summary()}};
   prepare("pca");
 }
 
@@ -286,11 +246,11 @@ void Pca::prepare(const std::string& where) {
 }
 
 void Pca::apply(MatrixViewF rows, float* out) const {
-  internal::project(rows.data(), rows.rows(), d_, mean_.data(), forward_.data(), k_, out);
+  linalg::project(rows.data(), rows.rows(), d_, mean_.data(), forward_.data(), k_, out);
 }
 
 void Pca::reconstruct(MatrixViewF codes, float* out) const {
-  internal::expand(codes.data(), codes.rows(), k_, inverse_.data(), d_, mean_.data(), out);
+  linalg::expand(codes.data(), codes.rows(), k_, inverse_.data(), d_, mean_.data(), out);
 }
 
 ModelState Pca::save() const {

@@ -4,7 +4,8 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/rng.h"
-#include "libsubset/transform/internal/blocked.h"
+#include "libsubset/linalg/blas_info.h"
+#include "libsubset/linalg/product.h"
 
 namespace subset::transform {
 
@@ -58,7 +59,7 @@ void RandomProjection::fit(const RowSource& rows, const FitOptions& options) {
       }
     }
   }
-  stats_ = nlohmann::json::object();
+  stats_ = {{"blas", linalg::blas_info().summary()}};  // apply() runs on BLAS
   if (kind_ == Kind::Sparse) {
     stats_["density"] = density;
     stats_["nonzero_fraction"] = static_cast<double>(nonzero) / static_cast<double>(k_ * d_);
@@ -66,7 +67,7 @@ void RandomProjection::fit(const RowSource& rows, const FitOptions& options) {
 }
 
 void RandomProjection::apply(MatrixViewF rows, float* out) const {
-  internal::project(rows.data(), rows.rows(), d_, nullptr, components_.data(), k_, out);
+  linalg::project(rows.data(), rows.rows(), d_, nullptr, components_.data(), k_, out);
 }
 
 ModelState RandomProjection::save() const {

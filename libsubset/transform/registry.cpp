@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/lookup.h"
 #include "libsubset/transform/pca.h"
 #include "libsubset/transform/random_projection.h"
@@ -63,11 +64,11 @@ const std::vector<MethodSpec>& methods() {
   return table;
 }
 
-const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "--method"); }
+const MethodSpec& method(std::string_view name) { return find_by_name(methods(), name, "method"); }
 
 int64_t jl_min_dim(int64_t n, double eps) {
-  SUBSET_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "--eps", "eps must be in (0, 1), got " << eps);
-  SUBSET_CHECK(n >= 1, "--eps", "needs at least one point");
+  SUBSET_CHECK_PARAM(std::isfinite(eps) && eps > 0 && eps < 1, "eps", "eps must be in (0, 1), got " << eps);
+  SUBSET_CHECK_PARAM(n >= 1, "eps", "needs at least one point");
   const double bound = 4.0 * std::log(static_cast<double>(n)) / (eps * eps / 2.0 - eps * eps * eps / 3.0);
   // A tiny eps makes the bound infinite; converting that to an integer is undefined (it gave K = 1).
   if (!(bound < 9.0e18)) return std::numeric_limits<int64_t>::max();
@@ -76,25 +77,25 @@ int64_t jl_min_dim(int64_t n, double eps) {
 
 FitOptions plan_fit(const MethodSpec& spec, const ParamMap& params, const Target& target, int64_t n, int64_t d) {
   const int given = target.dim.has_value() + target.variance.has_value() + target.eps.has_value();
-  SUBSET_CHECK(given == 1, "--dim/--variance/--eps", "give exactly one of --dim, --variance and --eps");
+  SUBSET_CHECK_PARAM(given == 1, "dim", "give exactly one of --dim, --variance and --eps");
   SUBSET_CHECK(n >= 1 && d >= 1, spec.name, "there are no rows to fit on");
   FitOptions out;
   if (target.dim) {
     const int64_t k = *target.dim;
-    SUBSET_CHECK(k >= 1, "--dim", "output dimension must be at least 1, got " << k);
-    SUBSET_CHECK(k < d, "--dim", "output dimension " << k << " must be below the input dimension " << d);
+    SUBSET_CHECK_PARAM(k >= 1, "dim", "output dimension must be at least 1, got " << k);
+    SUBSET_CHECK_PARAM(k < d, "dim", "output dimension " << k << " must be below the input dimension " << d);
     out.dim = k;
   } else if (target.variance) {
     const double v = *target.variance;
-    SUBSET_CHECK(spec.takes_variance, "--variance", "applies to pca only, not " << spec.name);
-    SUBSET_CHECK(std::isfinite(v) && v > 0 && v <= 1, "--variance", "variance must be in (0, 1], got " << v);
+    SUBSET_CHECK_PARAM(spec.takes_variance, "variance", "applies to pca only, not " << spec.name);
+    SUBSET_CHECK_PARAM(std::isfinite(v) && v > 0 && v <= 1, "variance", "variance must be in (0, 1], got " << v);
     out.variance = v;
   } else {
     const double eps = *target.eps;
-    SUBSET_CHECK(spec.takes_eps, "--eps", "applies to the random projections only, not " << spec.name);
-    SUBSET_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "--eps", "eps must be in (0, 1), got " << eps);
+    SUBSET_CHECK_PARAM(spec.takes_eps, "eps", "applies to the random projections only, not " << spec.name);
+    SUBSET_CHECK_PARAM(std::isfinite(eps) && eps > 0 && eps < 1, "eps", "eps must be in (0, 1), got " << eps);
     const int64_t k = jl_min_dim(n, eps);
-    SUBSET_CHECK(k < d, "--eps",
+    SUBSET_CHECK_PARAM(k < d, "eps",
                  "the Johnson-Lindenstrauss bound for " << n << " points at eps " << eps << " needs K = "
                                                         << (k == std::numeric_limits<int64_t>::max()
                                                                 ? std::string("more than 9e18")
@@ -105,8 +106,8 @@ FitOptions plan_fit(const MethodSpec& spec, const ParamMap& params, const Target
   }
   if (spec.name == "pca") {
     SUBSET_CHECK(n >= 2, "pca", "needs at least 2 rows, got " << n);
-    SUBSET_CHECK(out.dim <= n, "--dim", "pca finds at most N = " << n << " components, asked for " << out.dim);
-    SUBSET_CHECK(!out.variance || Pca::resolve_solver(params.get_string("solver"), d, true) == "exact", "--variance",
+    SUBSET_CHECK_PARAM(out.dim <= n, "dim", "pca finds at most N = " << n << " components, asked for " << out.dim);
+    SUBSET_CHECK_PARAM(!out.variance || Pca::resolve_solver(params.get_string("solver"), d, true) == "exact", "variance",
                  "choosing K by explained variance needs all eigenvalues: use --solver exact or auto");
   }
   return out;

@@ -64,7 +64,7 @@ TEST_CASE("set_threads rejects negative counts and leaves the setting alone") {
     subset::set_threads(-1);
     FAIL("negative thread count accepted");
   } catch (const subset::Error& e) {
-    CHECK(e.where() == "--threads");
+    CHECK(e.where() == "threads");
     CHECK(e.message().find(">= 0") != std::string::npos);
     CHECK(e.message().find("-1") != std::string::npos);
   }

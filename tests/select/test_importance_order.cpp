@@ -273,13 +273,3 @@ TEST_CASE("importance methods: per class, the points are scored once over all cl
     if (!picked.count(i)) CHECK(all[static_cast<size_t>(i)] <= lowest[c]);
   }
 }
-
-TEST_CASE("importance methods: docs/methods/selection.md has a section for each and the parameter table as declared") {
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  const std::string doc = subset::test::read_bytes((root / "docs" / "methods" / "selection.md").string());
-  for (const char* name : kImportance) {
-    CAPTURE(name);
-    CHECK(doc.find(std::string("## `") + name + "`") != std::string::npos);
-    CHECK(doc.find(method(name).params.markdown_table()) != std::string::npos);
-  }
-}

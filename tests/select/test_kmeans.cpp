@@ -473,10 +473,3 @@ TEST_CASE("kmeans: the same seed gives the same result at 1 and 2 threads") {
     CHECK(r[0].iterations == r[1].iterations);
   }
 }
-
-TEST_CASE("kmeans: docs/methods/selection.md shows the parameter table as declared") {
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  const std::string doc = subset::test::read_bytes((root / "docs" / "methods" / "selection.md").string());
-  CHECK(doc.find("## `kmeans`") != std::string::npos);
-  CHECK(doc.find(KMeansSelector::params().markdown_table()) != std::string::npos);
-}

@@ -2,18 +2,8 @@
 // Exact distances and rigorous distance lower bounds shared by the geometric selectors (kcenter,
 // herding). Not installed: an implementation detail of libsubset/select.
 //
-// ## The distance (bit for bit, on every machine and at any thread count)
-// sq_dist(a, b) over `dim` floats is defined as
-//   t_j  = a_j - b_j                              rounded to float32
-//   s_l  = sum over j with j mod 16 == l of double(t_j) * double(t_j), added in increasing j,
-//          in double, starting from +0.0                                     (l = 0..15)
-//   u_l  = s_l + s_{l+8}  (l < 8);  v_l = u_l + u_{l+4}  (l < 4);  w_l = v_l + v_{l+2}  (l < 2)
-//   sq_dist = w_0 + w_1                          (all in double)
-// The product of two floats is exact in double, so an FMA and a multiply-then-add give the same
-// value, and the lanes map one-to-one onto AVX-512 registers: the vectorised kernel returns the
-// same double as the plain loop (sq_dist_reference, which tests call directly). Relative to the
-// real squared distance of the float inputs its error is below kDistRelError (one float rounding
-// per difference, then a few double roundings), which the pruning tests below account for.
+// The distance sq_dist and its kernels are linalg's (linalg/kernels.h, which defines it bit for
+// bit); the pruning tests below account for its kDistRelError.
 //
 // ## Lower bounds from a sketch
 // A Sketch keeps, for every point, p << dim coordinates y_x = fl(P^T (x - v)) of an approximately
@@ -25,40 +15,21 @@
 #include <cstdint>
 #include <vector>
 
+#include "libsubset/linalg/kernels.h"
+
 namespace subset::select::geometry {
 
-// Bound on |sq_dist - exact| / exact (the true figure is about 1.2e-7).
-inline constexpr double kDistRelError = 1e-6;
+using linalg::kDistRelError;
 // Relative safety margin used by every pruning test (on Euclidean distances), well above the
 // rounding errors it covers.
 inline constexpr double kPruneMargin = 1e-5;
 
-double sq_dist(const float* a, const float* b, int64_t dim);
-// The same function written as a plain loop (no SIMD dispatch): the definition, for tests.
-double sq_dist_reference(const float* a, const float* b, int64_t dim);
+using linalg::limit_kernels_for_testing;
+using linalg::prefetch;
+using linalg::sq_dist;
+using linalg::sq_dist_reference;
 // Which kernel sq_dist uses on this machine: "avx512f", "avx2" or "generic".
-const char* sq_dist_kernel();
-// For tests: 0 uses the best kernels the machine has, 1 at most AVX2, 2 only plain C++ (every
-// result stays the same; only speed changes).
-void limit_kernels_for_testing(int level);
-
-// Asks the cache to fetch `bytes` bytes from p (no effect where unsupported). Always inlined:
-// GCC otherwise deduces that a function holding only prefetches has no effect and drops the
-// calls to it.
-#if defined(__GNUC__) || defined(__clang__)
-#define SUBSET_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define SUBSET_ALWAYS_INLINE inline
-#endif
-SUBSET_ALWAYS_INLINE void prefetch(const void* p, size_t bytes) {
-#if defined(__GNUC__) || defined(__clang__)
-  const char* c = static_cast<const char*>(p);
-  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
+inline const char* sq_dist_kernel() { return linalg::kernel_name(); }
 
 // Rejects (subset::Error naming the row) NaN, +-Inf and values with |v| > limit, so that the
 // float differences in sq_dist and the targets built from them cannot overflow.
@@ -118,12 +89,12 @@ struct Quantized {
 };
 Quantized quantize_rows(const float* x, int64_t n, int64_t dim);
 
-// out[r] = sum_j q[r][j] * t[j], exactly, for `rows` consecutive rows of `dim` levels.
-void dot_u8_i16_rows(const uint8_t* q, int64_t rows, int64_t dim, const int16_t* t, int64_t* out);
+using linalg::dot_u8_i16_rows;
+using linalg::dot_u8_u8;
+using linalg::kMaxTargetLevel;
 
 // A 16-bit target prepared for dot_u8_rows (levels within +-kMaxTargetLevel; on VNNI machines also
 // split into two signed bytes).
-inline constexpr int kMaxTargetLevel = 32639;
 struct TargetLevels {
   TargetLevels(const int16_t* t, int64_t dim);
   std::vector<int16_t> levels;
@@ -131,8 +102,6 @@ struct TargetLevels {
 };
 // The same as dot_u8_i16_rows, with the fastest kernel the machine has.
 void dot_u8_rows(const uint8_t* q, int64_t rows, int64_t dim, const TargetLevels& t, int64_t* out);
-// sum_j a_j b_j, exactly.
-double dot_u8_u8(const uint8_t* a, const uint8_t* b, int64_t dim);
 
 // Builds the sketch of n x dim points with p = min(dims, dim) directions (dims == 0: disabled).
 // Deterministic; runs on the current OpenMP threads.

@@ -1,26 +1,21 @@
 #pragma once
-// What the parts of the geometry implementation (kernels, 8-bit copy, sketch) share beyond
-// geometry.h: the x86 intrinsics, the kernel choice and the float error bound. Not installed.
+// What select's own SIMD code (the 8-bit copy, the sketch's projections, k-means' seeding scan)
+// needs beyond geometry.h: the x86 intrinsics, and the kernel choice and float error bound of the
+// one dispatch in linalg (kernels.h). Not installed.
 
-// GCC 12 warns about the intrinsics' own use of undefined vectors (GCC bug 105593); the warnings
-// point into this header, so it is included first with them off.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+// Included first: the intrinsics header is included there with GCC 12's false warnings off.
+#include "libsubset/linalg/x86.h"
+#ifdef SUBSET_LINALG_X86
 #define SUBSET_GEOMETRY_X86 1
 #endif
 
-#include <cstdint>
+#include "libsubset/linalg/kernels.h"
 
 namespace subset::select::geometry::detail {
 
 // Whether the kernels in use (see limit_kernels_for_testing) may use AVX-512F.
-bool use_avx512();
-
+using linalg::use_avx512;
 // gamma_k = k u / (1 - k u): the classic bound on the relative error of a length-k float dot product.
-double gamma_float(int64_t k);
+using linalg::gamma_float;
 
 }  // namespace subset::select::geometry::detail

@@ -1,24 +1,19 @@
-#include "libsubset/transform/internal/blocked.h"
+#include "libsubset/linalg/product.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "libsubset/core/threads.h"
+#include "libsubset/linalg/internal/blas.h"
 
-// Fortran BLAS (subset_transform links BLAS::BLAS: OpenBLAS through Debian's libblas.so.3
-// alternative). Column-major: a row-major [r, c] matrix is a column-major [c, r] one.
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc);
-
-namespace subset::transform::internal {
+namespace subset::linalg {
 namespace {
 
-// C [m, n] = op(A) op(B), column-major, single call.
+// C [m, n] = op(A) op(B), column-major (a row-major [r, c] matrix is a column-major [c, r] one).
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
           float* c, int64_t ldc) {
-  const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int LDA = static_cast<int>(lda), LDB = static_cast<int>(ldb), LDC = static_cast<int>(ldc);
+  const auto M = static_cast<blas_int>(m), N = static_cast<blas_int>(n), K = static_cast<blas_int>(k);
+  const auto LDA = static_cast<blas_int>(lda), LDB = static_cast<blas_int>(ldb), LDC = static_cast<blas_int>(ldc);
   const float one = 1.0f, zero = 0.0f;
   sgemm_(&ta, &tb, &M, &N, &K, &one, a, &LDA, b, &LDB, &zero, c, &LDC);
 }
@@ -44,6 +39,11 @@ void for_pieces(int64_t total, int64_t size, size_t scratch_floats, Fn fn) {
 
 }  // namespace
 
+void gemm_nt(const float* a, int64_t m, const float* b, int64_t n, int64_t k, float* c) {
+  // c^T [n, m] column-major = b [n, k] . a^T [k, m]
+  gemm('T', 'N', n, m, k, b, k, a, k, c, n);
+}
+
 void project(const float* x, int64_t rows, int64_t d, const float* center, const float* w, int64_t k, float* out) {
   for_pieces(rows, kProjectRows, center ? sz(kProjectRows * d) : 0, [&](int64_t r0, int64_t n, float* buf) {
     const float* src = x + r0 * d;
@@ -52,8 +52,7 @@ void project(const float* x, int64_t rows, int64_t d, const float* center, const
         for (int64_t j = 0; j < d; ++j) buf[i * d + j] = src[i * d + j] - center[j];
       src = buf;
     }
-    // out^T [k, n] = w [k, d] . src^T [d, n]
-    gemm('T', 'N', k, n, d, w, d, src, d, out + r0 * k, k);
+    gemm_nt(src, n, w, k, d, out + r0 * k);
   });
 }
 
@@ -94,4 +93,4 @@ void accumulate_transposed_product(const float* p, int64_t l, const float* x, in
   });
 }
 
-}  // namespace subset::transform::internal
+}  // namespace subset::linalg

@@ -1,12 +1,18 @@
 #pragma once
-// The matrix products of the linear transforms, through BLAS sgemm on fixed blocks: each block is
-// one single-threaded sgemm (inside BlasSingleThread), the blocks are shared among OpenMP threads,
-// and block bounds depend on the shapes alone. Every output element is then computed by the same
-// call at any thread count: the same bits with 1 thread or 16 (a multi-threaded sgemm rounds
-// differently depending on how it splits the work). All matrices are row-major float32.
+// Matrix products through BLAS sgemm on fixed blocks. Each block is one sgemm, run inside
+// BlasSingleThread (core/threads.h); the blocks are shared among OpenMP threads and their bounds
+// depend on the shapes alone. Every output element is then computed by the same call at any thread
+// count: the same bits with 1 thread or 16 (a multi-threaded sgemm rounds differently depending on
+// how it splits the work). Where the linked BLAS offers no thread control (blas_info.h) that
+// promise is not made. All matrices are row-major float32.
 #include <cstdint>
 
-namespace subset::transform::internal {
+namespace subset::linalg {
+
+// c [m, n] = a [m, k] b [n, k]^T: one sgemm on the calling thread, for callers that block and
+// parallelise themselves (k-means fuses its argmin into each block) and have opened a
+// BlasSingleThread scope.
+void gemm_nt(const float* a, int64_t m, const float* b, int64_t n, int64_t k, float* c);
 
 // out [rows, k] = (x - center) w^T, with x [rows, d], w [k, d], center [d] or null (no centering).
 // Blocks of kProjectRows rows of x.
@@ -30,4 +36,4 @@ inline constexpr int64_t kPanel = 64;
 // Rows per float32 product before its sums go to double.
 inline constexpr int64_t kGramRows = 2048;
 
-}  // namespace subset::transform::internal
+}  // namespace subset::linalg
