@@ -53,10 +53,10 @@ class Condenser {
  public:
   Condenser(const CondenseSettings& s, const CondenseData& data, CondenseState state)
       : s_(resolve_defaults(s)), data_(data), state_(std::move(state)), rows_(rows_by_class(data)) {
-    device_ = internal::parse_device(s_.device, "condense");
+    device_ = internal::parse_device(s_.device);
     kind_ = internal::parse_net_kind(s_.net, "condense");
     shape_ = input_shape(data);
-    dsa_ = s_.augment == "dsa";
+    dsa_ = *s_.augment == "dsa";
     const ChannelStatistics stats = channel_statistics(data.features, data.n, data.dim, shape_.channels);
     const auto opts = at::TensorOptions().dtype(at::kFloat);
     mean_ = at::tensor(stats.mean, opts).view({1, shape_.channels, 1, 1}).to(device_);
@@ -64,12 +64,15 @@ class Condenser {
     // SGD on standardised images z = (x - mean) / std with rate lr is SGD on x with rate lr * std^2
     // per channel (the gradient in x is the gradient in z over std): the reference's dynamics,
     // while the images stay in the store's space.
-    step_scale_ = (s_.lr_img * stddev_ * stddev_);
+    step_scale_ = (*s_.lr_img * stddev_ * stddev_);
     const int64_t rows = data.classes * s_.ipc;
-    real_ = standardise(host_tensor(data.features, {data.n, shape_.channels, shape_.height, shape_.width}).to(device_));
+    real_ = host_tensor(data.features, {data.n, shape_.channels, shape_.height, shape_.width})
+                .to(device_, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+    real_.sub_(mean_).div_(stddev_);
     images_ = host_tensor(state_.images.data(), {rows, shape_.channels, shape_.height, shape_.width}).to(device_, at::kFloat, false, true);
     momentum_ = host_tensor(state_.momentum.data(), {rows, shape_.channels, shape_.height, shape_.width}).to(device_, at::kFloat, false, true);
     synthetic_labels_ = at::arange(data.classes, at::TensorOptions().dtype(at::kLong)).repeat_interleave(s_.ipc).to(device_);
+    allocate_workspace();
   }
 
   CondenseState run(const CondenseHooks& hooks) {
@@ -87,13 +90,50 @@ class Condenser {
  private:
   at::Tensor standardise(const at::Tensor& x) const { return (x - mean_) / stddev_; }
 
-  // Real images of class c, standardised: batch_real of them (all, for a smaller class).
-  at::Tensor real_batch(int64_t c, Rng& rng) const {
+  // The buffers an iteration refills rather than allocates. Allocated afresh, each of these tensors
+  // of up to megabytes would be, under glibc's default settings, a fresh mmap or heap that glibc
+  // trims and grows again, whose pages the kernel zeroes on first touch; refilled, they cost the
+  // same whatever the allocator's settings (the CLI used to raise glibc's thresholds with mallopt,
+  // which library callers do not get). What still allocates per iteration is libtorch's: the
+  // autograd graphs (the synthetic images', DC's real batches') and DSA's intermediates.
+  struct Workspace {
+    std::vector<at::Tensor> real;     // per class: its real batch (DM holds all at once)
+    at::Tensor index;                 // sampled rows on the device (CPU: the host rows serve)
+    at::Tensor step;                  // the images' SGD step, momentum * step scale
+    at::Tensor z, batch, batch_labels;  // DC's network training: the standardised images, a batch
+    std::vector<at::Tensor> updates;  // DC's network training: lr_net * gradient, per parameter
+    internal::EmbedWorkspace embed;   // DM's real embeddings
+  };
+
+  void allocate_workspace() {
+    const auto floats = at::TensorOptions().dtype(at::kFloat).device(device_);
+    for (const auto& pool : rows_) {
+      const int64_t count = std::min<int64_t>(s_.batch_real, static_cast<int64_t>(pool.size()));
+      work_.real.push_back(at::empty({count, shape_.channels, shape_.height, shape_.width}, floats));
+    }
+    work_.index = at::empty({0}, floats.dtype(at::kLong));
+    work_.step = at::empty_like(images_);
+    work_.z = at::empty_like(images_);
+    work_.batch = at::empty({0}, floats);
+    work_.batch_labels = at::empty({0}, floats.dtype(at::kLong));
+  }
+
+  // `rows` as an index tensor on the device: on the CPU the rows themselves, borrowed.
+  at::Tensor device_index(std::vector<int64_t>& rows) {
+    const at::Tensor host =
+        at::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, at::TensorOptions().dtype(at::kLong));
+    if (device_.is_cpu()) return host;
+    work_.index.resize_({host.size(0)});
+    return work_.index.copy_(host);
+  }
+
+  // Real images of class c, standardised: batch_real of them (all, for a smaller class), in the
+  // class's buffer, which the next call for c overwrites.
+  const at::Tensor& real_batch(int64_t c, Rng& rng) {
     const auto& pool = rows_[static_cast<size_t>(c)];
-    const int64_t count = std::min<int64_t>(s_.batch_real, static_cast<int64_t>(pool.size()));
-    std::vector<int64_t> rows = sample_without_replacement(pool, count, rng);
-    const at::Tensor index = at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(device_);
-    return real_.index_select(0, index);
+    at::Tensor& out = work_.real[static_cast<size_t>(c)];
+    std::vector<int64_t> rows = sample_without_replacement(pool, out.size(0), rng);
+    return at::index_select_out(out, real_, 0, device_index(rows));
   }
 
   at::Tensor class_images(const at::Tensor& standardised, int64_t c) const {
@@ -107,7 +147,7 @@ class Condenser {
   void image_step(const at::Tensor& gradient) {
     at::NoGradGuard no_grad;
     momentum_.mul_(s_.momentum_img).add_(gradient);
-    images_.sub_(momentum_ * step_scale_);
+    images_.sub_(at::mul_out(work_.step, momentum_, step_scale_));
   }
 
   // One DM iteration: the squared distance between the mean embeddings of real and synthetic
@@ -130,7 +170,7 @@ class Condenser {
       real_parts.push_back(real);
       synthetic_parts.push_back(synthetic);
     }
-    const at::Tensor real_means = internal::real_class_means(net, real_parts);
+    const at::Tensor real_means = internal::real_class_means(net, real_parts, &work_.embed);
     const at::Tensor loss = internal::distribution_matching_loss(net, real_means, at::cat(synthetic_parts), s_.ipc);
     const at::Tensor gradient = torch::autograd::grad({loss}, {images})[0];
     image_step(gradient);
@@ -142,7 +182,7 @@ class Condenser {
   double dc_iteration(Rng& rng) {
     Network net = fresh_network(rng);
     double loss_sum = 0;
-    for (int64_t outer = 0; outer < s_.outer_loop; ++outer) {
+    for (int64_t outer = 0; outer < *s_.outer_loop; ++outer) {
       const at::Tensor images = images_.detach().requires_grad_(true);
       const at::Tensor z = standardise(images);
       at::Tensor loss = at::zeros({}, images.options());
@@ -162,33 +202,44 @@ class Condenser {
       const at::Tensor gradient = torch::autograd::grad({loss}, {images})[0];
       image_step(gradient);
       loss_sum += loss.item<double>();
-      if (outer + 1 < s_.outer_loop) train_network(net, rng);
+      if (outer + 1 < *s_.outer_loop) train_network(net, rng);
     }
-    return loss_sum / static_cast<double>(data_.classes * s_.outer_loop);
+    return loss_sum / static_cast<double>(data_.classes * *s_.outer_loop);
   }
 
   // inner_loop epochs of plain SGD (the reference's optimiser for the network: lr_net, no
   // momentum) on the current synthetic images, shuffled, batch_train per step.
   void train_network(Network& net, Rng& rng) {
-    const at::Tensor z = standardise(images_).detach();
+    at::Tensor& z = work_.z;
+    {
+      at::NoGradGuard no_grad;
+      at::sub_out(z, images_, mean_).div_(stddev_);
+    }
     const int64_t n = z.size(0);
+    work_.updates.resize(net.params.size());
+    for (size_t l = 0; l < net.params.size(); ++l) {
+      if (!work_.updates[l].defined()) work_.updates[l] = at::empty_like(net.params[l]);
+    }
     const int64_t batch = std::min(s_.batch_train, n);
     std::vector<int64_t> order(static_cast<size_t>(n));
-    for (int64_t epoch = 0; epoch < s_.inner_loop; ++epoch) {
+    for (int64_t epoch = 0; epoch < *s_.inner_loop; ++epoch) {
       std::iota(order.begin(), order.end(), int64_t{0});
       order = sample_without_replacement(order, n, rng);
       for (int64_t start = 0; start < n; start += batch) {
         const int64_t count = std::min(batch, n - start);
-        const at::Tensor index =
-            at::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + start + count),
-                       at::TensorOptions().dtype(at::kLong)).to(device_);
-        at::Tensor x = z.index_select(0, index);
+        std::vector<int64_t> rows(order.begin() + start, order.begin() + start + count);
+        const at::Tensor index = device_index(rows);
+        at::Tensor x = at::index_select_out(work_.batch, z, 0, index);
         if (dsa_) x = internal::dsa_augment(x, rng.next_u64(), false);
         const at::Tensor logits = net.forward(x);
-        const at::Tensor loss = at::nll_loss(at::log_softmax(logits, 1), synthetic_labels_.index_select(0, index));
+        const at::Tensor& labels = at::index_select_out(work_.batch_labels, synthetic_labels_, 0, index);
+        const at::Tensor loss = at::nll_loss(at::log_softmax(logits, 1), labels);
         const std::vector<at::Tensor> grads = torch::autograd::grad({loss}, net.params);
         at::NoGradGuard no_grad;
-        for (size_t l = 0; l < net.params.size(); ++l) net.params[l].sub_(grads[l] * s_.lr_net);
+        // copy_ and mul_ rather than sub_(g, alpha): the fused multiply-add would round otherwise.
+        for (size_t l = 0; l < net.params.size(); ++l) {
+          net.params[l].sub_(work_.updates[l].copy_(grads[l]).mul_(s_.lr_net));
+        }
       }
     }
   }
@@ -214,40 +265,10 @@ class Condenser {
   at::Tensor real_;              // every training row, standardised, [n, C, H, W]
   at::Tensor images_, momentum_;  // the synthetic images (store space) and their SGD momentum
   at::Tensor synthetic_labels_;
+  Workspace work_;
 };
 
 }  // namespace
-
-CondenseSettings resolve_defaults(const CondenseSettings& settings) {
-  CondenseSettings s = settings;
-  const bool dm = s.method == "dm";
-  if (s.lr_img == 0) s.lr_img = dm ? 1.0 : 0.1;
-  if (s.augment.empty()) s.augment = dm ? "dsa" : "none";
-  if (dm) {
-    s.outer_loop = s.inner_loop = 0;
-  } else if (s.outer_loop == 0 || s.inner_loop == 0) {
-    // The reference's get_loops(ipc).
-    int64_t outer = 10, inner = 50;
-    if (s.ipc == 1) outer = 1, inner = 1;
-    else if (s.ipc == 50) outer = 50, inner = 10;
-    if (s.outer_loop == 0) s.outer_loop = outer;
-    if (s.inner_loop == 0) s.inner_loop = inner;
-  }
-  return s;
-}
-
-nlohmann::json to_json(const CondenseSettings& s) {
-  nlohmann::json j = {{"method", s.method}, {"ipc", s.ipc}, {"iterations", s.iterations}, {"lr_img", s.lr_img},
-                      {"momentum_img", s.momentum_img}, {"init", s.init}, {"net", s.net}, {"augment", s.augment},
-                      {"batch_real", s.batch_real}, {"seed", std::to_string(s.seed)}, {"device", s.device}};
-  if (s.method == "dc") {
-    j["outer_loop"] = s.outer_loop;
-    j["inner_loop"] = s.inner_loop;
-    j["lr_net"] = s.lr_net;
-    j["batch_train"] = s.batch_train;
-  }
-  return j;
-}
 
 ChannelStatistics channel_statistics(const float* features, int64_t n, int64_t dim, int64_t channels) {
   const int64_t per_channel = dim / channels;
@@ -271,32 +292,15 @@ ChannelStatistics channel_statistics(const float* features, int64_t n, int64_t d
 }
 
 void check_condense(const CondenseSettings& settings, const CondenseData& data, const std::string& where) {
-  // resolve_defaults clears DM's loops, so a loop set for dm would be dropped without a word.
-  if (settings.method == "dm")
-    SUBSET_CHECK(settings.outer_loop == 0 && settings.inner_loop == 0, where,
-                 (settings.outer_loop != 0 ? "outer-loop" : "inner-loop") << " applies to method dc only");
+  check_condense_settings(settings);
   const CondenseSettings s = resolve_defaults(settings);
-  SUBSET_CHECK(s.method == "dm" || s.method == "dc", where, "unknown method '" << s.method << "' (expected dm or dc)");
   const internal::NetKind kind = internal::parse_net_kind(s.net, where);
-  SUBSET_CHECK(s.init == "real" || s.init == "noise", where, "unknown init '" << s.init << "' (expected real or noise)");
-  SUBSET_CHECK(s.augment == "none" || s.augment == "dsa", where,
-               "unknown augment '" << s.augment << "' (expected none or dsa)");
-  SUBSET_CHECK(s.ipc >= 1, where, "ipc must be at least 1, got " << s.ipc);
-  SUBSET_CHECK(s.iterations >= 0, where, "iterations must be >= 0, got " << s.iterations);
-  SUBSET_CHECK(s.batch_real >= 1, where, "batch-real must be at least 1, got " << s.batch_real);
-  SUBSET_CHECK(s.lr_img > 0 && std::isfinite(s.lr_img), where, "lr-img must be > 0, got " << s.lr_img);
-  SUBSET_CHECK(s.momentum_img >= 0 && s.momentum_img < 1, where, "momentum must be in [0, 1), got " << s.momentum_img);
-  if (s.method == "dc") {
-    SUBSET_CHECK(s.outer_loop >= 1 && s.inner_loop >= 0, where, "outer-loop must be >= 1 and inner-loop >= 0");
-    SUBSET_CHECK(s.lr_net > 0 && std::isfinite(s.lr_net), where, "lr-net must be > 0, got " << s.lr_net);
-    SUBSET_CHECK(s.batch_train >= 1, where, "batch-train must be at least 1, got " << s.batch_train);
-  }
   SUBSET_CHECK(data.n > 0 && data.classes >= 1, where, "no labelled training rows to condense");
   const bool images = data.image_shape.size() == 3;
   if (kind == internal::NetKind::ConvNet)
-    SUBSET_CHECK(images, where, "--net convnet needs images, but the store has no image_shape (use --net mlp)");
-  if (s.augment == "dsa")
-    SUBSET_CHECK(images, where, "--augment dsa needs images, but the store has no image_shape (use --augment none)");
+    SUBSET_CHECK_PARAM(images, "net", "convnet needs images, but the store has no image_shape (choose net mlp)");
+  if (*s.augment == "dsa")
+    SUBSET_CHECK_PARAM(images, "augment", "dsa needs images, but the store has no image_shape (choose augment none)");
   if (images) {
     // make_network refuses inputs too small for the ConvNet's poolings, in its own words.
     internal::make_network(kind, input_shape(data), data.classes, 0, c10::Device(c10::kCPU));
@@ -309,10 +313,10 @@ void check_condense(const CondenseSettings& settings, const CondenseData& data, 
     if (size < smallest) smallest = size, smallest_class = static_cast<int64_t>(c);
   }
   if (s.init == "real")
-    SUBSET_CHECK(s.ipc <= smallest, where,
+    SUBSET_CHECK_PARAM(s.ipc <= smallest, "ipc",
                  "ipc " << s.ipc << " is larger than class " << smallest_class << " (" << smallest
-                        << " rows): --init real needs ipc distinct images per class (use --init noise)");
-  internal::parse_device(s.device, where);
+                        << " rows): init real needs ipc distinct images per class (choose init noise)");
+  internal::parse_device(s.device);
 }
 
 CondenseState initial_state(const CondenseSettings& settings, const CondenseData& data) {

@@ -177,6 +177,39 @@ TEST_CASE("network: embed_inference gives the same bits at 1 and 2 threads, also
   CHECK(one.equal(two));  // fixed blocks: the same bits at any thread count
 }
 
+TEST_CASE("network: embed_inference through a workspace reuses its output and follows the parameters") {
+  // One input channel (direct first conv) and three (Winograd throughout).
+  for (const int64_t channels : {int64_t{1}, int64_t{3}}) {
+    CAPTURE(channels);
+    const Network net = make_network(NetKind::ConvNet, {channels, 12, 12}, 4, 11, kCpu, 16, 2);
+    const at::Tensor x = random_tensor({11, channels, 12, 12}, 12), y = random_tensor({5, channels, 12, 12}, 13);
+    subset::nn::internal::EmbedWorkspace workspace;
+    const void* first = nullptr;
+    {
+      const at::Tensor a = net.embed_inference(x, workspace);
+      CHECK(a.equal(net.embed_inference(x)));
+      first = a.data_ptr();
+    }
+    // Released by the caller, the output is filled again in place (smaller batches fit in it) ...
+    const at::Tensor b = net.embed_inference(y, workspace);
+    CHECK(b.data_ptr() == first);
+    CHECK(b.equal(net.embed_inference(y)));
+    // ... but never while the caller still holds it.
+    const at::Tensor c = net.embed_inference(x, workspace);
+    CHECK(c.data_ptr() != b.data_ptr());
+    CHECK(b.equal(net.embed_inference(y)));
+    CHECK(c.equal(net.embed_inference(x)));
+    // Weights modified in place, or another network: prepared again.
+    {
+      at::NoGradGuard no_grad;
+      for (const auto& p : net.params) p.mul_(1.5);
+    }
+    CHECK(net.embed_inference(y, workspace).equal(net.embed_inference(y)));
+    const Network other = make_network(NetKind::ConvNet, {channels, 12, 12}, 4, 12, kCpu, 16, 2);
+    CHECK(other.embed_inference(y, workspace).equal(other.embed_inference(y)));
+  }
+}
+
 TEST_CASE("network: double backward reaches the input images (gradient matching)") {
   for (const NetKind kind : {NetKind::ConvNet, NetKind::Mlp}) {
     const Network net = make_network(kind, {1, 12, 12}, 4, 5, kCpu, 8, 2);

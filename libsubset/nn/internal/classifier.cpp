@@ -1,9 +1,8 @@
 #include "libsubset/nn/internal/classifier.h"
 
 // Per-operator headers rather than <torch/torch.h> or <ATen/ATen.h>: a few seconds less per file.
-#include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/Context.h>
 #include <ATen/ops/from_blob.h>
-#include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
 #include <unistd.h>
@@ -11,23 +10,11 @@
 #include <cmath>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/train_settings.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/linear.h"
 
 namespace subset::nn::internal {
-namespace {
-
-bool cuda_in_this_build() {
-  try {
-    at::detail::getCUDAHooks().versionCUDART();  // the stub without ATen_cuda throws
-    return true;
-  } catch (const c10::Error&) {
-    return false;
-  }
-}
-
-}  // namespace
-
 at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound, c10::Device device) {
   const int64_t count = rows * (cols > 0 ? cols : 1);
   std::vector<float> values(static_cast<size_t>(count));
@@ -42,23 +29,21 @@ at::Tensor uniform_parameter(Rng& rng, int64_t rows, int64_t cols, double bound,
 ModelKind parse_model_kind(const std::string& name, const std::string& where) {
   if (name == "linear") return ModelKind::Linear;
   if (name == "mlp") return ModelKind::Mlp;
-  SUBSET_FAIL(where, "unknown model '" << name << "' (expected linear or mlp)");
+  SUBSET_FAIL_PARAM(where, "unknown model '" << name << "' (expected linear or mlp)");
 }
 
-c10::Device parse_device(const std::string& name, const std::string& where) {
-  bool known = name == "cpu" || name == "cuda";
-  if (!known && name.rfind("cuda:", 0) == 0 && name.size() > 5 && name.size() <= 7) {
-    known = name.find_first_not_of("0123456789", 5) == std::string::npos;
-  }
-  SUBSET_CHECK(known, where, "unknown device '" << name << "' (expected cpu, cuda or cuda:N)");
+c10::Device parse_device(const std::string& name) {
+  check_device_name(name);
   const c10::Device device(name);
   if (device.is_cpu()) return device;
-  SUBSET_CHECK(cuda_in_this_build(), where,
-               "device '" << name << "' requested, but this libtorch build has no CUDA (use --device cpu)");
-  SUBSET_CHECK(torch::cuda::is_available(), where,
+  // hasCUDART: whether ATen's CUDA part is in this libtorch, GPUs or not; is_available: whether
+  // one is visible. ATen's public API, rather than the CUDA hooks it asks.
+  SUBSET_CHECK_PARAM(at::Context::hasCUDART(), "device",
+                     "device '" << name << "' requested, but this libtorch build has no CUDA (use device cpu)");
+  SUBSET_CHECK_PARAM(torch::cuda::is_available(), "device",
                "device '" << name << "' requested, but no CUDA GPU is visible to this libtorch");
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-  SUBSET_CHECK(!device.has_index() || device.index() < count, where,
+  SUBSET_CHECK_PARAM(!device.has_index() || device.index() < count, "device",
                "device '" << name << "' requested, but there " << (count == 1 ? "is " : "are ") << count
                           << " CUDA device" << (count == 1 ? "" : "s"));
   return device;
@@ -81,7 +66,7 @@ Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t 
     const long pages = sysconf(_SC_PHYS_PAGES);
     const long page_size = sysconf(_SC_PAGE_SIZE);
     const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
-    SUBSET_CHECK(pages <= 0 || page_size <= 0 || bytes <= memory, "hidden width",
+    SUBSET_CHECK_PARAM(pages <= 0 || page_size <= 0 || bytes <= memory, "hidden",
                  "an MLP of hidden width " << hidden << " on " << dim << " features needs about " << bytes / 1e9
                                            << " GB with its gradients and optimiser state, more than this machine's "
                                            << memory / 1e9 << " GB of memory");

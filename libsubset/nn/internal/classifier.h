@@ -19,12 +19,12 @@ namespace subset::nn::internal {
 
 enum class ModelKind { Linear, Mlp };
 
-// "linear" | "mlp"; throws subset::Error naming `where` otherwise.
+// "linear" | "mlp"; throws ParamError naming `where` otherwise.
 ModelKind parse_model_kind(const std::string& name, const std::string& where = "model");
 
-// "cpu" | "cuda" | "cuda:N". Throws subset::Error for anything else, and for CUDA when this
-// libtorch build has none or no GPU is visible.
-c10::Device parse_device(const std::string& name, const std::string& where = "device");
+// "cpu" | "cuda" | "cuda:N" (check_device_name). Throws ParamError naming "device" for anything
+// else, and for CUDA when this libtorch build has none or no GPU is visible.
+c10::Device parse_device(const std::string& name);
 
 struct Classifier {
   ModelKind kind = ModelKind::Mlp;

@@ -13,9 +13,12 @@ at::Tensor cross_entropy(const at::Tensor& logits, int64_t label) {
 
 }  // namespace
 
-at::Tensor real_class_means(const Network& net, const std::vector<at::Tensor>& real_per_class) {
+at::Tensor real_class_means(const Network& net, const std::vector<at::Tensor>& real_per_class,
+                            EmbedWorkspace* workspace) {
   std::vector<at::Tensor> means;
-  for (const auto& real : real_per_class) means.push_back(net.embed_inference(real).mean(0));
+  for (const auto& real : real_per_class) {
+    means.push_back(workspace ? net.embed_inference(real, *workspace).mean(0) : net.embed_inference(real).mean(0));
+  }
   return at::stack(means);
 }
 

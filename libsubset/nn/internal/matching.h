@@ -10,8 +10,11 @@
 
 namespace subset::nn::internal {
 
-// DM: the mean embedding of each class's real images, [classes, feature_dim], without autograd.
-at::Tensor real_class_means(const Network& net, const std::vector<at::Tensor>& real_per_class);
+// DM: the mean embedding of each class's real images, [classes, feature_dim], without autograd;
+// through `workspace` when given (network.h), so that the embeddings allocate nothing after the
+// first iteration.
+at::Tensor real_class_means(const Network& net, const std::vector<at::Tensor>& real_per_class,
+                            EmbedWorkspace* workspace = nullptr);
 
 // DM: sum over classes of ||mean embedding of the class's synthetic images - real_means[c]||^2.
 // synthetic: [classes * ipc, ...], class-major. Instance norm keeps images independent, so one

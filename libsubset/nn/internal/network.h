@@ -7,6 +7,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,25 @@ struct InputShape {
   int64_t height = 1;
   int64_t width = 1;
   int64_t dim() const { return channels * height * width; }
+};
+
+// What embed_inference keeps from one call to the next: its per-thread maps, the weights it prepares
+// from a network's parameters, and its output. DM embeds a real batch per class every iteration,
+// and buffers of a megabyte or more allocated afresh each time are fresh pages for the kernel to
+// zero (glibc maps each one apart above its 128 KiB threshold, or trims its heap below them): with
+// a workspace, a loop of calls allocates nothing after its first. The prepared weights are redone
+// when the parameters are other tensors or were modified in place. One thread at a time.
+class EmbedWorkspace {
+ public:
+  EmbedWorkspace();
+  ~EmbedWorkspace();
+  EmbedWorkspace(const EmbedWorkspace&) = delete;
+  EmbedWorkspace& operator=(const EmbedWorkspace&) = delete;
+  struct Impl;
+
+ private:
+  friend struct Network;
+  std::unique_ptr<Impl> impl_;
 };
 
 struct Network {
@@ -49,6 +69,9 @@ struct Network {
   // embed() without autograd, for the large real batches of DM: processed in blocks of images with
   // fused kernels, equal to embed() up to float rounding. Never records a graph.
   at::Tensor embed_inference(const at::Tensor& x) const;
+  // The same, with the workspace's buffers and prepared weights. The result is the workspace's
+  // output tensor: it is reused by the next call only when nothing else holds it any more.
+  at::Tensor embed_inference(const at::Tensor& x, EmbedWorkspace& workspace) const;
   c10::Device device() const { return params.front().device(); }
 };
 

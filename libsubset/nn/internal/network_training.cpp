@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/dsa.h"
 #include "libsubset/nn/internal/train_loop.h"
@@ -139,16 +140,17 @@ int64_t count_correct(const Network& net, const at::Tensor& images, const at::Te
   at::NoGradGuard no_grad;
   const int64_t m = images.size(0);
   at::Tensor correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(images.device()));
+  EmbedWorkspace workspace;
   for (int64_t begin = 0; begin < m; begin += block_rows) {
     const int64_t b = std::min(block_rows, m - begin);
-    const at::Tensor logits = net.classify(net.embed_inference(images.narrow(0, begin, b)));
+    const at::Tensor logits = net.classify(net.embed_inference(images.narrow(0, begin, b), workspace));
     correct.add_(logits.argmax(1).eq(labels.narrow(0, begin, b)).sum());
   }
   return correct.item<int64_t>();
 }
 
 InputShape checked_input_shape(const TrainSettings& s, int64_t dim) {
-  SUBSET_CHECK(!s.image_shape.empty(), "--model",
+  SUBSET_CHECK_PARAM(!s.image_shape.empty(), "model",
                "the convnet needs images: the store records no image_shape [C, H, W]");
   SUBSET_CHECK(s.image_shape.size() == 3, "image_shape",
                "expected [C, H, W], got " << s.image_shape.size() << " numbers");
