@@ -1,0 +1,2 @@
+#include "libsubset/a/a.h"
+#include "libsubset/a/leaky.h"

@@ -1,0 +1,3 @@
+#pragma once
+#include "libsubset/c/c.h"
+  #  include "libsubset/b/internal/hidden.h"
