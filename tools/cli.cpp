@@ -13,6 +13,7 @@
 #include "libsubset/core/error.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
+#include "libsubset/core/train_settings.h"
 
 namespace subset::cli {
 
@@ -72,35 +73,6 @@ CLI::Validator non_negative_integer() {
       "NONNEGATIVE");
 }
 
-CLI::Validator positive_integer() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        size_t used = 0;
-        long long value = 0;
-        try {
-          value = std::stoll(text, &used);
-        } catch (...) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size() || value < 1) return "must be an integer >= 1, got '" + text + "'";
-        return {};
-      },
-      "INT >= 1");
-}
-
-CLI::Validator positive_number() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        errno = 0;
-        char* end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value) || value <= 0)
-          return "must be a number > 0, got '" + text + "'";
-        return {};
-      },
-      "NUMBER > 0");
-}
-
 CLI::Validator seed_value() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -113,40 +85,20 @@ CLI::Validator seed_value() {
       "");
 }
 
-namespace {
-
-// A default as CLI11 prints one: shortest form ("0.001", not "1e-03").
-std::string number_text(double value) {
-  std::ostringstream os;
-  os << value;
-  return os.str();
+TrainingOptions add_training_options(CLI::App& app, TrainSettings& settings, const ParamSchema& job_schema) {
+  const std::string group = "Proxy model";
+  TrainingOptions out;
+  out.model = std::make_shared<ParamOptions>(app, std::vector<const ParamSchema*>{&train_schema().schema()}, group);
+  out.job = std::make_shared<ParamOptions>(app, std::vector<const ParamSchema*>{&job_schema}, group);
+  app.add_option("--seed", settings.seed, "Seed of the first repeat (repeat r uses SEED + r)")
+      ->check(seed_value())->capture_default_str()->group(group);
+  return out;
 }
 
-}  // namespace
-
-void add_training_options(CLI::App& app, nn::TrainSettings& t, int64_t& repeats) {
-  const std::string group = "Proxy model";
-  app.add_option("--model", t.model,
-                 "Proxy model: linear, mlp, or convnet (the reference ConvNet of dataset condensation; needs a store "
-                 "with image_shape)")
-      ->check(CLI::IsMember({"linear", "mlp", "convnet"}))->capture_default_str()->group(group);
-  app.add_option("--hidden", t.hidden, "MLP hidden width")->check(positive_integer())->capture_default_str()->group(group);
-  // --epochs and --lr stay unset unless given, so that the library applies the model's own defaults
-  // (nn::model_defaults); default_str only shows the mlp's in the help, it assigns nothing.
-  constexpr nn::ModelDefaults mlp = nn::model_defaults("mlp"), convnet = nn::model_defaults("convnet");
-  app.add_option("--epochs", t.epochs, "Training epochs (convnet: " + std::to_string(convnet.epochs) + " unless given)")
-      ->check(positive_integer())->default_str(std::to_string(mlp.epochs))->group(group);
-  app.add_option("--batch", t.batch, "Batch size")->check(positive_integer())->capture_default_str()->group(group);
-  app.add_option("--lr", t.learning_rate,
-                 "Learning rate: Adam's; convnet: SGD's, " + number_text(convnet.learning_rate) + " unless given")
-      ->check(positive_number())->default_str(number_text(mlp.learning_rate))->group(group);
-  app.add_option("--augment", t.augment, "Augmentation of every training batch: none, or dsa (convnet only)")
-      ->check(CLI::IsMember({"none", "dsa"}))->capture_default_str()->group(group);
-  app.add_option("--repeats", repeats, "Trainings per training set (seeds SEED, SEED+1, ...)")
-      ->check(positive_integer())->capture_default_str()->group(group);
-  app.add_option("--seed", t.seed, "Seed of the first repeat")->check(seed_value())->capture_default_str()->group(group);
-  app.add_option("--device", t.device, "cpu, or cuda with a CUDA build of libtorch")
-      ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str()->group(group);
+void TrainingOptions::apply(TrainSettings& settings) const {
+  const SettingsSchema<TrainSettings>& schema = train_schema();
+  schema.set_all(settings, model->given());
+  model->given(schema.schema(), settings.model, "model");  // each applies to the model
 }
 
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {

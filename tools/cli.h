@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "libsubset/energy/meter.h"
-#include "libsubset/nn/trainer.h"
+#include "libsubset/core/train_settings.h"
+#include "tools/param_options.h"
 
 namespace subset::cli {
 
@@ -55,19 +56,21 @@ CLI::Option* add_json_flag(CLI::App& app, bool& json);
 // Accepts a whole non-negative integer; the message names the value (CLI11's NonNegativeNumber
 // prints the range up to DBL_MAX in full, 300 digits, and calls "abc" out of range).
 CLI::Validator non_negative_integer();
-// A whole number >= 1 ("must be an integer >= 1, got '0'"); a number > 0, finite. These replace
-// CLI11's PositiveNumber, whose message is "Value 0 not in range 0.000000 to " and DBL_MAX in 309
-// digits.
-CLI::Validator positive_integer();
-CLI::Validator positive_number();
 // A whole number in [0, 2^64): CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and clamps
 // larger numbers to it, silently recording a seed the user did not give.
 CLI::Validator seed_value();
-// Adds the proxy-model options shared by evaluate and bench: --model, --hidden, --epochs, --batch,
-// --lr, --repeats, --seed, --device. --epochs and --lr stay unset unless given, so that the library
-// applies the model's own defaults (nn::model_defaults).
 // Status lines for long workflows: to stderr when it is a terminal and --quiet is not given.
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global);
-void add_training_options(CLI::App& app, nn::TrainSettings& settings, int64_t& repeats);
+
+// The proxy-model options shared by evaluate and bench: every parameter of train_schema() (model,
+// hidden, epochs, lr, ...), those of the job's own schema (repeats), and --seed. Unset epochs and
+// lr stay unset, so that the library applies the model's own defaults.
+struct TrainingOptions {
+  std::shared_ptr<ParamOptions> model, job;
+  // Sets the given model parameters on `settings`; throws ParamError for one that does not apply
+  // to the chosen model.
+  void apply(TrainSettings& settings) const;
+};
+TrainingOptions add_training_options(CLI::App& app, TrainSettings& settings, const ParamSchema& job_schema);
 
 }  // namespace subset::cli

@@ -48,7 +48,7 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--fractions", o->fractions_text, "Comma-separated fractions of the rows, each in (0, 1]")
       ->required();
   app->add_flag("--per-class", o->job.per_class, "Run each method within each class");
-  add_training_options(*app, o->job.training, o->job.repeats);
+  const TrainingOptions training = add_training_options(*app, o->job.training, workflows::bench_schema().schema());
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' weights when training");
   app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
   app->add_option("-o,--output", o->job.output_dir, "Directory to write")->required();
@@ -56,15 +56,17 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_flag("--no-plot", o->no_plot, "Do not draw plot.png (no matplotlib needed)");
   app->add_option("--python", o->python, "Python with matplotlib, for the plot")->capture_default_str();
   add_json_flag(*app, o->json);
-  return {app, [o, &global]() {
+  return {app, [o, training, &global]() {
             workflows::BenchJob job = o->job;
+            training.apply(job.training);
+            workflows::bench_schema().set_all(job, training.job->given());
             job.seed = job.training.seed;
             job.use_cache = !o->no_cache;
             job.use_weights = !o->unweighted;
             if (!o->no_plot) job.plot_command = {o->python, plot_script()};
             job.meter = global.meter;
             job.status = status_lines(global);
-            job.methods = workflows::split_bench_list(o->methods_text, "--methods");
+            job.methods = workflows::split_bench_list(o->methods_text, "methods");
             job.fractions = workflows::parse_bench_fractions(o->fractions_text);
             workflows::check_bench_lists(job.methods, job.fractions);  // before loading libtorch
             const workflows::BenchResult result = nn_workflows().bench(job);

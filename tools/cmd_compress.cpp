@@ -2,14 +2,13 @@
 // `subset compress STORE --apply M.h5 -o OUT.h5`
 #include <cstdio>
 #include <iostream>
-#include <map>
-#include <set>
 
 #include "libsubset/core/error.h"
 #include "libsubset/transform/registry.h"
 #include "libsubset/workflows/compress_job.h"
 #include "tools/cli.h"
 #include "tools/nn_plugin.h"
+#include "tools/param_options.h"
 
 namespace subset::cli {
 namespace {
@@ -60,8 +59,6 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
     double variance = 0, eps = 0;
     std::string apply, model_out;
     bool json = false;
-    std::map<std::string, std::string> param_text;  // option name -> value, for every method parameter
-    std::map<std::string, bool> flags;               // boolean parameters, given as flags
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
@@ -85,26 +82,11 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
   add_json_flag(*app, o->json);
 
   // Every method parameter becomes an option, generated from the method's one declaration.
-  std::map<std::string, std::vector<std::string>> owners;
-  std::map<std::string, const ParamSpec*> specs;
-  for (const auto& m : transform::methods())
-    for (const auto& p : m.params.specs()) {
-      owners[p.name].push_back(m.name);
-      specs.emplace(p.name, &p);
-    }
-  for (const auto& [name, spec] : specs) {
-    std::string who;
-    for (const auto& w : owners[name]) who += (who.empty() ? "" : ",") + w;
-    const std::string help = "[" + who + "] " + spec->doc;
-    if (spec->type == ParamType::Bool) {
-      app->add_flag("--" + name, o->flags[name], help);
-    } else {
-      app->add_option("--" + name, o->param_text[name],
-                      help + " (" + spec->describe_domain() + "; default " + to_text(spec->default_value) + ")");
-    }
-  }
+  std::vector<const ParamSchema*> schemas;
+  for (const auto& m : transform::methods()) schemas.push_back(&m.params);
+  auto params = std::make_shared<ParamOptions>(*app, schemas);
 
-  return {app, [o, app, &global]() {
+  return {app, [o, app, params, &global]() {
             workflows::CompressJob job = o->job;
             if (app->count("--dim")) job.target.dim = o->dim;
             if (app->count("--variance")) job.target.variance = o->variance;
@@ -113,15 +95,10 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
             if (app->count("--model-out")) job.model_out = o->model_out;
             SUBSET_CHECK(!job.apply_model || !app->count("--seed"), "--seed",
                          "applies to fitting; --apply uses the fitted model as it is");
-            std::map<std::string, std::string> given = o->param_text;
-            for (const auto& [name, on] : o->flags) given[name] = on ? "true" : "false";
             const transform::MethodSpec* spec = job.method.empty() ? nullptr : &transform::method(job.method);
-            for (const auto& [name, value] : given) {
-              if (!app->count("--" + name)) continue;
-              SUBSET_CHECK(spec, "--" + name, "is a method parameter: give it with --method when fitting");
-              SUBSET_CHECK(spec->params.find(name), "--" + name, "does not apply to method " << spec->name);
-              job.params[name] = value;
-            }
+            for (const auto& [name, text] : params->given())
+              SUBSET_CHECK_PARAM(spec, name, "is a method parameter: give it with --method when fitting");
+            if (spec) job.params = params->given(spec->params, spec->name);
             // The autoencoder is libtorch's: loading the model-training library installs it.
             if (workflows::compress_needs_torch(job)) nn_workflows();
             job.status = status_lines(global);

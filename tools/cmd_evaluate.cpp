@@ -33,7 +33,7 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--selection-store", o->job.selection_stores,
                   "Feature store whose own rows are the training set, e.g. `subset condense` output; "
                   "same features as STORE, tested on STORE's /test (repeatable)");
-  add_training_options(*app, o->job.training, o->job.repeats);
+  const TrainingOptions training = add_training_options(*app, o->job.training, workflows::evaluate_schema().schema());
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' /weights (train on every picked row equally)");
   app->add_flag("--no-full", o->no_full,
                 "Skip the full-data trainings (no full row, no energy saved): for models too slow to train on all of STORE");
@@ -41,8 +41,10 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--cache", o->job.cache_path, "Cache file (default STORE.evaluate-cache.json); created if missing, "
                                                 "refused if it exists and is not an evaluate cache");
   add_json_flag(*app, o->json);
-  return {app, [o, &global]() {
+  return {app, [o, training, &global]() {
             workflows::EvaluateJob job = o->job;
+            training.apply(job.training);
+            workflows::evaluate_schema().set_all(job, training.job->given());
             job.use_cache = !o->no_cache;
             job.use_weights = !o->unweighted;
             job.train_full = !o->no_full;

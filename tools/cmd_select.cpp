@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
-#include <set>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/progress.h"
@@ -12,6 +10,7 @@
 #include "libsubset/workflows/select_job.h"
 #include "tools/cli.h"
 #include "tools/nn_plugin.h"
+#include "tools/param_options.h"
 
 namespace subset::cli {
 namespace {
@@ -32,7 +31,6 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
     std::string indices_out;
     std::string centroids_out;
     bool json = false;
-    std::map<std::string, std::string> param_text;  // option name -> value, for every method parameter
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand("select", "Select a subset (coreset) of a store's rows");
@@ -56,32 +54,18 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   add_json_flag(*app, o->json);
 
   // Every method parameter becomes an option, generated from the method's one declaration.
-  std::map<std::string, std::vector<std::string>> owners;
-  for (const auto& m : select::methods())
-    for (const auto& p : m.params.specs()) owners[p.name].push_back(m.name);
-  std::set<std::string> added;
-  for (const auto& m : select::methods()) {
-    for (const auto& p : m.params.specs()) {
-      if (!added.insert(p.name).second) continue;
-      std::string who;
-      for (const auto& w : owners[p.name]) who += (who.empty() ? "" : ",") + w;
-      app->add_option("--" + p.name, o->param_text[p.name],
-                      "[" + who + "] " + p.doc + " (" + p.describe_domain() + "; default " + to_text(p.default_value) + ")");
-    }
-  }
+  std::vector<const ParamSchema*> schemas;
+  for (const auto& m : select::methods()) schemas.push_back(&m.params);
+  auto params = std::make_shared<ParamOptions>(*app, schemas);
 
-  return {app, [o, app, &global]() {
+  return {app, [o, app, params, &global]() {
             workflows::SelectJob job = o->job;
             if (app->count("--budget")) job.budget = o->budget;
             if (app->count("--fraction")) job.fraction = o->fraction;
             if (!o->indices_out.empty()) job.indices_out = o->indices_out;
             if (!o->centroids_out.empty()) job.centroids_out = o->centroids_out;
             const select::MethodSpec& spec = select::method(job.method);
-            for (const auto& [name, value] : o->param_text) {
-              if (!app->count("--" + name)) continue;
-              SUBSET_CHECK(spec.params.find(name), "--" + name, "does not apply to method " << spec.name);
-              job.params[name] = value;
-            }
+            job.params = params->given(spec.params, spec.name);
             // The importance methods score with a proxy model: loading the model-training library
             // installs the provider (libsubset/select/scores.h). Bad parameters fail before that.
             if (spec.needs_scores) {

@@ -6,6 +6,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
     }
     std::cerr << "error: no subcommand given (run `subset --help` for usage)\n";
     return 2;
+  } catch (const ParamError& e) {
+    // The library names its parameter ("budget"); here it is an option.
+    std::cerr << format_error_line(Error(e.message(), "--" + e.parameter())) << "\n";
+    return e.exit_code();
   } catch (const Error& e) {
     std::cerr << format_error_line(e) << "\n";
     return e.exit_code();

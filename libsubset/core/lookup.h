@@ -5,18 +5,18 @@
 #include <string_view>
 #include <vector>
 
-#include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 
 namespace subset {
 
-// `Entry` has a `name` member. Throws Error("unknown method 'x'; known: a, b, c", option).
+// `Entry` has a `name` member. Throws ParamError(parameter, "unknown method 'x'; known: a, b, c").
 template <class Entry>
-const Entry& find_by_name(const std::vector<Entry>& entries, std::string_view name, const std::string& option) {
+const Entry& find_by_name(const std::vector<Entry>& entries, std::string_view name, const std::string& parameter) {
   for (const auto& e : entries)
     if (e.name == name) return e;
   std::string known;
   for (const auto& e : entries) known += (known.empty() ? "" : ", ") + e.name;
-  throw Error("unknown method '" + std::string(name) + "'; known: " + known, option);
+  throw ParamError(parameter, "unknown method '" + std::string(name) + "'; known: " + known);
 }
 
 }  // namespace subset

@@ -25,6 +25,14 @@ bool parse_whole(const std::string& text, T& out) {
   return ec == std::errc() && ptr == end && begin != end;
 }
 
+// "must be an integer in [1, inf)", "must be a number in (0, 1]", "must be one of: a, b".
+std::string must_be(const ParamSpec& spec) {
+  const std::string domain = spec.describe_domain();
+  if (spec.type == ParamType::Int) return "must be an " + domain;
+  if (spec.type == ParamType::Float) return "must be a " + domain;
+  return "must be " + domain;
+}
+
 }  // namespace
 
 std::string to_string(ParamType type) {
@@ -77,6 +85,35 @@ std::string ParamSpec::describe_domain() const {
   return "?";
 }
 
+std::string ParamSpec::type_label() const {
+  switch (type) {
+    case ParamType::Bool: return "BOOL";
+    case ParamType::String: return "TEXT";
+    case ParamType::Choice: {
+      std::string out = "{";
+      for (size_t i = 0; i < choices.size(); ++i) out += (i ? "," : "") + choices[i];
+      return out + "}";
+    }
+    case ParamType::Int:
+    case ParamType::Float: {
+      const std::string domain = describe_domain();  // "integer in [1, inf)"
+      const std::string label = type == ParamType::Int ? "INT" : "FLOAT";
+      const size_t in = domain.find(" in ");
+      return in == std::string::npos ? label : label + domain.substr(in);
+    }
+  }
+  return "?";
+}
+
+std::string ParamSpec::default_text() const { return default_note.empty() ? to_text(default_value) : default_note; }
+
+bool ParamSpec::applies_to(const std::string& method) const {
+  if (methods.empty()) return true;
+  for (const auto& m : methods)
+    if (m == method) return true;
+  return false;
+}
+
 const ParamValue& ParamMap::at(const std::string& name) const {
   auto it = values_.find(name);
   SUBSET_CHECK(it != values_.end(), "parameters", "parameter '" << name << "' is not set");
@@ -116,14 +153,15 @@ nlohmann::json ParamMap::to_json() const {
 
 ParamSchema& ParamSchema::add(ParamSpec spec) {
   if (find(spec.name)) throw Error("parameter '" + spec.name + "' declared twice", owner_);
-  check_domain(spec, spec.default_value);  // a bad default is a programming error: fail loudly
+  // A bad default is a programming error: fail loudly.
+  if (spec.default_note.empty()) check_domain(spec, spec.default_value);
   specs_.push_back(std::move(spec));
   return *this;
 }
 
 ParamSchema& ParamSchema::add_int(std::string name, int64_t default_value, std::string doc,
                                   std::optional<int64_t> min, std::optional<int64_t> max) {
-  ParamSpec s{std::move(name), ParamType::Int, default_value, std::move(doc), {}, {}, {}};
+  ParamSpec s{std::move(name), ParamType::Int, default_value, std::move(doc), {}, {}, {}, {}, {}};
   if (min) s.lower = at_least(static_cast<double>(*min));
   if (max) s.upper = at_most(static_cast<double>(*max));
   return add(std::move(s));
@@ -131,21 +169,21 @@ ParamSchema& ParamSchema::add_int(std::string name, int64_t default_value, std::
 
 ParamSchema& ParamSchema::add_float(std::string name, double default_value, std::string doc,
                                     std::optional<Bound> lower, std::optional<Bound> upper) {
-  return add({std::move(name), ParamType::Float, default_value, std::move(doc), lower, upper, {}});
+  return add({std::move(name), ParamType::Float, default_value, std::move(doc), lower, upper, {}, {}, {}});
 }
 
 ParamSchema& ParamSchema::add_bool(std::string name, bool default_value, std::string doc) {
-  return add({std::move(name), ParamType::Bool, default_value, std::move(doc), {}, {}, {}});
+  return add({std::move(name), ParamType::Bool, default_value, std::move(doc), {}, {}, {}, {}, {}});
 }
 
 ParamSchema& ParamSchema::add_string(std::string name, std::string default_value, std::string doc) {
-  return add({std::move(name), ParamType::String, std::move(default_value), std::move(doc), {}, {}, {}});
+  return add({std::move(name), ParamType::String, std::move(default_value), std::move(doc), {}, {}, {}, {}, {}});
 }
 
 ParamSchema& ParamSchema::add_choice(std::string name, std::string default_value, std::string doc,
                                      std::vector<std::string> choices) {
   return add({std::move(name), ParamType::Choice, std::move(default_value), std::move(doc), {}, {},
-              std::move(choices)});
+              std::move(choices), {}, {}});
 }
 
 const ParamSpec* ParamSchema::find(const std::string& name) const {
@@ -156,7 +194,7 @@ const ParamSpec* ParamSchema::find(const std::string& name) const {
 
 void ParamSchema::check_domain(const ParamSpec& spec, const ParamValue& value) const {
   auto fail = [&](const std::string& got) {
-    throw Error("parameter '" + spec.name + "' must be " + spec.describe_domain() + ", got " + got, owner_);
+    throw ParamError(spec.name, "parameter '" + spec.name + "' " + must_be(spec) + ", got " + got);
   };
   switch (spec.type) {
     case ParamType::Bool:
@@ -197,7 +235,7 @@ ParamValue ParamSchema::parse(const std::string& name, const std::string& text) 
   }
   ParamValue value;
   auto bad = [&]() {
-    throw Error("parameter '" + name + "' must be " + spec->describe_domain() + ", got '" + text + "'", owner_);
+    throw ParamError(name, "parameter '" + name + "' " + must_be(*spec) + ", got '" + text + "'");
   };
   switch (spec->type) {
     case ParamType::Int: {
@@ -222,7 +260,11 @@ ParamValue ParamSchema::parse(const std::string& name, const std::string& text) 
       value = text;
       break;
   }
-  check_domain(*spec, value);
+  try {
+    check_domain(*spec, value);
+  } catch (const ParamError&) {
+    bad();  // the same message, quoting the text as given
+  }
   return value;
 }
 
@@ -230,7 +272,7 @@ ParamMap ParamSchema::resolve(const std::map<std::string, std::string>& given) c
   ParamMap out;
   for (const auto& [name, text] : given) out.set(name, parse(name, text));
   for (const auto& s : specs_)
-    if (!out.has(s.name)) out.set(s.name, s.default_value);
+    if (!out.has(s.name) && s.default_note.empty()) out.set(s.name, s.default_value);
   return out;
 }
 
@@ -241,15 +283,33 @@ void ParamSchema::validate(const ParamMap& params) const {
     check_domain(*spec, value);
   }
   for (const auto& s : specs_)
-    SUBSET_CHECK(params.has(s.name), owner_, "parameter '" << s.name << "' is missing");
+    if (!params.has(s.name) && s.default_note.empty())
+      throw ParamError(s.name, "parameter '" + s.name + "' is missing (" + owner_ + ")");
+}
+
+void ParamSchema::check(const std::string& name, const ParamValue& value) const {
+  const ParamSpec* spec = find(name);
+  if (!spec) parse(name, "");  // throws the "unknown parameter" error with the known list
+  check_domain(*spec, value);
 }
 
 std::string ParamSchema::markdown_table() const {
+  bool by_method = false;
+  for (const auto& s : specs_) by_method = by_method || !s.methods.empty();
   std::ostringstream os;
-  os << "| parameter | type | default | values | description |\n|---|---|---|---|---|\n";
-  for (const auto& s : specs_)
-    os << "| `" << s.name << "` | " << to_string(s.type) << " | `" << to_text(s.default_value) << "` | "
-       << s.describe_domain() << " | " << s.doc << " |\n";
+  os << "| parameter | type | default | values |" << (by_method ? " applies to |" : "") << " description |\n"
+     << "|---|---|---|---|" << (by_method ? "---|" : "") << "---|\n";
+  for (const auto& s : specs_) {
+    os << "| `" << s.name << "` | " << to_string(s.type) << " | "
+       << (s.default_note.empty() ? "`" + to_text(s.default_value) + "`" : s.default_note) << " | "
+       << s.describe_domain() << " | ";
+    if (by_method) {
+      std::string who;
+      for (const auto& m : s.methods) who += (who.empty() ? "" : ", ") + m;
+      os << (who.empty() ? "all" : who) << " | ";
+    }
+    os << s.doc << " |\n";
+  }
   return os.str();
 }
 

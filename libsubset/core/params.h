@@ -1,7 +1,9 @@
 #pragma once
-// Each method declares its parameters once, as a ParamSchema: name, type, default, one-line doc
-// and validation. The CLI options, --help, docs/cli.md and the manifest written next to a result
-// are all generated from that single declaration, so they cannot drift apart.
+// Each method declares its parameters once, as a ParamSchema: name, type, range, default, one-line
+// doc and the methods it applies to. The CLI options (tools/param_options.h), --help, the docs
+// tables, the manifest and report JSON keys (the parameter's name, spelt as its option without the
+// dashes) and validation all come from that single declaration, so they cannot drift apart.
+// Settings structs bind their fields to a schema with SettingsSchema (settings_schema.h).
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,7 +12,20 @@
 #include <variant>
 #include <vector>
 
+#include "libsubset/core/error.h"
+
 namespace subset {
+
+// A bad value of a declared parameter or job setting. where() is the parameter's name in the
+// library's vocabulary ("budget", "lr-img"); the CLI prints it as its option ("--budget").
+class ParamError : public Error {
+ public:
+  ParamError(std::string parameter, std::string what) : Error(std::move(what), parameter), parameter_(std::move(parameter)) {}
+  const std::string& parameter() const noexcept { return parameter_; }
+
+ private:
+  std::string parameter_;
+};
 
 enum class ParamType { Int, Float, Bool, String, Choice };
 std::string to_string(ParamType type);
@@ -33,9 +48,19 @@ struct ParamSpec {
   std::string doc;
   std::optional<Bound> lower, upper;
   std::vector<std::string> choices;  // ParamType::Choice only
+  // The methods it applies to, for a schema shared by several (condense's dm and dc); empty: all.
+  std::vector<std::string> methods;
+  // Non-empty: there is no fixed default; the library chooses one by method or data, as this says
+  // ("dm 1, dc 0.1"). The value is then absent from a resolved ParamMap unless given.
+  std::string default_note;
 
   // "integer in [1, inf)", "number in (0, 1]", "one of: a, b", "true or false", "text".
   std::string describe_domain() const;
+  // For --help: "INT in [1, inf)", "FLOAT in (0, 1]", "{dm,dc}", "BOOL", "TEXT".
+  std::string type_label() const;
+  // The default as docs and --help show it: the value, or default_note.
+  std::string default_text() const;
+  bool applies_to(const std::string& method) const;
 };
 
 std::string to_text(const ParamValue& value);
@@ -69,6 +94,8 @@ class ParamSchema {
   ParamSchema& add_string(std::string name, std::string default_value, std::string doc);
   ParamSchema& add_choice(std::string name, std::string default_value, std::string doc,
                           std::vector<std::string> choices);
+  // Declares a fully built spec (SettingsSchema uses it for method lists and default notes).
+  ParamSchema& add(ParamSpec spec);
 
   const std::string& owner() const { return owner_; }
   const std::vector<ParamSpec>& specs() const { return specs_; }
@@ -80,16 +107,37 @@ class ParamSchema {
   // Parses and validates one value as the named parameter would take it.
   ParamValue parse(const std::string& name, const std::string& text) const;
   // Checks a map built in code: every value present, of the declared type and domain, no extras.
+  // A parameter with a default_note may be absent.
   void validate(const ParamMap& params) const;
+  // Checks one value against the named parameter's type and domain; throws ParamError.
+  void check(const std::string& name, const ParamValue& value) const;
 
-  // | name | type | default | description | — for docs/ (tests check docs against it).
+  // | name | type | default | values | description | — for docs/ (tests check docs against it).
+  // With `methods` a column says which methods each parameter applies to.
   std::string markdown_table() const;
 
  private:
-  ParamSchema& add(ParamSpec spec);
   void check_domain(const ParamSpec& spec, const ParamValue& value) const;
   std::string owner_;
   std::vector<ParamSpec> specs_;
 };
 
 }  // namespace subset
+
+// SUBSET_CHECK_PARAM(cond, parameter, message-stream): throws subset::ParamError naming the
+// parameter (the library's name, e.g. "budget") when cond is false.
+#define SUBSET_CHECK_PARAM(cond, parameter, msg)                      \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::ostringstream subset_check_os_;                            \
+      subset_check_os_ << msg;                                        \
+      throw ::subset::ParamError((parameter), subset_check_os_.str()); \
+    }                                                                 \
+  } while (0)
+
+#define SUBSET_FAIL_PARAM(parameter, msg)                             \
+  do {                                                                \
+    std::ostringstream subset_check_os_;                              \
+    subset_check_os_ << msg;                                          \
+    throw ::subset::ParamError((parameter), subset_check_os_.str());   \
+  } while (0)

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 
 namespace subset::energy {
 namespace {
@@ -33,7 +34,7 @@ const RegionIntensity& find_region(const std::string& code) {
   const std::string key = upper(code);
   for (const auto& r : region_table())
     if (r.code == key) return r;
-  SUBSET_FAIL("--region", "unknown region '" << code << "' (known: " << known_codes() << ")");
+  SUBSET_FAIL_PARAM("region", "unknown region '" << code << "' (known: " << known_codes() << ")");
 }
 
 }  // namespace
@@ -47,13 +48,13 @@ std::string default_pue_source() {
 }
 
 Accounting resolve_accounting(const AccountingChoice& choice) {
-  SUBSET_CHECK(!(choice.region && choice.carbon_intensity), "--region",
+  SUBSET_CHECK_PARAM(!(choice.region && choice.carbon_intensity), "region",
                "--region and --carbon-intensity both set the carbon intensity: give only one");
   Accounting a;
   if (choice.pue) {
     const double p = *choice.pue;
-    SUBSET_CHECK(std::isfinite(p), "--pue", "PUE must be a finite number, got " << p);
-    SUBSET_CHECK(p >= 1, "--pue",
+    SUBSET_CHECK_PARAM(std::isfinite(p), "pue", "PUE must be a finite number, got " << p);
+    SUBSET_CHECK_PARAM(p >= 1, "pue",
                  "PUE must be at least 1 (a facility cannot draw less than its IT equipment), got " << p);
     a.pue = p;
     a.pue_source = "--pue";
@@ -63,7 +64,7 @@ Accounting resolve_accounting(const AccountingChoice& choice) {
   }
   if (choice.carbon_intensity) {
     const double g = *choice.carbon_intensity;
-    SUBSET_CHECK(std::isfinite(g) && g >= 0, "--carbon-intensity",
+    SUBSET_CHECK_PARAM(std::isfinite(g) && g >= 0, "carbon-intensity",
                  "carbon intensity must be a finite number of gCO2e/kWh >= 0, got " << g);
     a.carbon_intensity = g;
     a.carbon_source = "--carbon-intensity";

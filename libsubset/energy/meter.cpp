@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/internal/cpu_estimate.h"
@@ -113,11 +114,11 @@ EnergyMeter::EnergyMeter(MeterOptions options) : state_(std::make_unique<State>(
                "sample_seconds must be a positive number, got " << options.sample_seconds);
   SUBSET_CHECK(options.cpus >= 0, "EnergyMeter", "cpus must be >= 0 (0: the current thread count), got " << options.cpus);
   if (options.cpu_watts)
-    SUBSET_CHECK(std::isfinite(*options.cpu_watts) && *options.cpu_watts > 0, "--cpu-watts",
+    SUBSET_CHECK_PARAM(std::isfinite(*options.cpu_watts) && *options.cpu_watts > 0, "cpu-watts",
                  "watts per CPU must be a positive number, got " << *options.cpu_watts);
   // A default-constructed Accounting has no PUE: price it with the shipped defaults.
   if (options.accounting.pue == 0 && options.accounting.pue_source.empty()) options.accounting = resolve_accounting({});
-  SUBSET_CHECK(std::isfinite(options.accounting.pue) && options.accounting.pue >= 1, "--pue",
+  SUBSET_CHECK_PARAM(std::isfinite(options.accounting.pue) && options.accounting.pue >= 1, "pue",
                "PUE must be at least 1, got " << options.accounting.pue);
   state_->cpu_watts = internal::cpu_watts(options.cpu_watts, internal::read_cpu_model());
   state_->options = std::move(options);

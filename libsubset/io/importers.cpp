@@ -6,6 +6,7 @@
 #include <future>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
@@ -178,20 +179,19 @@ StoreInfo import_npy(const NpyImport& req, const OutputOptions& out) {
   if (!image_shape.empty()) {
     int64_t product = 1;
     for (int64_t v : image_shape) product *= v;
-    SUBSET_CHECK(image_shape.size() == 3 && product == features.cols(), "--image-shape",
+    SUBSET_CHECK_PARAM(image_shape.size() == 3 && product == features.cols(), "image-shape",
                  "image shape must be C,H,W with C*H*W = " << features.cols());
   }
   if (!req.class_names.empty()) {
-    SUBSET_CHECK(req.labels, "--class-names", "class names given without --labels");
+    SUBSET_CHECK_PARAM(req.labels, "class-names", "class names given without --labels");
     for (size_t i = 0; i < req.class_names.size(); ++i) {
-      SUBSET_CHECK(!req.class_names[i].empty(), "--class-names", "class name " << i << " is empty");
-      SUBSET_CHECK(std::find(req.class_names.begin(), req.class_names.begin() + static_cast<std::ptrdiff_t>(i),
-                             req.class_names[i]) == req.class_names.begin() + static_cast<std::ptrdiff_t>(i),
-                   "--class-names", "class name '" << req.class_names[i] << "' is given twice");
+      SUBSET_CHECK_PARAM(!req.class_names[i].empty(), "class-names", "class name " << i << " is empty");
+      SUBSET_CHECK_PARAM(std::find(req.class_names.begin(), req.class_names.begin() + static_cast<std::ptrdiff_t>(i),
+                             req.class_names[i]) == req.class_names.begin() + static_cast<std::ptrdiff_t>(i), "class-names", "class name '" << req.class_names[i] << "' is given twice");
     }
     for (const auto* ls : {&labels, &test_labels})
       for (int64_t l : *ls)
-        SUBSET_CHECK(l < static_cast<int64_t>(req.class_names.size()), "--class-names",
+        SUBSET_CHECK_PARAM(l < static_cast<int64_t>(req.class_names.size()), "class-names",
                      "label " << l << " has no class name (" << req.class_names.size() << " names given)");
   }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
@@ -53,9 +54,9 @@ struct StoreWriter::Impl {
 };
 
 StoreWriter::StoreWriter(const std::string& path, bool force, WriteOptions options) {
-  SUBSET_CHECK(options.gzip_level >= 0 && options.gzip_level <= 9, "--compression",
+  SUBSET_CHECK_PARAM(options.gzip_level >= 0 && options.gzip_level <= 9, "compression",
                "gzip level must be in 0..9, got " << options.gzip_level);
-  SUBSET_CHECK(options.chunk_rows >= 0, "--chunk-rows", "chunk rows must be >= 0, got " << options.chunk_rows);
+  SUBSET_CHECK_PARAM(options.chunk_rows >= 0, "chunk-rows", "chunk rows must be >= 0, got " << options.chunk_rows);
   h5::silence_library_errors();
   impl_ = std::make_unique<Impl>(path, force, options);
   hid_t fid = H5Fcreate(impl_->output.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

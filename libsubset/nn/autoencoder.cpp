@@ -48,10 +48,10 @@ class Autoencoder : public transform::Transform {
         batch_(params.get_int("batch")),
         lr_(params.get_float("lr")),
         device_name_(params.get_string("device")),
-        device_(internal::parse_device(device_name_, "--device")) {
-    encoder_widths_ = parse_widths(encoder_text_, "--encoder");
+        device_(internal::parse_device(device_name_)) {
+    encoder_widths_ = parse_widths(encoder_text_, "encoder");
     if (decoder_text_ == "mirror") decoder_widths_.assign(encoder_widths_.rbegin(), encoder_widths_.rend());
-    else decoder_widths_ = parse_widths(decoder_text_, "--decoder");
+    else decoder_widths_ = parse_widths(decoder_text_, "decoder");
     enable_torch_thread_control();
   }
 
@@ -221,11 +221,11 @@ std::vector<int64_t> parse_widths(const std::string& text, const std::string& op
   std::string item;
   while (std::getline(ss, item, ',')) {
     const bool digits = !item.empty() && item.size() <= 9 && item.find_first_not_of("0123456789") == std::string::npos;
-    SUBSET_CHECK(digits && std::stoll(item) >= 1, option,
+    SUBSET_CHECK_PARAM(digits && std::stoll(item) >= 1, option,
                  "layer widths must be positive integers separated by commas, got '" << text << "'");
     out.push_back(std::stoll(item));
   }
-  SUBSET_CHECK(text.back() != ',', option, "layer widths must be positive integers separated by commas, got '" << text << "'");
+  SUBSET_CHECK_PARAM(text.back() != ',', option, "layer widths must be positive integers separated by commas, got '" << text << "'");
   return out;
 }
 

@@ -14,32 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "libsubset/core/condense_settings.h"
+
 namespace subset::nn {
 
-struct CondenseSettings {
-  std::string method = "dm";   // "dm" | "dc"
-  int64_t ipc = 10;            // synthetic images per class
-  int64_t iterations = 200;    // outer iterations (the reference: DM 20000, DC 1000)
-  double lr_img = 0;           // 0: the method's default (dm 1.0, dc 0.1); SGD on the images
-  double momentum_img = 0.5;
-  std::string init = "real";   // "real": random real images of each class; "noise": N(0, 1) per
-                               // standardised pixel
-  std::string net = "convnet";  // "convnet" | "mlp"
-  std::string augment = "";    // "none" | "dsa"; empty: the method's default (dm dsa, dc none)
-  int64_t batch_real = 256;    // real images per class per matching step
-  // DC only. 0: as the reference sets them by ipc (1 -> 1/1, 10 -> 10/50, 50 -> 50/10, else 10/50).
-  int64_t outer_loop = 0;
-  int64_t inner_loop = 0;
-  double lr_net = 0.01;        // DC: SGD on the network between outer steps
-  int64_t batch_train = 256;   // DC: batch of that training
-  uint64_t seed = 0;
-  std::string device = "cpu";
-};
-
-// The settings with every default resolved (lr_img, augment, loops), as recorded in outputs and
-// compared on --resume.
-CondenseSettings resolve_defaults(const CondenseSettings& settings);
-nlohmann::json to_json(const CondenseSettings& resolved);
+// The settings (CondenseSettings, condense_schema, resolve_defaults) are declared without libtorch
+// in libsubset/core/condense_settings.h.
+using subset::CondenseSettings;
 
 // The labelled training rows to condense.
 struct CondenseData {
@@ -76,9 +57,9 @@ struct ChannelStatistics {
 };
 ChannelStatistics channel_statistics(const float* features, int64_t n, int64_t dim, int64_t channels);
 
-// Checks settings against the data: method, net, init, augment names; ipc >= 1; iterations >= 0;
-// every class has a row; with init real, ipc <= the smallest class; the ConvNet needs an image
-// shape large enough for its poolings; learning rates > 0. Throws subset::Error naming `where`.
+// Checks settings (check_condense_settings) and then against the data: every class has a row;
+// with init real, ipc <= the smallest class; the ConvNet and DSA need an image shape large enough
+// for the poolings. Throws ParamError naming the parameter, or Error naming `where`.
 void check_condense(const CondenseSettings& settings, const CondenseData& data, const std::string& where);
 
 // The starting point: iteration 0, images per `init`, drawn from the seed.

@@ -22,10 +22,10 @@ using internal::Classifier;
 
 void check_inputs(const LabelledView& data, int64_t num_classes, const ScoreSettings& s) {
   const TrainSettings t = resolve_defaults(s.training);
-  SUBSET_CHECK(*t.epochs >= 1, "score-epochs", "the proxy must train at least 1 epoch, got " << *t.epochs);
-  SUBSET_CHECK(s.repeats >= 1, "score-repeats", "at least 1 repeat, got " << s.repeats);
+  SUBSET_CHECK_PARAM(*t.epochs >= 1, "score-epochs", "the proxy must train at least 1 epoch, got " << *t.epochs);
+  SUBSET_CHECK_PARAM(s.repeats >= 1, "score-repeats", "at least 1 repeat, got " << s.repeats);
   SUBSET_CHECK(t.batch >= 1 && t.hidden >= 1, "proxy", "batch and hidden width must be at least 1");
-  SUBSET_CHECK(std::isfinite(*t.learning_rate) && *t.learning_rate > 0, "score-lr",
+  SUBSET_CHECK_PARAM(std::isfinite(*t.learning_rate) && *t.learning_rate > 0, "score-lr",
                "learning rate must be a finite number > 0, got " << *t.learning_rate);
   SUBSET_CHECK(num_classes >= 1, "scores", "number of classes must be at least 1, got " << num_classes);
   SUBSET_CHECK(data.n > 0 && data.dim > 0 && data.features && data.labels, "scores",
@@ -70,7 +70,7 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
   const TrainSettings t = resolve_defaults(settings.training);
   const internal::ModelKind model_kind = internal::parse_model_kind(t.model, "score-model");
   check_inputs(data, num_classes, settings);
-  const c10::Device device = internal::parse_device(t.device, "--device");
+  const c10::Device device = internal::parse_device(t.device);
 
   internal::TrainingTensors tensors;  // unweighted: every row counts once
   tensors.features = at::from_blob(const_cast<float*>(data.features), {data.n, data.dim}, at::kFloat).to(device);

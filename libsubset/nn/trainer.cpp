@@ -14,23 +14,6 @@
 namespace subset::nn {
 namespace {
 
-// `s` as resolve_defaults returned it: epochs and learning rate are set.
-void check_settings(const TrainSettings& s) {
-  SUBSET_CHECK(*s.epochs >= 1, "--epochs", "epochs must be at least 1, got " << *s.epochs);
-  SUBSET_CHECK(s.batch >= 1, "--batch", "batch size must be at least 1, got " << s.batch);
-  SUBSET_CHECK(std::isfinite(*s.learning_rate) && *s.learning_rate > 0, "--lr",
-               "learning rate must be a finite number > 0, got " << *s.learning_rate);
-  SUBSET_CHECK(s.hidden >= 1, "--hidden", "hidden width must be at least 1, got " << s.hidden);
-  SUBSET_CHECK(s.augment == "none" || s.augment == "dsa", "--augment",
-               "unknown augmentation '" << s.augment << "' (expected none or dsa)");
-  SUBSET_CHECK(s.augment == "none" || s.model == "convnet", "--augment",
-               "augmentation " << s.augment << " applies to --model convnet only, not " << s.model);
-  SUBSET_CHECK(std::isfinite(s.momentum) && s.momentum >= 0 && s.momentum < 1, "momentum",
-               "momentum must be in [0, 1), got " << s.momentum);
-  SUBSET_CHECK(std::isfinite(s.weight_decay) && s.weight_decay >= 0, "weight_decay",
-               "weight decay must be a finite number >= 0, got " << s.weight_decay);
-}
-
 // Shapes, labels and weights of one split, before any work.
 void check_view(const LabelledView& v, int64_t num_classes, const char* split) {
   SUBSET_CHECK(v.n > 0, split, "the " << split << " set has no rows");
@@ -66,19 +49,17 @@ at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, 
 TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
                             const TrainSettings& given) {
   enable_torch_thread_control();
+  check_train_settings(given);
   const TrainSettings settings = resolve_defaults(given);
   const bool convnet = settings.model == "convnet";
-  SUBSET_CHECK(convnet || settings.model == "linear" || settings.model == "mlp", "--model",
-               "unknown model '" << settings.model << "' (expected linear, mlp or convnet)");
-  const internal::ModelKind kind = convnet ? internal::ModelKind::Mlp : internal::parse_model_kind(settings.model, "--model");
-  check_settings(settings);
+  const internal::ModelKind kind = convnet ? internal::ModelKind::Mlp : internal::parse_model_kind(settings.model, "model");
   SUBSET_CHECK(num_classes >= 1, "train", "number of classes must be at least 1, got " << num_classes);
   check_view(train, num_classes, "train");
   check_view(test, num_classes, "test");
   SUBSET_CHECK(train.dim == test.dim, "test",
                "test rows have " << test.dim << " features, training rows " << train.dim);
   check_weights(train);
-  const c10::Device device = internal::parse_device(settings.device, "--device");
+  const c10::Device device = internal::parse_device(settings.device);
   if (convnet) return internal::train_convnet_and_test(train, test, num_classes, settings, device);
 
   internal::TrainingTensors data;

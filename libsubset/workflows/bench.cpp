@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/process.h"
 #include "libsubset/io/atomic_output.h"
@@ -65,7 +66,7 @@ class StagingDir {
 };
 
 void check_output_dir(const BenchJob& job) {
-  SUBSET_CHECK(!job.output_dir.empty(), "-o", "no output directory given");
+  SUBSET_CHECK_PARAM(!job.output_dir.empty(), "output", "no output directory given");
   const fs::path dir = fs::absolute(job.output_dir);
   std::error_code ec;
   if (fs::exists(dir, ec)) {
@@ -98,7 +99,7 @@ void check_plotter(const BenchJob& job) {
   if (job.plot_command.empty()) return;
   std::vector<std::string> argv = job.plot_command;
   argv.push_back("--check");
-  SUBSET_CHECK(run_program(argv) == 0, "--plot",
+  SUBSET_CHECK_PARAM(run_program(argv) == 0, "plot",
                "the plotter does not run (`" << job.plot_command.front()
                                              << "` with matplotlib is needed; install python3-matplotlib or pass --no-plot)");
 }
@@ -116,9 +117,8 @@ BenchResult run_bench(const BenchJob& job) {
   check_bench_lists(job.methods, job.fractions);
   std::vector<BenchMethod> methods;
   for (const auto& m : job.methods) methods.push_back(parse_bench_method(m));
-  SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
-  const int64_t epochs = *nn::resolve_defaults(job.training).epochs;
-  SUBSET_CHECK(epochs >= 1, "--epochs", "epochs must be at least 1, got " << epochs);
+  bench_schema().check(job);
+  check_train_settings(job.training);
   EvaluateJob reference_job;
   reference_job.store = job.store;
   reference_job.training = job.training;
@@ -194,7 +194,7 @@ BenchResult run_bench(const BenchJob& job) {
     std::vector<std::string> argv = job.plot_command;
     argv.push_back((staging.path() / "results.json").string());
     argv.push_back((staging.path() / "plot.png").string());
-    SUBSET_CHECK(run_program(argv) == 0, "--plot", "the plotter failed; rerun with --no-plot to skip the plot");
+    SUBSET_CHECK_PARAM(run_program(argv) == 0, "plot", "the plotter failed; rerun with --no-plot to skip the plot");
     result.plotted = true;
   }
   immediate.reset();

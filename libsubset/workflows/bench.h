@@ -22,8 +22,8 @@ struct BenchJob {
   bool per_class = false;
   int64_t repeats = 3;
   uint64_t seed = 0;
-  nn::TrainSettings training;            // its seed is ignored: repeat r uses seed + r; unset epochs
-                                         // and learning rate are the model's (nn::resolve_defaults)
+  TrainSettings training;            // its seed is ignored: repeat r uses seed + r; unset epochs
+                                         // and learning rate are the model's (resolve_defaults)
   bool use_weights = true;
   bool use_cache = true;
   std::string output_dir;
@@ -59,8 +59,8 @@ struct BenchMethod {
 // method does not take or a value outside its domain.
 BenchMethod parse_bench_method(const std::string& text);
 
-// The text of --methods or --fractions split at commas, each item trimmed of spaces; throws Error
-// naming `option` for an empty text or an empty item (",,", "a,", ",a").
+// The text of --methods or --fractions split at commas, each item trimmed of spaces; throws
+// ParamError naming `option` ("methods") for an empty text or an empty item (",,", "a,", ",a").
 std::vector<std::string> split_bench_list(const std::string& text, const std::string& option);
 // --fractions as numbers: each a whole decimal number (no trailing text), in (0, 1].
 std::vector<double> parse_bench_fractions(const std::string& text);
@@ -68,6 +68,9 @@ std::vector<double> parse_bench_fractions(const std::string& text);
 // no method entry or fraction given twice (their selections would share a file name), every
 // fraction in (0, 1], every method entry valid (parse_bench_method).
 void check_bench_lists(const std::vector<std::string>& methods, const std::vector<double>& fractions);
+
+// The sweep's own tunables, by option name: repeats. (The model's are train_schema().)
+const SettingsSchema<BenchJob>& bench_schema();
 
 // Validates all inputs first; writes DIR only when the sweep has finished (a temporary directory
 // renamed into place), so an interrupted sweep leaves nothing half-written. Throws subset::Error.

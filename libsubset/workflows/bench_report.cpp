@@ -78,7 +78,7 @@ std::string format_bench(const BenchResult& r) {
   char line[512];
   std::snprintf(line, sizeof line, "%-*s %8s %7s %11s %11s %11s  %-16s %s\n", width, "method", "fraction", "n",
                 "select kWh", "train kWh", "saved kWh", "test-acc", "saved");
-  os << "proxy " << ref.training.model << ", " << *nn::resolve_defaults(ref.training).epochs << " epochs, "
+  os << "proxy " << ref.training.model << ", " << *resolve_defaults(ref.training).epochs << " epochs, "
      << ref.repeats
      << " repeats (selection and training repeated); energy per run at PUE " << ref.accounting.pue << ", "
      << ref.accounting.carbon_intensity << " gCO2e/kWh\n"

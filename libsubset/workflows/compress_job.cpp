@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
@@ -89,11 +90,11 @@ SplitErrors transform_split(const transform::Transform& t, const io::FeatureArra
 }
 
 void check_fit_options_absent(const CompressJob& job) {
-  SUBSET_CHECK(job.method.empty(), "--apply", "takes the method from the model file: give --method only to fit");
-  SUBSET_CHECK(job.params.empty(), "--apply", "takes the method's parameters from the model file");
-  SUBSET_CHECK(!job.target.dim && !job.target.variance && !job.target.eps, "--apply",
+  SUBSET_CHECK_PARAM(job.method.empty(), "apply", "takes the method from the model file: give --method only to fit");
+  SUBSET_CHECK_PARAM(job.params.empty(), "apply", "takes the method's parameters from the model file");
+  SUBSET_CHECK_PARAM(!job.target.dim && !job.target.variance && !job.target.eps, "apply",
                "takes the output dimension from the model file (no --dim, --variance or --eps)");
-  SUBSET_CHECK(!job.model_out, "--model-out", "applies to fitting; --apply already has its model file");
+  SUBSET_CHECK_PARAM(!job.model_out, "model-out", "applies to fitting; --apply already has its model file");
 }
 
 }  // namespace
@@ -124,7 +125,7 @@ CompressOutcome run_compress(const CompressJob& job) {
     t = transform::load(s, *job.apply_model);
     out.seed = applied.seed;
   } else {
-    SUBSET_CHECK(!job.method.empty(), "--method", "give a method to fit, or --apply MODEL.h5");
+    SUBSET_CHECK_PARAM(!job.method.empty(), "method", "give a method to fit, or --apply MODEL.h5");
     const transform::MethodSpec& spec = transform::method(job.method);
     const ParamMap params = spec.params.resolve(job.params);
     fit = transform::plan_fit(spec, params, job.target, info.n(), info.dim());

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/version.h"
 #include "libsubset/energy/report.h"
@@ -15,6 +16,7 @@
 #include "libsubset/io/model_file.h"
 #include "libsubset/io/store.h"
 #include "libsubset/io/store_writer.h"
+#include "libsubset/nn/condense.h"
 #include "libsubset/nn/gemm_backend.h"
 #include "libsubset/nn/torch_threads.h"
 
@@ -73,7 +75,7 @@ struct Resumed {
 
 // A checkpoint is read before any work and trusted with nothing: a file edited or made by another
 // tool must fail here, in one line, not as NaN images 16 s later or a store with a class 99.
-Resumed read_checkpoint(const std::string& path, const nlohmann::json& settings, const nn::CondenseSettings& resolved,
+Resumed read_checkpoint(const std::string& path, const nlohmann::json& settings, const CondenseSettings& resolved,
                         int64_t classes, int64_t dim, const io::FeatureStore& store) {
   SUBSET_CHECK(std::filesystem::exists(path), path, "no checkpoint to resume from (run with --checkpoint-every first)");
   const io::ModelFile file = io::read_model_file(path);
@@ -159,7 +161,7 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   const io::StoreInfo& info = store.info();
   SUBSET_CHECK(info.has_labels, job.store, "store has no /labels: condensation synthesises images per class");
-  SUBSET_CHECK(job.checkpoint_every >= 0, "--checkpoint-every", "must be >= 0, got " << job.checkpoint_every);
+  SUBSET_CHECK_PARAM(job.checkpoint_every >= 0, "checkpoint-every", "must be >= 0, got " << job.checkpoint_every);
   io::check_output_path(job.output, job.force);
   const std::string checkpoint = checkpoint_path(job);
   check_checkpoint_path(job, checkpoint);
@@ -176,8 +178,8 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   data.classes = info.num_classes();
   data.image_shape = info.image_shape;
   nn::check_condense(job.settings, data, "condense");
-  const nn::CondenseSettings settings = nn::resolve_defaults(job.settings);
-  const nlohmann::json settings_json = nn::to_json(settings);
+  const CondenseSettings settings = resolve_defaults(job.settings);
+  const nlohmann::json settings_json = subset::to_json(settings);
 
   std::optional<energy::EnergyReport> earlier;  // recorded in the checkpoint
   nn::CondenseState state;

@@ -1,6 +1,6 @@
 #pragma once
 // `subset condense` as one library call: condense a store's training split into `ipc` synthetic
-// images per class (nn/condense.h) and write them as a feature store that keeps the source's test
+// images per class (libsubset/nn/condense.h) and write them as a feature store that keeps the source's test
 // split, records the method and its settings, and carries the energy report of the whole
 // condensation. Long runs can checkpoint and resume. This header includes no libtorch; the
 // implementation lives in libsubset_workflows_nn.
@@ -10,13 +10,13 @@
 #include <string>
 
 #include "libsubset/energy/meter.h"
-#include "libsubset/nn/condense.h"
+#include "libsubset/core/condense_settings.h"
 
 namespace subset::workflows {
 
 struct CondenseJob {
   std::string store;
-  nn::CondenseSettings settings;
+  CondenseSettings settings;
   std::string output;
   bool force = false;
   // Every this many iterations (0: never) the state is saved to checkpoint_path(), replacing the
@@ -33,7 +33,7 @@ struct CondenseJob {
 std::string checkpoint_path(const CondenseJob& job);
 
 struct CondenseOutcome {
-  nlohmann::json settings;      // resolved (nn::to_json)
+  nlohmann::json settings;      // resolved (subset::to_json)
   int64_t rows = 0;             // classes * ipc
   int64_t classes = 0;
   int64_t iterations_done = 0;

@@ -14,13 +14,9 @@ namespace subset::workflows {
 namespace {
 
 void check_settings(const EvaluateJob& job) {
-  SUBSET_CHECK(job.repeats >= 1, "--repeats", "repeats must be at least 1, got " << job.repeats);
-  const int64_t epochs = *nn::resolve_defaults(job.training).epochs;
-  SUBSET_CHECK(epochs >= 1, "--epochs", "epochs must be at least 1, got " << epochs);
-  SUBSET_CHECK(job.training.augment == "none" || job.training.model == "convnet", "--augment",
-               "augmentation " << job.training.augment << " applies to --model convnet only, not "
-                               << job.training.model);
-  SUBSET_CHECK(job.train_full || !job.selections.empty() || !job.selection_stores.empty(), "--no-full",
+  evaluate_schema().check(job);
+  check_train_settings(job.training);
+  SUBSET_CHECK_PARAM(job.train_full || !job.selections.empty() || !job.selection_stores.empty(), "no-full",
                "nothing to train: --no-full skips the full data and no -s or --selection-store was given");
 }
 

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "libsubset/energy/meter.h"
-#include "libsubset/nn/trainer.h"
+#include "libsubset/core/settings_schema.h"
+#include "libsubset/core/train_settings.h"
 
 namespace subset::workflows {
 
@@ -22,9 +23,9 @@ struct EvaluateJob {
   // Feature stores whose own /features and /labels are a training set (e.g. `subset condense`
   // output), tested on `store`'s /test; their cost is their recorded root "energy" report.
   std::vector<std::string> selection_stores;
-  nn::TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r.
+  TrainSettings training;            // model, epochs, batch, ...; seed of repeat r is seed + r.
                                          // Unset epochs and learning rate: the model's defaults
-                                         // (nn::resolve_defaults; convnet 300 at 0.01).
+                                         // (resolve_defaults; convnet 300 at 0.01).
                                          // For convnet, image_shape and the channel statistics are
                                          // filled from `store` (its full training split).
   int64_t repeats = 3;
@@ -68,7 +69,7 @@ struct SelectionEvaluation {
 
 struct EvaluateResult {
   std::string store;
-  nn::TrainSettings training;            // the job's, resolved: epochs and learning rate are set
+  TrainSettings training;            // the job's, resolved: epochs and learning rate are set
   int64_t repeats = 0;
   bool has_full = true;                  // false with train_full = false: `full` is empty
   TrainingRuns full;
@@ -76,6 +77,9 @@ struct EvaluateResult {
   energy::Accounting accounting;
   std::vector<std::string> notes;
 };
+
+// The job's own tunables, by option name: repeats. (The model's are train_schema().)
+const SettingsSchema<EvaluateJob>& evaluate_schema();
 
 // Validates everything first (store has labels and a /test split with labels, every selection
 // opens and was made from this store, every selection store has labels in the store's classes and

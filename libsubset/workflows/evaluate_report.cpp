@@ -6,6 +6,14 @@
 #include "libsubset/workflows/evaluate.h"
 
 namespace subset::workflows {
+
+const SettingsSchema<EvaluateJob>& evaluate_schema() {
+  static const SettingsSchema<EvaluateJob> schema =
+      SettingsSchema<EvaluateJob>("evaluate")
+          .field("repeats", &EvaluateJob::repeats, "Trainings per training set (seeds SEED, SEED+1, ...)").at_least(1)
+          .done();
+  return schema;
+}
 namespace {
 
 std::string fmt(const char* format, double v) {
@@ -37,20 +45,13 @@ void account_savings(const TrainingRuns& full, SelectionEvaluation& s) {
 
 nlohmann::json to_json(const EvaluateResult& r) {
   // run_evaluate's result is resolved already; one put together by hand (bench's rows) may not be.
-  const nn::TrainSettings trained = nn::resolve_defaults(r.training);
+  const TrainSettings trained = resolve_defaults(r.training);
   nlohmann::json j;
   j["store"] = r.store;
-  j["model"] = r.training.model;
-  j["epochs"] = *trained.epochs;
-  j["batch"] = r.training.batch;
-  j["learning_rate"] = *trained.learning_rate;
+  // The model's parameters under their option names, those of its model only.
+  j.update(train_schema().to_json(trained, trained.model));
+  j["optimizer"] = trained.model == "convnet" ? "sgd" : "adam";
   j["seed"] = r.training.seed;
-  if (r.training.model == "convnet") {
-    j["optimizer"] = "sgd";
-    j["momentum"] = r.training.momentum;
-    j["weight_decay"] = r.training.weight_decay;
-    j["augment"] = r.training.augment;
-  }
   j["repeats"] = r.repeats;
   j["pue"] = r.accounting.pue;
   j["carbon_intensity"] = r.accounting.carbon_intensity;
@@ -82,7 +83,7 @@ nlohmann::json to_json(const EvaluateResult& r) {
 }
 
 std::string format_evaluation(const EvaluateResult& r) {
-  const nn::TrainSettings trained = nn::resolve_defaults(r.training);
+  const TrainSettings trained = resolve_defaults(r.training);
   std::ostringstream os;
   os << "proxy " << r.training.model;
   if (r.training.model == "convnet") {

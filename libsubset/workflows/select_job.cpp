@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
@@ -16,15 +17,15 @@ namespace subset::workflows {
 namespace {
 
 int64_t resolve_budget(const SelectJob& job, int64_t n) {
-  SUBSET_CHECK(job.budget.has_value() != job.fraction.has_value(), "--budget/--fraction",
+  SUBSET_CHECK_PARAM(job.budget.has_value() != job.fraction.has_value(), "budget",
                "give exactly one of --budget and --fraction");
   if (job.budget) {
-    SUBSET_CHECK(*job.budget >= 1, "--budget", "budget must be at least 1, got " << *job.budget);
-    SUBSET_CHECK(*job.budget <= n, "--budget", "budget " << *job.budget << " exceeds the " << n << " points in the store");
+    SUBSET_CHECK_PARAM(*job.budget >= 1, "budget", "budget must be at least 1, got " << *job.budget);
+    SUBSET_CHECK_PARAM(*job.budget <= n, "budget", "budget " << *job.budget << " exceeds the " << n << " points in the store");
     return *job.budget;
   }
   const double f = *job.fraction;
-  SUBSET_CHECK(std::isfinite(f) && f > 0.0 && f <= 1.0, "--fraction", "fraction must be in (0, 1], got " << f);
+  SUBSET_CHECK_PARAM(std::isfinite(f) && f > 0.0 && f <= 1.0, "fraction", "fraction must be in (0, 1], got " << f);
   return std::max<int64_t>(1, std::llround(f * static_cast<double>(n)));
 }
 
@@ -55,7 +56,7 @@ SelectOutcome run_select(const SelectJob& job) {
   io::check_output_path(job.output, job.force);
   if (job.indices_out) io::check_index_list_path(*job.indices_out, job.force);
   if (job.centroids_out) {
-    SUBSET_CHECK(spec.has_centroids, "--centroids-out", "method " << spec.name << " has no centroids (kmeans has)");
+    SUBSET_CHECK_PARAM(spec.has_centroids, "centroids-out", "method " << spec.name << " has no centroids (kmeans has)");
     io::check_output_path(*job.centroids_out, job.force);
   }
 

@@ -38,7 +38,7 @@ unsigned long crc_of(unsigned long crc, const T* values, size_t count) {
 }
 
 nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
-  const nn::TrainSettings t = prepared_settings(data, job.training);
+  const TrainSettings t = prepared_settings(data, job.training);
   // The features' checksum alone let a store re-imported with other labels, or with another test
   // split, reuse figures measured on different data: everything training and testing read is in
   // the key.
@@ -205,14 +205,14 @@ TrainingData load_training_data(const io::FeatureStore& store) {
   return d;
 }
 
-nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat) {
-  nn::TrainSettings s = base;
+TrainSettings repeat_settings(const TrainSettings& base, int64_t repeat) {
+  TrainSettings s = base;
   s.seed = base.seed + static_cast<uint64_t>(repeat);
   return s;
 }
 
-nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings) {
-  nn::TrainSettings s = nn::resolve_defaults(settings);
+TrainSettings prepared_settings(const TrainingData& data, const TrainSettings& settings) {
+  TrainSettings s = resolve_defaults(settings);
   if (s.model != "convnet") return s;
   if (s.image_shape.empty()) s.image_shape = data.image_shape;
   if (s.channel_mean.empty() && s.image_shape == data.image_shape) {
@@ -226,12 +226,12 @@ namespace {
 
 // Runs `train` (given data's /test view and the prepared settings) inside the meter's scope, so that
 // whatever it does first (gathering a subset's rows) counts as part of the training.
-MeasuredTraining measure(const TrainingData& data, const nn::TrainSettings& settings,
+MeasuredTraining measure(const TrainingData& data, const TrainSettings& settings,
                          const energy::MeterOptions& meter_options,
-                         const std::function<nn::TrainOutcome(const nn::LabelledView& test, const nn::TrainSettings&)>& train) {
+                         const std::function<nn::TrainOutcome(const nn::LabelledView& test, const TrainSettings&)>& train) {
   const int64_t dim = data.features.cols();
   nn::LabelledView test{data.test_features.data(), data.test_labels.data(), nullptr, data.test_features.rows(), dim};
-  nn::TrainSettings checked = prepared_settings(data, settings);
+  TrainSettings checked = prepared_settings(data, settings);
   checked.on_epoch = [&settings](int64_t epoch, int64_t epochs, double loss) {
     check_interrupted();
     if (settings.on_epoch) settings.on_epoch(epoch, epochs, loss);
@@ -250,9 +250,9 @@ MeasuredTraining measure(const TrainingData& data, const nn::TrainSettings& sett
 }  // namespace
 
 MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
-                                const std::vector<float>& weights, const nn::TrainSettings& settings,
+                                const std::vector<float>& weights, const TrainSettings& settings,
                                 const energy::MeterOptions& meter_options) {
-  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const nn::TrainSettings& checked) {
+  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const TrainSettings& checked) {
     const int64_t dim = data.features.cols();
     if (rows.empty()) {
       nn::LabelledView train{data.features.data(), data.labels.data(), nullptr, data.features.rows(), dim};
@@ -272,8 +272,8 @@ MeasuredTraining train_measured(const TrainingData& data, const std::vector<int6
 
 MeasuredTraining train_measured_on(const TrainingData& data, const RowMatrixF& features,
                                    const std::vector<int64_t>& labels, const std::vector<float>& weights,
-                                   const nn::TrainSettings& settings, const energy::MeterOptions& meter_options) {
-  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const nn::TrainSettings& checked) {
+                                   const TrainSettings& settings, const energy::MeterOptions& meter_options) {
+  return measure(data, settings, meter_options, [&](const nn::LabelledView& test, const TrainSettings& checked) {
     nn::LabelledView train{features.data(), labels.data(), weights.empty() ? nullptr : weights.data(), features.rows(),
                            features.cols()};
     return nn::train_and_test(train, test, data.num_classes, checked);
@@ -393,7 +393,7 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
 EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job) {
   EvaluateResult result;
   result.store = job.store;
-  result.training = nn::resolve_defaults(job.training);
+  result.training = resolve_defaults(job.training);
   result.training.on_epoch = nullptr;
   result.repeats = job.repeats;
   result.accounting = job.meter.accounting;

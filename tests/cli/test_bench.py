@@ -99,8 +99,8 @@ def test_no_plot_and_force(run, store, tmp_path):
     (["--fractions", "0.1x"], ["--fractions", "'0.1x' is not a number"]),
     (["--fractions", "0.5,-0.1"], ["--fractions", "-0.1 is not in (0, 1]"]),
     (["--fractions", "nan"], ["--fractions", "'nan' is not a number"]),
-    (["--epochs", "0"], ["--epochs", "must be an integer >= 1, got '0'"]),
-    (["--lr", "0"], ["--lr", "must be a number > 0, got '0'"]),
+    (["--epochs", "0"], ["--epochs", "must be an integer in [1, inf), got '0'"]),
+    (["--lr", "0"], ["--lr", "must be a number in (0, inf), got '0'"]),
 ])
 def test_bad_input_writes_nothing(run, store, tmp_path, change, needles):
     out = tmp_path / "bad"

@@ -297,9 +297,9 @@ def test_convnet_on_images(run, images, tmp_path):
     r = evaluate_json(run, images["store"], "-s", images["sel"], "--selection-store", images["sub"], *CONVNET,
                       "--cache", cache)
     assert r["model"] == "convnet" and r["optimizer"] == "sgd"
-    assert r["momentum"] == pytest.approx(0.9) and r["weight_decay"] == pytest.approx(5e-4)
+    assert r["momentum"] == pytest.approx(0.9) and r["weight-decay"] == pytest.approx(5e-4)
     assert r["augment"] == "none"
-    assert r["learning_rate"] == pytest.approx(0.01), "the reference's rate when --lr is not given"
+    assert r["lr"] == pytest.approx(0.01), "the reference's rate when --lr is not given"
     assert r["epochs"] == 2
     assert r["full"]["n"] == 40 and 0 <= r["full"]["accuracy_mean"] <= 1
     sel, st = r["selections"]
@@ -319,14 +319,14 @@ def test_convnet_on_images(run, images, tmp_path):
 def test_convnet_defaults_to_the_reference_epochs(run, images, tmp_path):
     r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--model", "convnet", "--repeats", "1",
                       "--no-full", "--threads", "1")
-    assert r["epochs"] == 300 and r["learning_rate"] == pytest.approx(0.01)
+    assert r["epochs"] == 300 and r["lr"] == pytest.approx(0.01)
     assert r["full"] is None
     # Given values win; the MLP keeps its own defaults.
     r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--model", "convnet", "--repeats", "1",
                       "--no-full", "--epochs", "1", "--lr", "0.05")
-    assert r["epochs"] == 1 and r["learning_rate"] == pytest.approx(0.05)
+    assert r["epochs"] == 1 and r["lr"] == pytest.approx(0.05)
     r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--repeats", "1", "--no-full")
-    assert r["model"] == "mlp" and r["epochs"] == 5 and r["learning_rate"] == pytest.approx(1e-3)
+    assert r["model"] == "mlp" and r["epochs"] == 5 and r["lr"] == pytest.approx(1e-3)
 
 
 def test_convnet_on_a_store_without_images(run, setup, tmp_path):
@@ -495,15 +495,15 @@ def test_cache_key_covers_labels_weights_and_the_test_split(run, tmp_path):
 
 
 @pytest.mark.parametrize("option,value,needle", [
-    ("--lr", "0", "must be a number > 0, got '0'"),
-    ("--lr", "nan", "must be a number > 0, got 'nan'"),
-    ("--lr", "-1e-3", "must be a number > 0"),
-    ("--hidden", "0", "must be an integer >= 1, got '0'"),
-    ("--epochs", "0", "must be an integer >= 1"),
-    ("--batch", "-5", "must be an integer >= 1"),
-    ("--batch", "1.5", "must be an integer >= 1"),
-    ("--repeats", "0", "must be an integer >= 1"),
-    ("--repeats", "99999999999999999999", "must be an integer >= 1"),
+    ("--lr", "0", "must be a number in (0, inf), got '0'"),
+    ("--lr", "nan", "must be a number in (0, inf), got 'nan'"),
+    ("--lr", "-1e-3", "must be a number in (0, inf)"),
+    ("--hidden", "0", "must be an integer in [1, inf), got '0'"),
+    ("--epochs", "0", "must be an integer in [1, inf)"),
+    ("--batch", "-5", "must be an integer in [1, inf)"),
+    ("--batch", "1.5", "must be an integer in [1, inf)"),
+    ("--repeats", "0", "must be an integer in [1, inf)"),
+    ("--repeats", "99999999999999999999", "must be an integer in [1, inf)"),
 ])
 def test_numeric_options_print_their_range_readably(run, setup, tmp_path, option, value, needle):
     line = assert_error(run("evaluate", setup["store"], option, value, "--cache", tmp_path / "c.json"), option, needle)

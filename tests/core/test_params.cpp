@@ -59,11 +59,11 @@ TEST_CASE("integers: whole numbers only, bounds inclusive") {
   for (const char* bad : {"0", "101", "-3", "5.5", "abc", "", "5x", " 5", "1e2"}) {
     CAPTURE(bad);
     const subset::Error e = error_of([&] { s.parse("k", bad); });
-    CHECK(e.where() == "kcenter");
-    CHECK(e.message().find("parameter 'k' must be integer in [1, 100]") != std::string::npos);
+    CHECK(e.where() == "k");  // the parameter, which the CLI prints as --k
+    CHECK(e.message().find("parameter 'k' must be an integer in [1, 100]") != std::string::npos);
   }
   const subset::Error e = error_of([&] { s.parse("k", "5.5"); });
-  CHECK(e.message() == "parameter 'k' must be integer in [1, 100], got '5.5'");
+  CHECK(e.message() == "parameter 'k' must be an integer in [1, 100], got '5.5'");
 }
 
 TEST_CASE("floats: open and closed bounds, finite values") {
@@ -73,7 +73,7 @@ TEST_CASE("floats: open and closed bounds, finite values") {
   CHECK(std::get<double>(s.parse("fraction", "+0.5")) == 0.5);
   for (const char* bad : {"0", "-0.1", "1.0000001", "nan", "inf", "x", "0.5.1"}) {
     CAPTURE(bad);
-    CHECK_THROWS_WITH_AS(s.parse("fraction", bad), doctest::Contains("parameter 'fraction' must be number in (0, 1]"),
+    CHECK_THROWS_WITH_AS(s.parse("fraction", bad), doctest::Contains("parameter 'fraction' must be a number in (0, 1]"),
                          subset::Error);
   }
 
@@ -139,7 +139,7 @@ TEST_CASE("an integer's range is printed in full, and so is the message naming i
   CHECK(t.find("rows")->describe_domain() == "integer in [-20000000, 10000000]");
   CHECK(t.find("rate")->describe_domain() == "number in (0, inf)");
   CHECK_THROWS_WITH_AS(t.parse("rows", "10000001"),
-                       doctest::Contains("parameter 'rows' must be integer in [-20000000, 10000000], got 10000001"),
+                       doctest::Contains("parameter 'rows' must be an integer in [-20000000, 10000000], got '10000001'"),
                        subset::Error);
 }
 
@@ -223,7 +223,7 @@ TEST_CASE("validate checks maps built in code") {
 
   ParamMap wrong_type = good;
   wrong_type.set("k", 5.0);  // a double where an integer is declared
-  CHECK_THROWS_WITH_AS(s.validate(wrong_type), doctest::Contains("parameter 'k' must be integer in [1, 100]"),
+  CHECK_THROWS_WITH_AS(s.validate(wrong_type), doctest::Contains("parameter 'k' must be an integer in [1, 100]"),
                        subset::Error);
 
   ParamMap text_for_bool = good;

@@ -75,7 +75,7 @@ TEST_CASE("accounting: an unknown region names the known codes") {
   AccountingChoice c;
   c.region = "XX";
   const auto e = error_of([&] { resolve_accounting(c); });
-  CHECK(e.where() == "--region");
+  CHECK(e.where() == "region");
   CHECK(e.message().rfind("unknown region 'XX' (known: AE, AR, AT, ", 0) == 0);
   CHECK(e.message().find("WORLD, ZA)") != std::string::npos);
 }
@@ -96,14 +96,14 @@ TEST_CASE("accounting: --carbon-intensity and --pue are checked") {
     AccountingChoice b;
     b.carbon_intensity = bad;
     const auto e = error_of([&] { resolve_accounting(b); });
-    CHECK(e.where() == "--carbon-intensity");
+    CHECK(e.where() == "carbon-intensity");
     CHECK(e.message().find(">= 0") != std::string::npos);
   }
   for (double bad : {0.99, 0.0, -2.0}) {
     AccountingChoice b;
     b.pue = bad;
     const auto e = error_of([&] { resolve_accounting(b); });
-    CHECK(e.where() == "--pue");
+    CHECK(e.where() == "pue");
     CHECK(e.message().find("PUE must be at least 1 (a facility cannot draw less than its IT equipment)") == 0);
   }
   for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {

@@ -184,12 +184,12 @@ TEST_CASE("energy meter: options are checked before anything runs") {
   };
   for (double w : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     const auto e = with([&](MeterOptions& o) { o.cpu_watts = w; });
-    CHECK(e.where() == "--cpu-watts");
+    CHECK(e.where() == "cpu-watts");
     CHECK(e.message().find("watts per CPU must be a positive number") != std::string::npos);
   }
   CHECK(with([](MeterOptions& o) { o.sample_seconds = 0; }).message().find("sample_seconds") != std::string::npos);
   CHECK(with([](MeterOptions& o) { o.cpus = -2; }).message().find("cpus must be >= 0") != std::string::npos);
-  CHECK(with([](MeterOptions& o) { o.accounting.pue = 0.5; }).where() == "--pue");
+  CHECK(with([](MeterOptions& o) { o.accounting.pue = 0.5; }).where() == "pue");
 
   MeterOptions o = estimate_options(dir, 4.0, 1);
   EnergyMeter meter(o);

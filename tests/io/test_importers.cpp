@@ -263,10 +263,10 @@ TEST_CASE("import_npy rejects bad input before anything is written") {
   expect(req, "negative label -1 at row 2", dir.file("yneg.npy"));
   req.labels = dir.file("y6.npy");
   req.class_names = {"a", "b"};
-  expect(req, "label 2 has no class name (2 names given)", "--class-names");
+  expect(req, "label 2 has no class name (2 names given)", "class-names");
   req.class_names.clear();
   req.image_shape = {1, 1, 3};
-  expect(req, "image shape must be C,H,W with C*H*W = 2", "--image-shape");
+  expect(req, "image shape must be C,H,W with C*H*W = 2", "image-shape");
   req.image_shape.clear();
   req.test_features = dir.file("t3.npy");
   expect(req, "test features have 3 values per row but the training features have 2", dir.file("t3.npy"));

@@ -128,14 +128,14 @@ TEST_CASE("training gives the same weights at 1 and 2 threads") {
 }
 
 TEST_CASE("layer widths: comma-separated positive integers") {
-  CHECK(nn::parse_widths("", "--encoder").empty());
-  CHECK(nn::parse_widths("512,256,7", "--encoder") == std::vector<int64_t>{512, 256, 7});
+  CHECK(nn::parse_widths("", "encoder").empty());
+  CHECK(nn::parse_widths("512,256,7", "encoder") == std::vector<int64_t>{512, 256, 7});
   for (const char* bad : {"0", "-3", "12,", ",4", "a", "1,,2", "4.5", "99999999999"}) {
     INFO(bad);
-    const Error e = test::error_of([&] { nn::parse_widths(bad, "--decoder"); });
-    CHECK(e.where() == "--decoder");
+    const Error e = test::error_of([&] { nn::parse_widths(bad, "decoder"); });
+    CHECK(e.where() == "decoder");
   }
-  CHECK(test::error_of([] { nn::make_autoencoder(settings(1, "x")); }).where() == "--encoder");
+  CHECK(test::error_of([] { nn::make_autoencoder(settings(1, "x")); }).where() == "encoder");
 }
 
 TEST_CASE("install_nn_providers() installs the autoencoder as the registry's provider") {

@@ -265,7 +265,7 @@ TEST_CASE("convnet: image shapes, statistics and augmentations that do not fit a
   CHECK(message(s).find("deviation") != std::string::npos);
   s = good;
   s.augment = "flip";
-  CHECK(error_of([&] { train_and_test(train.view(), test.view(), 2, s); }).where() == "--augment");
+  CHECK(error_of([&] { train_and_test(train.view(), test.view(), 2, s); }).where() == "augment");
   s = good;
   s.model = "mlp";
   s.augment = "dsa";
@@ -278,5 +278,5 @@ TEST_CASE("convnet: image shapes, statistics and augmentations that do not fit a
   CHECK(message(s).find("momentum") != std::string::npos);
   s = good;
   s.weight_decay = -1;
-  CHECK(message(s).find("weight decay") != std::string::npos);
+  CHECK(message(s).find("weight-decay") != std::string::npos);
 }

@@ -336,21 +336,21 @@ TEST_CASE("invalid settings and data are rejected before training") {
     change(s);
     return error_of([&] { train_and_test(train.view(), test.view(), 3, s); });
   };
-  CHECK(with([](TrainSettings& s) { s.model = "cnn"; }).message().find("unknown model 'cnn'") != std::string::npos);
-  CHECK(with([](TrainSettings& s) { s.model = "cnn"; }).where() == "--model");
-  CHECK(with([](TrainSettings& s) { s.epochs = 0; }).where() == "--epochs");
-  CHECK(with([](TrainSettings& s) { s.batch = 0; }).where() == "--batch");
-  CHECK(with([](TrainSettings& s) { s.batch = -5; }).where() == "--batch");
-  CHECK(with([](TrainSettings& s) { s.hidden = 0; }).where() == "--hidden");
+  CHECK(with([](TrainSettings& s) { s.model = "cnn"; }).message().find("got 'cnn'") != std::string::npos);
+  CHECK(with([](TrainSettings& s) { s.model = "cnn"; }).where() == "model");
+  CHECK(with([](TrainSettings& s) { s.epochs = 0; }).where() == "epochs");
+  CHECK(with([](TrainSettings& s) { s.batch = 0; }).where() == "batch");
+  CHECK(with([](TrainSettings& s) { s.batch = -5; }).where() == "batch");
+  CHECK(with([](TrainSettings& s) { s.hidden = 0; }).where() == "hidden");
   for (double lr : {0.0, -1e-3, std::nan(""), std::numeric_limits<double>::infinity()}) {
     CAPTURE(lr);
-    CHECK(with([lr](TrainSettings& s) { s.learning_rate = lr; }).where() == "--lr");
+    CHECK(with([lr](TrainSettings& s) { s.learning_rate = lr; }).where() == "lr");
   }
   CHECK(with([](TrainSettings& s) { s.device = "tpu"; }).message().find("unknown device 'tpu'") != std::string::npos);
-  CHECK(with([](TrainSettings& s) { s.device = "cuda:x"; }).where() == "--device");
+  CHECK(with([](TrainSettings& s) { s.device = "cuda:x"; }).where() == "device");
   if (!torch::cuda::is_available()) {
     const auto e = with([](TrainSettings& s) { s.device = "cuda"; });
-    CHECK(e.where() == "--device");
+    CHECK(e.where() == "device");
     CHECK(e.message().find("no CUDA") != std::string::npos);
   }
 

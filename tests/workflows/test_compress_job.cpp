@@ -205,13 +205,13 @@ TEST_CASE("bad input is refused before anything is written, and an existing outp
   refused(apply, "absent.h5");
   apply.apply_model = model;
   apply.method = "pca";
-  refused(apply, "--apply");
+  refused(apply, "(apply)");
   apply.method.clear();
   apply.target.dim = 2;
-  refused(apply, "--apply");
+  refused(apply, "(apply)");
   apply.target = {};
   apply.model_out = dir.file("m2.h5");
-  refused(apply, "--model-out");
+  refused(apply, "(model-out)");
 
   CompressJob same = fit_job(in, out, "pca", 2);
   same.model_out = out;

@@ -145,7 +145,7 @@ TEST_CASE("select job: bad budgets and fractions are refused and nothing is writ
   expect_error(with(0, std::nullopt), "at least 1");
   expect_error(with(-3, std::nullopt), "at least 1");
   const std::string text = expect_error(with(kN + 1, std::nullopt), "exceeds");
-  CHECK(text.find("--budget") != std::string::npos);
+  CHECK(text.find("(budget)") != std::string::npos);
   CHECK(list_dir(fx.dir.path()) == before);
 }
 

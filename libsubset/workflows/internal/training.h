@@ -7,6 +7,7 @@
 
 #include "libsubset/core/matrix.h"
 #include "libsubset/io/store.h"
+#include "libsubset/nn/trainer.h"
 #include "libsubset/workflows/evaluate.h"
 
 namespace subset::workflows::internal {
@@ -39,20 +40,20 @@ struct MeasuredTraining {
 };
 
 // The settings as trained on `data`: unset epochs and learning rate are the model's defaults
-// (nn::resolve_defaults), and for convnet the store's image shape and channel statistics unless the
+// (resolve_defaults), and for convnet the store's image shape and channel statistics unless the
 // settings already carry them. Every training and the cache key go through it (and reference_result
 // reports the same resolved epochs and learning rate).
-nn::TrainSettings prepared_settings(const TrainingData& data, const nn::TrainSettings& settings);
+TrainSettings prepared_settings(const TrainingData& data, const TrainSettings& settings);
 
 // Trains on `rows` of the data (all rows when empty), weighted when `weights` is non-empty (one
 // per row of `rows`), under the energy meter.
 MeasuredTraining train_measured(const TrainingData& data, const std::vector<int64_t>& rows,
-                                const std::vector<float>& weights, const nn::TrainSettings& settings,
+                                const std::vector<float>& weights, const TrainSettings& settings,
                                 const energy::MeterOptions& meter);
 // Trains on another training set (a selection store's rows, same dim) and tests on data's /test.
 MeasuredTraining train_measured_on(const TrainingData& data, const RowMatrixF& features,
                                    const std::vector<int64_t>& labels, const std::vector<float>& weights,
-                                   const nn::TrainSettings& settings, const energy::MeterOptions& meter);
+                                   const TrainSettings& settings, const energy::MeterOptions& meter);
 
 // Per-repeat trainings as TrainingRuns: mean and sample std of accuracy, mean energy.
 TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<MeasuredTraining>& repeats);
@@ -76,6 +77,6 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
 EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job);
 
 // Training settings with the seed of repeat r.
-nn::TrainSettings repeat_settings(const nn::TrainSettings& base, int64_t repeat);
+TrainSettings repeat_settings(const TrainSettings& base, int64_t repeat);
 
 }  // namespace subset::workflows::internal

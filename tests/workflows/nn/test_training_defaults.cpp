@@ -127,7 +127,7 @@ TEST_CASE("run_evaluate with only model convnet reports and caches SGD at 0.01; 
   CHECK(r.training.learning_rate == doctest::Approx(0.01));
   const nlohmann::json j = subset::workflows::to_json(r);
   CHECK(j.at("epochs") == 1);
-  CHECK(j.at("learning_rate").get<double>() == doctest::Approx(0.01));
+  CHECK(j.at("lr").get<double>() == doctest::Approx(0.01));
   CHECK(subset::workflows::format_evaluation(r).find("SGD lr 0.01,") != std::string::npos);
   const nlohmann::json key = cache_key(job.cache_path);
   CHECK(key.at("epochs") == 1);

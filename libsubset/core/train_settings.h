@@ -1,0 +1,69 @@
+#pragma once
+// The settings of the proxy-model trainer (libsubset/nn/trainer.h) and their one declaration
+// (train_schema). They live here, without libtorch, so that the workflows and the CLI configure
+// training without including nn: with SUBSET_WITH_TORCH=OFF their headers still compile.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libsubset/core/settings_schema.h"
+
+namespace subset {
+
+// What a model trains with when the settings leave epochs or learning rate unset: linear and mlp
+// 5 epochs of Adam at 1e-3; convnet the protocol of Zhao & Bilen's evaluate_synset, 300 epochs of
+// SGD at 0.01. The one place these numbers live (the schema's notes, --help and the docs quote them).
+struct ModelDefaults {
+  int64_t epochs;
+  double learning_rate;
+};
+constexpr ModelDefaults model_defaults(std::string_view model) {
+  return model == "convnet" ? ModelDefaults{300, 0.01} : ModelDefaults{5, 1e-3};
+}
+
+struct TrainSettings {
+  std::string model = "mlp";        // "linear" | "mlp" | "convnet"
+  int64_t hidden = 256;             // MLP hidden width (one hidden layer, ReLU)
+  // Unset: model_defaults(model), so that a convnet is trained with its protocol whatever the
+  // caller. resolve_defaults() fills them; reports and cache keys carry the resolved values.
+  std::optional<int64_t> epochs;
+  int64_t batch = 256;
+  std::optional<double> learning_rate;  // Adam (linear, mlp); SGD (convnet)
+  uint64_t seed = 0;                // initial weights, batch order and augmentation draws
+  std::string device = "cpu";       // "cpu" | "cuda"
+
+  // ConvNet only (docs/methods/evaluate.md, "ConvNet protocol"); ignored by linear and mlp.
+  std::vector<int64_t> image_shape;  // [C, H, W] of each row, C*H*W = dim; required by convnet
+  // Per-channel standardisation (x - mean[c]) / stddev[c] of every input, training and test alike;
+  // empty: none. `subset evaluate` takes them from the store's full training split, so that real
+  // subsets and condensed sets are standardised identically.
+  std::vector<float> channel_mean;
+  std::vector<float> channel_stddev;
+  std::string augment = "none";     // "none" | "dsa": DSA on every training batch (convnet only)
+  double momentum = 0.9;            // SGD momentum (convnet)
+  double weight_decay = 5e-4;       // SGD L2 weight decay on every parameter (convnet)
+  // Called after each epoch with (epoch, epochs, mean training loss); may throw to cancel.
+  std::function<void(int64_t, int64_t, double)> on_epoch;
+};
+
+// The tunables of TrainSettings (all but the seed, the data-derived ConvNet inputs and the
+// callback), by the names of their CLI options: model, hidden, epochs, batch, lr, augment,
+// momentum, weight-decay, device. Their "methods" are models.
+const SettingsSchema<TrainSettings>& train_schema();
+
+// `settings` with every unset value replaced by its model's default (model_defaults); given values
+// are kept as they are.
+TrainSettings resolve_defaults(TrainSettings settings);
+
+// Checks a device name's form: cpu, cuda or cuda:N (whether this libtorch has CUDA and the GPU
+// exists is nn's to check); throws ParamError naming `parameter`.
+void check_device_name(const std::string& device, const std::string& parameter = "device");
+
+// Checks every tunable against its domain and that those given apply to the model (augment dsa
+// needs convnet); throws ParamError naming the parameter.
+void check_train_settings(const TrainSettings& settings);
+
+}  // namespace subset
