@@ -29,6 +29,7 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
     bool unweighted = false;
     bool json = false;
     std::string methods_text, fractions_text;
+    std::string embedding;
   };
   auto o = std::make_shared<Options>();
   std::string methods;
@@ -48,6 +49,9 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--fractions", o->fractions_text, "Comma-separated fractions of the rows, each in (0, 1]")
       ->required();
   app->add_flag("--per-class", o->job.per_class, "Run each method within each class");
+  app->add_option("--embedding", o->embedding,
+                  "Select on this same-rows store of STORE (subset embed); its energy is counted in every row "
+                  "(column embed_kwh)");
   const TrainingOptions training = add_training_options(*app, o->job.training, workflows::bench_schema().schema());
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' weights when training");
   app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
@@ -56,8 +60,9 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_flag("--no-plot", o->no_plot, "Do not draw plot.png (no matplotlib needed)");
   app->add_option("--python", o->python, "Python with matplotlib, for the plot")->capture_default_str();
   add_json_flag(*app, o->json);
-  return {app, [o, training, &global]() {
+  return {app, [o, app, training, &global]() {
             workflows::BenchJob job = o->job;
+            if (app->count("--embedding")) job.embedding = o->embedding;
             training.apply(job.training);
             workflows::bench_schema().set_all(job, training.job->given());
             job.seed = job.training.seed;

@@ -30,6 +30,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
     double fraction = 0;
     std::string indices_out;
     std::string centroids_out;
+    std::string embedding;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -46,6 +47,9 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--seed", o->job.seed, "Seed of every random choice")->check(seed_value())->capture_default_str();
   app->add_option("--features", o->job.features_dataset, "Dataset to select in (e.g. embeddings of the same rows)")
       ->capture_default_str();
+  app->add_option("--embedding", o->embedding,
+                  "Select on this same-rows store of STORE (subset embed); the selection names STORE and counts "
+                  "the embedding's energy");
   app->add_option("-o,--output", o->job.output, "Selection file to write (.h5)")->required();
   app->add_option("--indices-out", o->indices_out, "Also write the indices as FILE.txt or FILE.npy");
   app->add_option("--centroids-out", o->centroids_out,
@@ -64,6 +68,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
             if (app->count("--fraction")) job.fraction = o->fraction;
             if (!o->indices_out.empty()) job.indices_out = o->indices_out;
             if (!o->centroids_out.empty()) job.centroids_out = o->centroids_out;
+            if (app->count("--embedding")) job.embedding = o->embedding;
             const select::MethodSpec& spec = select::method(job.method);
             job.params = params->given(spec.params, spec.name);
             // The importance methods score with a proxy model: loading the model-training library
@@ -92,6 +97,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
               j["seconds"] = out.seconds;
               j["stats"] = m.stats;
               j["energy"] = m.energy;
+              j["embedding"] = m.embedding;
               std::cout << j.dump(2) << "\n";
               return 0;
             }
@@ -104,7 +110,9 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
               if (key != "seconds" && value.is_primitive()) std::cout << "  " << key << " " << value << "\n";
             if (out.energy) {
               std::snprintf(seconds, sizeof seconds, "%.3g", out.energy->kwh());
-              std::cout << "  energy " << seconds << " kWh (recorded in the selection file; `subset evaluate` counts it)\n";
+              std::cout << "  energy " << seconds << " kWh"
+                        << (m.embedding.is_null() ? "" : " plus the embedding's, recorded with it")
+                        << " (recorded in the selection file; `subset evaluate` counts it)\n";
             }
             return 0;
           }};

@@ -13,6 +13,7 @@
 #include "libsubset/select/registry.h"
 #include "libsubset/transform/registry.h"
 #include "libsubset/workflows/bench.h"
+#include "libsubset/workflows/embed_job.h"
 #include "libsubset/workflows/evaluate.h"
 
 namespace subset::docs {
@@ -41,6 +42,7 @@ inline std::vector<DocTable> doc_tables() {
   out.push_back({"cli.md", "train", train_schema().schema().markdown_table()});
   out.push_back({"cli.md", "evaluate", workflows::evaluate_schema().schema().markdown_table()});
   out.push_back({"cli.md", "bench", workflows::bench_schema().schema().markdown_table()});
+  out.push_back({"cli.md", "embed", workflows::embed_schema().schema().markdown_table()});
   return out;
 }
 

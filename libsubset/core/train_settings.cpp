@@ -13,6 +13,28 @@ std::string defaults_note(int64_t ModelDefaults::*field_int, double ModelDefault
   return os.str();
 }
 
+std::string epochs_note() {
+  return "schedule epochs: " + defaults_note(&ModelDefaults::epochs, nullptr) +
+         "; early-stop (the cap): " + defaults_note(&ModelDefaults::early_stop_epochs, nullptr) + "; not with steps";
+}
+
+template <class T>
+std::string schedule_note(const char* schedule, T value) {
+  std::ostringstream os;
+  os << value << " (schedule " << schedule << " only)";
+  return os.str();
+}
+
+// A schedule-specific parameter given under another schedule is a mistake worth naming: it would
+// be silently ignored.
+template <class T>
+void check_schedule_only(const std::optional<T>& value, const std::string& name, const std::string& schedule,
+                         const std::string& given_schedule) {
+  SUBSET_CHECK_PARAM(!value || schedule == given_schedule, name,
+                     "parameter '" << name << "' applies to schedule " << schedule << " only, not "
+                                   << given_schedule);
+}
+
 }  // namespace
 
 const SettingsSchema<TrainSettings>& train_schema() {
@@ -24,8 +46,19 @@ const SettingsSchema<TrainSettings>& train_schema() {
                  "store with image_shape)")
           .one_of({"linear", "mlp", "convnet"})
           .field("hidden", &T::hidden, "MLP hidden width").at_least(1).only_for({"mlp"})
-          .field("epochs", &T::epochs, "Training epochs").at_least(1)
-          .chosen_by(defaults_note(&ModelDefaults::epochs, nullptr))
+          .field("epochs", &T::epochs, "Training epochs; under early-stop the most it may train").at_least(1)
+          .chosen_by(epochs_note())
+          .field("schedule", &T::schedule,
+                 "How long to train: epochs (a fixed count), steps (the same optimizer steps for every set), "
+                 "early-stop (best epoch on a held-out validation split)")
+          .one_of({"epochs", "steps", "early-stop"})
+          .field("steps", &T::steps, "Optimizer steps of every training (schedule steps)").at_least(1)
+          .chosen_by(schedule_note("steps", kDefaultSteps))
+          .field("patience", &T::patience, "Epochs without a higher validation accuracy before stopping (early-stop)")
+          .at_least(1).chosen_by(schedule_note("early-stop", kDefaultPatience))
+          .field("validation", &T::validation,
+                 "Fraction of each training set held out, stratified by label, to pick the best epoch (early-stop)")
+          .above(0).below(1).chosen_by(schedule_note("early-stop", kDefaultValidation))
           .field("batch", &T::batch, "Batch size").at_least(1)
           .field("lr", &T::learning_rate, "Learning rate: Adam's (linear, mlp); SGD's (convnet)").above(0)
           .chosen_by(defaults_note(nullptr, &ModelDefaults::learning_rate))
@@ -41,8 +74,14 @@ const SettingsSchema<TrainSettings>& train_schema() {
 
 TrainSettings resolve_defaults(TrainSettings settings) {
   const ModelDefaults d = model_defaults(settings.model);
-  if (!settings.epochs) settings.epochs = d.epochs;
+  const bool early_stop = settings.schedule == "early-stop";
+  if (!settings.epochs && settings.schedule != "steps") settings.epochs = early_stop ? d.early_stop_epochs : d.epochs;
   if (!settings.learning_rate) settings.learning_rate = d.learning_rate;
+  if (!settings.steps && settings.schedule == "steps") settings.steps = kDefaultSteps;
+  if (early_stop) {
+    if (!settings.patience) settings.patience = kDefaultPatience;
+    if (!settings.validation) settings.validation = kDefaultValidation;
+  }
   return settings;
 }
 
@@ -58,6 +97,11 @@ void check_train_settings(const TrainSettings& settings) {
   check_device_name(settings.device);
   SUBSET_CHECK_PARAM(settings.augment == "none" || settings.model == "convnet", "augment",
                "augmentation " << settings.augment << " applies to model convnet only, not " << settings.model);
+  SUBSET_CHECK_PARAM(!settings.epochs || settings.schedule != "steps", "epochs",
+                     "parameter 'epochs' does not apply to schedule steps: give the budget as steps");
+  check_schedule_only(settings.steps, "steps", "steps", settings.schedule);
+  check_schedule_only(settings.patience, "patience", "early-stop", settings.schedule);
+  check_schedule_only(settings.validation, "validation", "early-stop", settings.schedule);
 }
 
 }  // namespace subset

@@ -15,14 +15,23 @@ namespace subset {
 
 // What a model trains with when the settings leave epochs or learning rate unset: linear and mlp
 // 5 epochs of Adam at 1e-3; convnet the protocol of Zhao & Bilen's evaluate_synset, 300 epochs of
-// SGD at 0.01. The one place these numbers live (the schema's notes, --help and the docs quote them).
+// SGD at 0.01. Under schedule early-stop, epochs is a cap: early_stop_epochs, so that a small set
+// (a few steps an epoch) can train long enough to stop on its own. The one place these numbers
+// live (the schema's notes, --help and the docs quote them).
 struct ModelDefaults {
   int64_t epochs;
   double learning_rate;
+  int64_t early_stop_epochs;
 };
 constexpr ModelDefaults model_defaults(std::string_view model) {
-  return model == "convnet" ? ModelDefaults{300, 0.01} : ModelDefaults{5, 1e-3};
+  return model == "convnet" ? ModelDefaults{300, 0.01, 300} : ModelDefaults{5, 1e-3, 200};
 }
+
+// Defaults of the schedule-specific parameters (set by resolve_defaults under their schedule only).
+// 300 steps: a 1% Fashion-MNIST subset (600 rows, batch 256, 3 steps an epoch) trains 100 epochs.
+constexpr int64_t kDefaultSteps = 300;
+constexpr int64_t kDefaultPatience = 10;
+constexpr double kDefaultValidation = 0.1;
 
 struct TrainSettings {
   std::string model = "mlp";        // "linear" | "mlp" | "convnet"
@@ -30,6 +39,19 @@ struct TrainSettings {
   // Unset: model_defaults(model), so that a convnet is trained with its protocol whatever the
   // caller. resolve_defaults() fills them; reports and cache keys carry the resolved values.
   std::optional<int64_t> epochs;
+  // How long to train (docs/methods/evaluate.md, "Training schedule"):
+  //  "epochs"     `epochs` passes over the rows (the protocol of the figures before early-stop);
+  //  "steps"      `steps` optimizer steps whatever the set's size: ceil(steps / batches per epoch)
+  //               epochs, the last one cut when the budget is spent; `epochs` does not apply;
+  //  "early-stop" a stratified `validation` fraction of the rows is held out, training runs up to
+  //               `epochs` epochs (a cap) and stops after `patience` epochs without a higher
+  //               validation accuracy; the best epoch's weights are the ones tested.
+  // steps, patience and validation apply to their schedule only (set elsewhere: ParamError); unset,
+  // resolve_defaults fills them under their schedule.
+  std::string schedule = "early-stop";
+  std::optional<int64_t> steps;
+  std::optional<int64_t> patience;
+  std::optional<double> validation;
   int64_t batch = 256;
   std::optional<double> learning_rate;  // Adam (linear, mlp); SGD (convnet)
   uint64_t seed = 0;                // initial weights, batch order and augmentation draws
@@ -54,8 +76,9 @@ struct TrainSettings {
 // momentum, weight-decay, device. Their "methods" are models.
 const SettingsSchema<TrainSettings>& train_schema();
 
-// `settings` with every unset value replaced by its model's default (model_defaults); given values
-// are kept as they are.
+// `settings` with every unset value that applies to its schedule replaced by its default
+// (model_defaults, kDefault*); given values are kept as they are. Under schedule steps epochs stays
+// unset; under epochs and steps patience and validation do.
 TrainSettings resolve_defaults(TrainSettings settings);
 
 // Checks a device name's form: cpu, cuda or cuda:N (whether this libtorch has CUDA and the GPU
@@ -63,7 +86,8 @@ TrainSettings resolve_defaults(TrainSettings settings);
 void check_device_name(const std::string& device, const std::string& parameter = "device");
 
 // Checks every tunable against its domain and that those given apply to the model (augment dsa
-// needs convnet); throws ParamError naming the parameter.
+// needs convnet) and to the schedule (steps; patience and validation; not epochs under steps);
+// throws ParamError naming the parameter.
 void check_train_settings(const TrainSettings& settings);
 
 }  // namespace subset

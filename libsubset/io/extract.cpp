@@ -26,14 +26,26 @@ void check_selection_matches(const SelectionManifest& m, const FeatureStore& sto
   SUBSET_CHECK(m.source_n == info.n(), selection_path,
                "selection was made for a store of " << m.source_n << " rows, but " << store.path() << " has "
                                                     << info.n());
-  SUBSET_CHECK(m.source_dim == 0 || m.source_dim == info.dim(), selection_path,
+  const auto check_index_range = [&] {
+    SUBSET_CHECK(m.max_index < info.n(), selection_path + ":/indices",
+                 "index " << m.max_index << " is out of range for a store of " << info.n() << " rows");
+  };
+  if (same_rows(m, store)) {
+    // Made on a same-rows store of `store` (an embedding of it): its dimension and checksum are
+    // the embedding's, its rows are this store's.
+    check_index_range();
+    return;
+  }
+  // A same-rows selection that fits neither store is reported by its checksums below.
+  SUBSET_CHECK(m.same_rows || m.source_dim == 0 || m.source_dim == info.dim(), selection_path,
                "selection was made for a store of dimension " << m.source_dim << ", but " << store.path() << " has "
                                                               << info.dim());
   if (!m.source_checksum.empty()) {
     const std::string checksum = store.features_checksum();
     SUBSET_CHECK(m.source_checksum == checksum, selection_path,
-                 "selection was made from another store: feature checksum " << m.source_checksum << " differs from "
-                                                                             << store.path() << "'s " << checksum);
+                 "selection was made from another store: feature checksum "
+                     << m.source_checksum << (m.same_rows ? " (rows of " + m.same_rows->checksum + ")" : "")
+                     << " differs from " << store.path() << "'s " << checksum);
   } else {
     // Without a checksum the rows, the dimension (when recorded) and the file name of the source
     // are all there is to go on; a renamed store must then be matched through a selection that
@@ -46,8 +58,7 @@ void check_selection_matches(const SelectionManifest& m, const FeatureStore& sto
                      << m.source << "', not '" << store.path()
                      << "' (rows match, but without a checksum the file name must match too)");
   }
-  SUBSET_CHECK(m.max_index < info.n(), selection_path + ":/indices",
-               "index " << m.max_index << " is out of range for a store of " << info.n() << " rows");
+  check_index_range();
 }
 
 StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {

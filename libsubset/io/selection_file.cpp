@@ -68,6 +68,8 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
   if (m.source_dim > 0) h5::write_int_attr(root, "source_dim", m.source_dim);
   h5::write_string_attr(root, "source_checksum", m.source_checksum);
   h5::write_string_attr(root, "stats", m.stats.dump());
+  if (m.same_rows) h5::write_string_attr(root, "same_rows", m.same_rows->to_json().dump());
+  if (!m.embedding.is_null()) h5::write_string_attr(root, "embedding", m.embedding.dump());
   h5::finish_output(file, out, m.created_by, m.energy, path);
 }
 
@@ -99,6 +101,8 @@ SelectionFile read_selection(const std::string& path) {
   m.created_by = h5::read_string_attr(root, "created_by", path).value_or("");
   m.stats = h5::read_json_attr(root, "stats", path);
   if (h5::attr_exists(root, "energy")) m.energy = h5::read_json_attr(root, "energy", path);
+  if (h5::attr_exists(root, "same_rows")) m.same_rows = SameRows::from_json(h5::read_json_attr(root, "same_rows", path));
+  if (h5::attr_exists(root, "embedding")) m.embedding = h5::read_json_attr(root, "embedding", path);
 
   sel.indices = read_vector<int64_t>(root, "indices", H5T_NATIVE_INT64, H5T_INTEGER, path);
   if (h5::link_exists(root, "weights"))
@@ -116,6 +120,11 @@ SelectionFile read_selection(const std::string& path) {
   }
   m.max_index = sorted.empty() ? -1 : sorted.back();
   return sel;
+}
+
+bool same_rows(const SelectionManifest& m, const FeatureStore& store) {
+  return m.same_rows && m.same_rows->n == store.info().n() && m.source_n == store.info().n() &&
+         m.same_rows->checksum == store.features_checksum();
 }
 
 }  // namespace subset::io

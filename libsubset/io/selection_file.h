@@ -10,7 +10,10 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <optional>
 #include <vector>
+
+#include "libsubset/io/store.h"
 
 namespace subset::io {
 
@@ -32,6 +35,12 @@ struct SelectionManifest {
   // The energy report of the run that made the selection (JSON of energy::EnergyReport), or null
   // when it was not measured; evaluate adds it to the subset's cost.
   nlohmann::json energy = nullptr;
+  // Copied from the source store when it is a same-rows store: the selection then also picks the
+  // rows of the store it records (same_rows below).
+  std::optional<SameRows> same_rows;
+  // Set by `select --embedding`: the embedding store the method ran on ({"path", "checksum",
+  // "energy"}), while source names the store whose rows it picked; null otherwise.
+  nlohmann::json embedding = nullptr;
   // Not stored: the largest of /indices (-1 when empty), set by read_selection so that
   // check_selection_matches (extract.h) can bound the indices by the store they are used on.
   int64_t max_index = -1;
@@ -51,5 +60,10 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
 // that the selection was made for that store, so a mismatch is reported as such rather than as an
 // index out of range.
 SelectionFile read_selection(const std::string& path);
+
+// Whether a selection made on a same-rows store (its manifest's same_rows) picks rows of `store`:
+// the recorded row count and feature checksum are `store`'s. The one test that extract, evaluate
+// and bench apply (through check_selection_matches, extract.h) besides the direct match.
+bool same_rows(const SelectionManifest& manifest, const FeatureStore& store);
 
 }  // namespace subset::io

@@ -42,6 +42,7 @@ nlohmann::json StoreInfo::to_json() const {
   j["source"] = source;
   j["created_by"] = created_by;
   j["energy"] = energy;
+  j["same_rows"] = same_rows ? same_rows->to_json() : nlohmann::json(nullptr);
   j["n"] = n();
   j["dim"] = dim();
   j["dtype"] = features.dtype;
@@ -300,6 +301,8 @@ FeatureStore FeatureStore::open(const std::string& path) {
     info.energy = nlohmann::json::parse(*energy, nullptr, false);
     if (info.energy.is_discarded()) info.energy = nullptr;
   }
+  if (const auto same = h5::read_string_attr(fid, "same_rows", path))
+    info.same_rows = SameRows::from_json(nlohmann::json::parse(*same, nullptr, false));
 
   info.features = inspect_float_matrix(fid, "/features", path);
   {
@@ -412,6 +415,17 @@ void FeatureStore::check_finite(Split split) const {
   const FeatureArray a = features(split);
   const int64_t row = a.find_non_finite_row();
   SUBSET_CHECK(row < 0, path() + ":" + features_dataset(split), "NaN or Inf in features at row " << row);
+}
+
+std::optional<SameRows> SameRows::from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("checksum") || !j["checksum"].is_string() || !j.contains("n") ||
+      !j["n"].is_number_integer() || j["n"].get<int64_t>() < 0)
+    return std::nullopt;
+  SameRows r;
+  r.checksum = j["checksum"].get<std::string>();
+  r.n = j["n"].get<int64_t>();
+  if (j.contains("source") && j["source"].is_string()) r.source = j["source"].get<std::string>();
+  return r;
 }
 
 std::string format_checksum(unsigned long crc32) {

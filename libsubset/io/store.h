@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,19 @@ struct ArrayInfo {
   std::string checksum;      // the stored "checksum" attribute; empty when absent
 };
 
+// A "same rows" store (docs/format.md) holds one row per row of another store, in the same order
+// (an embedding of it): a selection made on it is a selection of that store's rows. Recorded as
+// the root attribute "same_rows" = {"source": path, "checksum": features_checksum(), "n": rows}.
+struct SameRows {
+  std::string source;
+  std::string checksum;
+  int64_t n = 0;
+  nlohmann::json to_json() const { return {{"source", source}, {"checksum", checksum}, {"n", n}}; }
+  // Null or damaged JSON gives nullopt: the record is provenance, and without it a selection is
+  // simply tied to the store it was made on.
+  static std::optional<SameRows> from_json(const nlohmann::json& j);
+};
+
 struct StoreInfo {
   std::string path;
   uint64_t file_size = 0;
@@ -48,6 +62,7 @@ struct StoreInfo {
   std::string created_by;
   // The energy report of the run that wrote the store (root attribute "energy", JSON), or null.
   nlohmann::json energy = nullptr;
+  std::optional<SameRows> same_rows;  // root attribute "same_rows"; nullopt when absent
   ArrayInfo features;
   std::vector<int64_t> image_shape;  // [C, H, W], empty when not images
   std::vector<std::string> class_names;
@@ -64,7 +79,8 @@ struct StoreInfo {
   int64_t test_n() const { return has_test ? test_features.rows : 0; }
   // Number of classes: class_names.size() when names are given, else 1 + the largest label seen.
   int64_t num_classes() const;
-  // Keys: path, file_size, format, format_version, source, created_by, energy, n, dim, dtype,
+  // Keys: path, file_size, format, format_version, source, created_by, energy, same_rows
+  // (object|null), n, dim, dtype,
   // image_shape (array|null), chunk_rows, compression, storage_bytes, checksum (string|null),
   // class_names, num_classes, class_counts (label -> count),
   // test_n, test_class_counts.

@@ -16,7 +16,13 @@ enum class ScoreKind { Loss, El2n, Grand, Forgetting, Entropy, Margin, LeastConf
 struct ScoreSettings {
   // The proxy: model, hidden, epochs (>= 1), batch, learning_rate, device; repeat r is seeded with
   // seed + r exactly as train_and_test seeds a training. on_epoch is not called.
-  TrainSettings training;
+  // Schedule epochs: scores are read off the whole set, with no split to stop on (under the
+  // default early-stop, unset epochs would resolve to its cap).
+  TrainSettings training = [] {
+    TrainSettings t;
+    t.schedule = "epochs";
+    return t;
+  }();
   int64_t repeats = 1;  // >= 1; the scores are the mean over the repeats
   // Called after each proxy epoch with (epochs done, epochs * repeats); may throw to cancel.
   std::function<void(int64_t, int64_t)> progress;

@@ -2,12 +2,16 @@
 
 #include <ATen/ops/from_blob.h>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <vector>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/classifier.h"
 #include "libsubset/nn/internal/network_training.h"
+#include "libsubset/nn/internal/schedule.h"
 #include "libsubset/nn/internal/train_loop.h"
 #include "libsubset/nn/torch_threads.h"
 
@@ -44,6 +48,40 @@ at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, 
   return device.is_cpu() ? t : t.to(device);
 }
 
+// A training set cut for schedule early-stop: the rows trained on (with their weights) and the
+// validation rows, gathered into buffers the views point into (hence neither copied nor moved).
+class HeldOut {
+ public:
+  HeldOut(const LabelledView& train, int64_t num_classes, const TrainSettings& settings) {
+    const internal::ValidationSplit split =
+        internal::stratified_split(train.labels, train.n, num_classes, settings.validation.value(),
+                                   Rng(settings.seed).fork(internal::kValidationStream).seed());
+    fit = gather(train, split.fit, fit_x_, fit_y_, train.weights ? &fit_w_ : nullptr);
+    validation = gather(train, split.validation, val_x_, val_y_, nullptr);
+  }
+  HeldOut(const HeldOut&) = delete;
+  HeldOut& operator=(const HeldOut&) = delete;
+
+  LabelledView fit, validation;
+
+ private:
+  static LabelledView gather(const LabelledView& from, const std::vector<int64_t>& rows, std::vector<float>& x,
+                             std::vector<int64_t>& y, std::vector<float>* w) {
+    const auto dim = static_cast<size_t>(from.dim);
+    x.resize(rows.size() * dim);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const float* row = from.features + static_cast<size_t>(rows[i]) * dim;
+      std::copy(row, row + dim, x.begin() + static_cast<std::ptrdiff_t>(i * dim));
+      y.push_back(from.labels[rows[i]]);
+      if (w) w->push_back(from.weights[rows[i]]);
+    }
+    return {x.data(), y.data(), w ? w->data() : nullptr, static_cast<int64_t>(rows.size()), from.dim};
+  }
+
+  std::vector<float> fit_x_, val_x_, fit_w_;
+  std::vector<int64_t> fit_y_, val_y_;
+};
+
 }  // namespace
 
 TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
@@ -60,30 +98,50 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
                "test rows have " << test.dim << " features, training rows " << train.dim);
   check_weights(train);
   const c10::Device device = internal::parse_device(settings.device);
-  if (convnet) return internal::train_convnet_and_test(train, test, num_classes, settings, device);
+  std::optional<HeldOut> held;
+  if (settings.schedule == "early-stop") {
+    held.emplace(train, num_classes, settings);
+    check_weights(held->fit);
+  }
+  const LabelledView& fit = held ? held->fit : train;
+  const LabelledView* validation = held ? &held->validation : nullptr;
+  if (convnet) return internal::train_convnet_and_test(fit, test, num_classes, settings, device, validation);
 
   internal::TrainingTensors data;
-  data.features = borrow(train.features, {train.n, train.dim}, at::kFloat, device);
-  data.labels = borrow(train.labels, {train.n}, at::kLong, device);
-  if (train.weights) {
-    data.weights = borrow(train.weights, {train.n}, at::kFloat, device);
-    data.host_weights = train.weights;
+  data.features = borrow(fit.features, {fit.n, fit.dim}, at::kFloat, device);
+  data.labels = borrow(fit.labels, {fit.n}, at::kLong, device);
+  if (fit.weights) {
+    data.weights = borrow(fit.weights, {fit.n}, at::kFloat, device);
+    data.host_weights = fit.weights;
   }
   // Independent streams for the initial weights and the batch order, both from the one seed.
   const Rng root(settings.seed);
   internal::Classifier model =
-      internal::make_classifier(kind, train.dim, settings.hidden, num_classes, root.fork(0).seed(), device);
+      internal::make_classifier(kind, fit.dim, settings.hidden, num_classes, root.fork(0).seed(), device);
 
   internal::LoopSettings loop;
-  loop.epochs = *settings.epochs;
+  loop.epochs = internal::planned_epochs(settings, fit.n);
+  loop.max_steps = settings.steps.value_or(0);
   loop.batch = settings.batch;
   loop.learning_rate = *settings.learning_rate;
   loop.seed = root.fork(1).seed();
   internal::LoopHooks hooks;
   if (settings.on_epoch) {
-    hooks.on_epoch = [&](int64_t epoch, double loss) { settings.on_epoch(epoch, *settings.epochs, loss); };
+    hooks.on_epoch = [&](int64_t epoch, double loss) { settings.on_epoch(epoch, loop.epochs, loss); };
+  }
+  std::optional<internal::BestEpoch> best;
+  at::Tensor val_x, val_y;
+  if (validation) {
+    val_x = borrow(validation->features, {validation->n, validation->dim}, at::kFloat, device);
+    val_y = borrow(validation->labels, {validation->n}, at::kLong, device);
+    best.emplace(model.params, *settings.patience);
+    hooks.stop_after = [&](int64_t epoch) {
+      const int64_t correct = internal::count_correct(model, val_x, val_y);
+      return best->record(epoch, static_cast<double>(correct) / static_cast<double>(validation->n));
+    };
   }
   const internal::LoopResult trained = internal::train_classifier(model, data, loop, hooks);
+  if (best) best->restore();
 
   const int64_t correct = internal::count_correct(model, borrow(test.features, {test.n, test.dim}, at::kFloat, device),
                                                   borrow(test.labels, {test.n}, at::kLong, device));
@@ -91,6 +149,9 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
   out.final_loss = trained.final_loss;
   out.test_accuracy = static_cast<double>(correct) / static_cast<double>(test.n);
   out.steps = trained.steps;
+  out.epochs = trained.epochs;
+  out.best_epoch = best ? best->best_epoch() : trained.epochs;
+  if (best) out.validation_accuracy = best->best_accuracy();
   return out;
 }
 

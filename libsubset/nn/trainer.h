@@ -35,11 +35,18 @@ struct TrainOutcome {
   double final_loss = 0;        // mean weighted training loss of the last epoch
   double test_accuracy = 0;     // fraction in [0, 1] on `test`
   int64_t steps = 0;
+  int64_t epochs = 0;           // epochs trained (under schedule steps the last may be cut short)
+  // The epoch whose weights were tested: under early-stop the one of the best validation accuracy
+  // (validation_accuracy, a fraction of the held-out rows); otherwise the last, and no accuracy.
+  int64_t best_epoch = 0;
+  std::optional<double> validation_accuracy;
 };
 
 // Trains a fresh model on `train` and returns its accuracy on `test`. With weights, each example's
 // cross-entropy counts in proportion to its weight (a batch's loss is sum(w*l)/sum(w)). Unset
-// epochs and learning rate are the model's defaults (resolve_defaults).
+// values are the defaults of the model and schedule (resolve_defaults). Under schedule early-stop
+// the validation split (internal/schedule.h: stratified, from Rng(seed).fork(3)) is carved from
+// `train` first; its rows are scored by plain accuracy (their weights ignored) and never trained on.
 // Throws subset::Error on invalid settings or data (labels out of range, dims differ, n = 0; for
 // convnet an image shape that does not fit the rows or is too small for the network, statistics
 // of the wrong length; augment other than none, or dsa with a model other than convnet).

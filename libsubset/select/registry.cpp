@@ -11,9 +11,12 @@
 #include "libsubset/select/importance.h"
 #include "libsubset/select/kcenter.h"
 #include "libsubset/select/kmeans.h"
+#include "libsubset/select/moderate.h"
+#include "libsubset/select/probcover.h"
 #include "libsubset/select/random.h"
 #include "libsubset/select/sampling.h"
 #include "libsubset/select/stratified.h"
+#include "libsubset/select/typiclust.h"
 
 namespace subset::select {
 namespace {
@@ -44,6 +47,10 @@ const std::vector<MethodSpec>& methods() {
       entry<KMeansSelector>("k-means: the point nearest each centroid, weighted by cluster size", true, false, true),
       entry<KCenterSelector>("greedy farthest-first traversal (k-center greedy): covers the data", true, false),
       entry<HerdingSelector>("greedy mean matching: the subset mean tracks the data mean", true, false),
+      entry<TypiclustSelector>("k-means into budget clusters, the most typical point of each (TypiClust)", true, false),
+      entry<ProbCoverSelector>("greedy maximum coverage of delta-balls on the k-NN graph (ProbCover)", true, false),
+      entry<ModerateSelector>("per class, the points nearest the median distance to the class centre (Moderate-DS)",
+                              true, true),
       importance<ScoreKind::Loss>("importance: cross-entropy under a proxy model"),
       importance<ScoreKind::El2n>("importance: L2 norm of softmax minus one-hot label (EL2N)"),
       importance<ScoreKind::Grand>("importance: norm of the loss gradient at the last layer (GraNd)"),

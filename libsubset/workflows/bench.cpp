@@ -16,6 +16,7 @@
 #include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/process.h"
+#include "libsubset/energy/report.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/internal/training.h"
@@ -111,6 +112,15 @@ void write_text(const fs::path& path, const std::string& text) {
   SUBSET_CHECK(f, path.string(), "cannot write");
 }
 
+// The recorded cost of --embedding, after checking that it embeds `store`; none when unmeasured.
+std::optional<energy::EnergyReport> recorded_embedding_energy(const BenchJob& job, const io::FeatureStore& store) {
+  if (!job.embedding) return std::nullopt;
+  const io::FeatureStore embedding = open_embedding(*job.embedding, store);
+  const nlohmann::json& energy = embedding.info().energy;
+  if (energy.is_null()) return std::nullopt;
+  return energy::report_from_json(energy);
+}
+
 }  // namespace
 
 BenchResult run_bench(const BenchJob& job) {
@@ -129,6 +139,7 @@ BenchResult run_bench(const BenchJob& job) {
   reference_job.status = job.status;
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   internal::check_trainable(store);
+  const std::optional<energy::EnergyReport> embedding_energy = recorded_embedding_energy(job, store);
   check_output_dir(job);
   internal::check_cache(reference_job, {job.store});
   check_plotter(job);
@@ -161,6 +172,7 @@ BenchResult run_bench(const BenchJob& job) {
                      std::to_string(job.repeats));
         SelectJob sj;
         sj.store = job.store;
+        sj.embedding = job.embedding;
         sj.method = bm.method;
         sj.params = bm.params;
         sj.fraction = fraction;
@@ -183,6 +195,8 @@ BenchResult run_bench(const BenchJob& job) {
       ev.training = internal::summarize(method, selected_rows, trainings);
       ev.path = "selections/" + method + "-" + fraction_label(fraction) + "-r*.sel.h5";
       ev.selection_energy = internal::mean_report(selection_reports);
+      row.embedding_energy = embedding_energy;
+      if (embedding_energy) ev.selection_energy = energy::add_reports(*embedding_energy, *ev.selection_energy);
       account_savings(ref.full, ev);
       result.rows.push_back(std::move(row));
     }

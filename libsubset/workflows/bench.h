@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct BenchJob {
   std::vector<std::string> methods;      // METHOD[:PARAM=VALUE]... (parse_bench_method); rows are labelled so
   std::vector<double> fractions;         // each in (0, 1]
   bool per_class = false;
+  // A same-rows store of `store` (`subset embed`): every method selects on its features, and its
+  // recorded energy is counted in every row's selection cost (shown apart as embed_kwh).
+  std::optional<std::string> embedding;
   int64_t repeats = 3;
   uint64_t seed = 0;
   TrainSettings training;            // its seed is ignored: repeat r uses seed + r; unset epochs
@@ -39,6 +43,9 @@ struct BenchRow {
   double fraction = 0;
   SelectionEvaluation evaluation;        // training = the R subset trainings, selection_energy = mean
   std::vector<double> select_seconds;    // per repeat
+  // With BenchJob::embedding: the embedding's recorded report, included in
+  // evaluation.selection_energy (which is then embedding + mean selection).
+  std::optional<energy::EnergyReport> embedding_energy;
 };
 
 struct BenchResult {

@@ -14,6 +14,12 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
+double embedding_kwh(const BenchRow& row) { return row.embedding_energy ? row.embedding_energy->kwh() : 0.0; }
+double selection_only_kwh(const BenchRow& row) {
+  const auto& total = row.evaluation.selection_energy;
+  return total ? total->kwh() - embedding_kwh(row) : 0.0;
+}
+
 }  // namespace
 
 std::string fraction_label(double fraction) {
@@ -25,7 +31,7 @@ std::string fraction_label(double fraction) {
 std::string bench_results_csv(const BenchResult& r) {
   std::ostringstream os;
   os << "method,fraction,n,repeats,accuracy_mean,accuracy_std,select_seconds,select_kwh,train_seconds,train_kwh,"
-        "train_gco2e,saved_kwh,saved_gco2e,saved_percent,break_even_trainings\n";
+        "train_gco2e,saved_kwh,saved_gco2e,saved_percent,break_even_trainings,embed_kwh\n";
   auto mean = [](const std::vector<double>& v) {
     double s = 0;
     for (double x : v) s += x;
@@ -33,12 +39,12 @@ std::string bench_results_csv(const BenchResult& r) {
   };
   char buf[512];
   const TrainingRuns& f = r.reference.full;
-  std::snprintf(buf, sizeof buf, "full,1,%lld,%zu,%.6f,%.6f,0,0,%.6f,%.6e,%.6e,0,0,0,\n", static_cast<long long>(f.n),
+  std::snprintf(buf, sizeof buf, "full,1,%lld,%zu,%.6f,%.6f,0,0,%.6f,%.6e,%.6e,0,0,0,,0\n", static_cast<long long>(f.n),
                 f.accuracies.size(), f.accuracy_mean, f.accuracy_std, mean(f.seconds), f.energy.kwh(), f.energy.gco2e());
   os << buf;
   for (const auto& row : r.rows) {
     const SelectionEvaluation& e = row.evaluation;
-    const double select_kwh = e.selection_energy ? e.selection_energy->kwh() : 0.0;
+    const double select_kwh = selection_only_kwh(row);
     std::snprintf(buf, sizeof buf, ",%s,%lld,%zu,%.6f,%.6f,%.6f,%.6e,%.6f,%.6e,%.6e,%.6e,%.6e,%.3f,",
                   fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n), e.training.accuracies.size(),
                   e.training.accuracy_mean, e.training.accuracy_std, mean(row.select_seconds), select_kwh,
@@ -46,7 +52,8 @@ std::string bench_results_csv(const BenchResult& r) {
                   e.saved_percent);
     os << csv_escape(row.method) << buf;
     if (e.break_even_trainings) os << *e.break_even_trainings;
-    os << "\n";
+    std::snprintf(buf, sizeof buf, ",%.6e\n", embedding_kwh(row));
+    os << buf;
   }
   return os.str();
 }
@@ -64,6 +71,9 @@ nlohmann::json to_json(const BenchResult& r) {
     nlohmann::json row = selections[i];
     row["fraction"] = r.rows[i].fraction;
     row["select_seconds"] = r.rows[i].select_seconds;
+    // selection_energy counts the embedding too; these split it.
+    row["embed_kwh"] = embedding_kwh(r.rows[i]);
+    row["select_kwh"] = selection_only_kwh(r.rows[i]);
     j["rows"].push_back(std::move(row));
   }
   return j;
@@ -76,9 +86,9 @@ std::string format_bench(const BenchResult& r) {
   int width = 12;
   for (const auto& row : r.rows) width = std::max(width, static_cast<int>(row.method.size()));
   char line[512];
-  std::snprintf(line, sizeof line, "%-*s %8s %7s %11s %11s %11s  %-16s %s\n", width, "method", "fraction", "n",
-                "select kWh", "train kWh", "saved kWh", "test-acc", "saved");
-  os << "proxy " << ref.training.model << ", " << *resolve_defaults(ref.training).epochs << " epochs, "
+  std::snprintf(line, sizeof line, "%-*s %8s %7s %11s %11s %11s  %-16s %6s  %s\n", width, "method", "fraction", "n",
+                "select kWh", "train kWh", "saved kWh", "test-acc", "saved", "epochs");
+  os << "proxy " << ref.training.model << ", " << schedule_text(resolve_defaults(ref.training)) << ", "
      << ref.repeats
      << " repeats (selection and training repeated); energy per run at PUE " << ref.accounting.pue << ", "
      << ref.accounting.carbon_intensity << " gCO2e/kWh\n"
@@ -88,16 +98,16 @@ std::string format_bench(const BenchResult& r) {
     std::snprintf(b, sizeof b, "%.2f%% ± %.2f", 100 * t.accuracy_mean, 100 * t.accuracy_std);
     return std::string(b);
   };
-  std::snprintf(line, sizeof line, "%-*s %8s %7lld %11s %11.3e %11s  %-16s%s\n", width, "full", "1",
-                static_cast<long long>(ref.full.n), "-", ref.full.energy.kwh(), "-", acc(ref.full).c_str(),
-                ref.full.cached ? " (cached)" : "");
+  std::snprintf(line, sizeof line, "%-*s %8s %7lld %11s %11.3e %11s  %-16s %6s  %s%s\n", width, "full", "1",
+                static_cast<long long>(ref.full.n), "-", ref.full.energy.kwh(), "-", acc(ref.full).c_str(), "-",
+                epochs_summary(ref.full).c_str(), ref.full.cached ? " (cached)" : "");
   os << line;
   for (const auto& row : r.rows) {
     const SelectionEvaluation& e = row.evaluation;
-    std::snprintf(line, sizeof line, "%-*s %8s %7lld %11.3e %11.3e %11.3e  %-16s %.1f%%\n", width, row.method.c_str(),
-                  fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n),
+    std::snprintf(line, sizeof line, "%-*s %8s %7lld %11.3e %11.3e %11.3e  %-16s %5.1f%%  %s\n", width,
+                  row.method.c_str(), fraction_label(row.fraction).c_str(), static_cast<long long>(e.training.n),
                   e.selection_energy ? e.selection_energy->kwh() : 0.0, e.training.energy.kwh(), e.saved_kwh,
-                  acc(e.training).c_str(), e.saved_percent);
+                  acc(e.training).c_str(), e.saved_percent, epochs_summary(e.training).c_str());
     os << line;
   }
   for (const auto& n : ref.notes) os << "note: " << n << "\n";

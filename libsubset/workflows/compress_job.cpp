@@ -196,6 +196,7 @@ CompressOutcome run_compress(const CompressJob& job) {
       {"model", job.apply_model ? nlohmann::json(*job.apply_model)
                                 : job.model_out ? nlohmann::json(*job.model_out) : nlohmann::json(nullptr)}};
   writer.set_root_attribute("transform", record.dump());
+  for (const auto& [name, value] : job.root_attributes) writer.set_root_attribute(name, value);
   writer.set_class_names(info.class_names);
   writer.set_source(state.method + " " + std::to_string(state.input_dim) + " -> " + std::to_string(state.output_dim) +
                     " of " + job.store + (job.apply_model ? " (model " + *job.apply_model + ")" : ""));

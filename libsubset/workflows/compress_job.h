@@ -32,6 +32,8 @@ struct CompressJob {
   // When set, called once all work is done; its text (the energy report, JSON) is recorded in the
   // output store and the model file (attribute "energy").
   std::function<std::string()> energy_report;
+  // Extra root attributes of the output store (name -> text), e.g. `subset embed`'s provenance.
+  std::map<std::string, std::string> root_attributes;
 };
 
 struct CompressOutcome {

@@ -43,6 +43,9 @@ struct TrainingRuns {
   int64_t n = 0;                         // training rows
   std::vector<double> accuracies;        // per repeat, in [0, 1]
   std::vector<double> seconds;           // per repeat, wall time of the training
+  std::vector<int64_t> epochs;           // per repeat, epochs trained (nn::TrainOutcome::epochs)
+  std::vector<int64_t> best_epochs;      // per repeat, the epoch whose weights were tested
+  std::vector<double> validation_accuracies;  // per repeat, early-stop's best; empty otherwise
   double accuracy_mean = 0;
   double accuracy_std = 0;               // sample standard deviation (0 for one repeat)
   energy::EnergyReport energy;           // one training (the mean over the repeats)
@@ -89,6 +92,12 @@ EvaluateResult run_evaluate(const EvaluateJob& job);
 
 // The savings of one selection against the full training (fills saved_* and break_even).
 void account_savings(const TrainingRuns& full, SelectionEvaluation& selection);
+
+// The schedule as the tables' first line states it: "5 epochs", "300 steps", "early-stop (...)".
+std::string schedule_text(const TrainSettings& resolved);
+// Epochs trained, the mean over the repeats, and under early-stop "/" the mean best epoch:
+// "23.3", "23.3/13.3".
+std::string epochs_summary(const TrainingRuns& runs);
 
 nlohmann::json to_json(const EvaluateResult& result);
 // The table: method  n  seconds  kWh  gCO2e  test-acc, then the energy saved per selection (when

@@ -25,7 +25,47 @@ std::string fmt(const char* format, double v) {
 nlohmann::json runs_json(const TrainingRuns& r) {
   return {{"label", r.label}, {"n", r.n}, {"accuracies", r.accuracies}, {"accuracy_mean", r.accuracy_mean},
           {"accuracy_std", r.accuracy_std}, {"seconds", r.seconds}, {"train_kwh", r.energy.kwh()},
-          {"train_gco2e", r.energy.gco2e()}, {"cached", r.cached}, {"backend", r.backend}, {"energy", energy::to_json(r.energy)}};
+          {"train_gco2e", r.energy.gco2e()}, {"cached", r.cached}, {"backend", r.backend}, {"energy", energy::to_json(r.energy)},
+          {"epochs_trained", r.epochs}, {"best_epochs", r.best_epochs},
+          {"validation_accuracies", r.validation_accuracies.empty() ? nlohmann::json(nullptr)
+                                                                     : nlohmann::json(r.validation_accuracies)}};
+}
+
+template <class T>
+double mean_of(const std::vector<T>& v) {
+  double sum = 0;
+  for (T x : v) sum += static_cast<double>(x);
+  return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+}
+
+}  // namespace
+
+std::string schedule_text(const TrainSettings& t) {
+  std::ostringstream os;
+  if (t.schedule == "steps") {
+    os << t.steps.value_or(kDefaultSteps) << " steps";
+  } else if (t.schedule == "early-stop") {
+    os << "early-stop (validation " << fmt("%g", 100 * t.validation.value_or(kDefaultValidation)) << "%, patience "
+       << t.patience.value_or(kDefaultPatience) << ", at most " << t.epochs.value_or(0) << " epochs)";
+  } else {
+    os << t.epochs.value_or(0) << " epochs";
+  }
+  return os.str();
+}
+
+std::string epochs_summary(const TrainingRuns& t) {
+  if (t.validation_accuracies.empty()) return fmt("%.1f", mean_of(t.epochs));
+  return fmt("%.1f", mean_of(t.epochs)) + "/" + fmt("%.1f", mean_of(t.best_epochs));
+}
+
+namespace {
+
+// "  epochs 23.3" and, under early-stop, "  epochs 23.3/13.3 val-acc 84.17%".
+std::string epochs_text(const TrainingRuns& t) {
+  if (t.epochs.empty()) return "";
+  std::string out = "  epochs " + epochs_summary(t);
+  if (!t.validation_accuracies.empty()) out += " val-acc " + fmt("%.2f%%", 100 * mean_of(t.validation_accuracies));
+  return out;
 }
 
 }  // namespace
@@ -88,10 +128,11 @@ std::string format_evaluation(const EvaluateResult& r) {
   os << "proxy " << r.training.model;
   if (r.training.model == "convnet") {
     os << " (SGD lr " << fmt("%g", *trained.learning_rate) << ", momentum " << fmt("%g", r.training.momentum)
-       << ", weight decay " << fmt("%g", r.training.weight_decay) << ", lr x0.1 after epoch "
-       << (*trained.epochs + 1) / 2 << ", augment " << r.training.augment << ")";
+       << ", weight decay " << fmt("%g", r.training.weight_decay) << ", lr x0.1 after "
+       << (trained.epochs ? "epoch " + std::to_string((*trained.epochs + 1) / 2) : std::string("half the epochs"))
+       << ", augment " << r.training.augment << ")";
   }
-  os << ", " << *trained.epochs << " epochs, " << r.repeats
+  os << ", " << schedule_text(trained) << ", " << r.repeats
      << " repeats; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
      << " gCO2e/kWh (" << r.accounting.carbon_source << ")\n";
   // The label column fits the longest label (selection stores are labelled by their file name).
@@ -107,12 +148,13 @@ std::string format_evaluation(const EvaluateResult& r) {
     seconds /= std::max<size_t>(1, t.seconds.size());
     std::snprintf(line, sizeof line, "%-*s %7lld %9.2f %11.3e %11.3e  %.2f%% ± %.2f%s\n", width, label.c_str(),
                   static_cast<long long>(t.n), seconds, t.energy.kwh(), t.energy.gco2e(), 100 * t.accuracy_mean,
-                  100 * t.accuracy_std, suffix.c_str());
+                  100 * t.accuracy_std, (epochs_text(t) + suffix).c_str());
     os << line;
   };
   if (r.has_full) row("full", r.full, r.full.cached ? "  (cached)" : "");
   for (const auto& s : r.selections) row(s.training.label, s.training, s.weighted ? "  (weighted)" : "");
-  os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats)\n";
+  os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats; epochs trained, and under "
+        "early-stop the best epoch and its validation accuracy, means over repeats)\n";
   for (const auto& s : r.selections) {
     os << "\n" << s.training.label << " (" << s.path << "):\n";
     const char* cost = s.kind == "store" ? "store cost      " : "selection cost  ";

@@ -4,6 +4,7 @@
 // costs ~0.3 s, which `subset info` should not pay), and reaches the workflows through this table.
 #include "libsubset/workflows/bench.h"
 #include "libsubset/workflows/condense.h"
+#include "libsubset/workflows/embed_job.h"
 #include "libsubset/workflows/evaluate.h"
 
 namespace subset::workflows {
@@ -13,6 +14,7 @@ struct NnWorkflows {
   EvaluateResult (*evaluate)(const EvaluateJob&);
   BenchResult (*bench)(const BenchJob&);
   CondenseOutcome (*condense)(const CondenseJob&);
+  EmbedOutcome (*embed)(const EmbedJob&);
 };
 
 // Installs this library's libtorch-backed providers into the torch-free modules: the autoencoder of

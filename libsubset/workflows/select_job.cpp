@@ -11,6 +11,7 @@
 #include "libsubset/io/extract.h"
 #include "libsubset/io/index_list.h"
 #include "libsubset/io/store.h"
+#include "libsubset/energy/report.h"
 #include "libsubset/select/registry.h"
 
 namespace subset::workflows {
@@ -29,7 +30,32 @@ int64_t resolve_budget(const SelectJob& job, int64_t n) {
   return std::max<int64_t>(1, std::llround(f * static_cast<double>(n)));
 }
 
+// A selection made in an embedding space costs the embedding too: the manifest's energy is the
+// embedding's recorded report plus the selection's own, with both parts kept under "embedding".
+void record_embedding_cost(const std::string& path, const io::FeatureStore& store,
+                           const std::optional<energy::EnergyReport>& selection, io::SelectionManifest& m) {
+  if (selection) m.energy = energy::to_json(*selection);
+  const io::StoreInfo& info = store.info();
+  if (!info.same_rows) return;
+  m.embedding = {{"path", path}, {"checksum", store.features_checksum()}, {"energy", info.energy},
+                 {"selection_energy", m.energy}};
+  if (selection && !info.energy.is_null())
+    m.energy = energy::to_json(energy::add_reports(energy::report_from_json(info.energy), *selection));
+}
+
 }  // namespace
+
+io::FeatureStore open_embedding(const std::string& path, const io::FeatureStore& source) {
+  io::FeatureStore embedding = io::FeatureStore::open(path);
+  const auto& rows = embedding.info().same_rows;
+  SUBSET_CHECK_PARAM(rows, "embedding",
+                     path << " is not a same-rows store (no 'same_rows' record: make it with subset embed)");
+  const std::string checksum = source.features_checksum();
+  SUBSET_CHECK_PARAM(rows->n == source.info().n() && rows->checksum == checksum, "embedding",
+                     path << " embeds another store (" << rows->n << " rows, features " << rows->checksum << "), not "
+                          << source.path() << " (" << source.info().n() << " rows, features " << checksum << ")");
+  return embedding;
+}
 
 SelectOutcome run_select(const SelectJob& job) {
   const select::MethodSpec& spec = select::method(job.method);
@@ -41,11 +67,16 @@ SelectOutcome run_select(const SelectJob& job) {
     meter->start();
   }
 
-  const io::FeatureStore store = io::FeatureStore::open(job.store);
+  const io::FeatureStore source = io::FeatureStore::open(job.store);
+  const std::optional<io::FeatureStore> embedding =
+      job.embedding ? std::optional<io::FeatureStore>(open_embedding(*job.embedding, source)) : std::nullopt;
+  // The store the method reads (features, labels); `source` is the one whose rows it picks.
+  const io::FeatureStore& store = embedding ? *embedding : source;
+  const std::string& store_path = embedding ? *job.embedding : job.store;
   const io::StoreInfo& info = store.info();
   const int64_t budget = resolve_budget(job, info.n());
-  SUBSET_CHECK(!job.per_class || info.has_labels, job.store, "--per-class needs labels, and the store has none");
-  SUBSET_CHECK(!spec.needs_labels || info.has_labels, job.store, "method " << spec.name << " needs labels, and the store has none");
+  SUBSET_CHECK(!job.per_class || info.has_labels, store_path, "--per-class needs labels, and the store has none");
+  SUBSET_CHECK(!spec.needs_labels || info.has_labels, store_path, "method " << spec.name << " needs labels, and the store has none");
   std::optional<io::FeatureArray> features;
   if (spec.needs_features) features = store.array(job.features_dataset);
   else if (job.features_dataset != "/features") store.array(job.features_dataset);  // still validate the name
@@ -76,7 +107,7 @@ SelectOutcome run_select(const SelectJob& job) {
   if (features) {
     matrix = features->read_all();  // one read; the scan below runs on the matrix in memory
     const int64_t bad = find_non_finite(matrix.data(), static_cast<size_t>(matrix.size()));
-    SUBSET_CHECK(bad < 0, job.store + ":" + job.features_dataset,
+    SUBSET_CHECK(bad < 0, store_path + ":" + job.features_dataset,
                  "NaN or Inf in features at row " << bad / matrix.cols());
     request.features = matrix.data();
     request.dim = matrix.cols();
@@ -103,16 +134,15 @@ SelectOutcome run_select(const SelectJob& job) {
   m.per_class = job.per_class;
   m.features_dataset = job.features_dataset;
   m.source = job.store;
-  m.source_n = info.n();
-  m.source_dim = info.dim();
-  m.source_checksum = store.features_checksum();
+  m.source_n = source.info().n();
+  m.source_dim = source.info().dim();
+  m.source_checksum = source.features_checksum();
+  if (!embedding) m.same_rows = info.same_rows;
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
   m.stats = picked.stats;
   m.stats["seconds"] = seconds;
-  if (meter) {
-    outcome.energy = meter->stop();
-    m.energy = energy::to_json(*outcome.energy);
-  }
+  if (meter) outcome.energy = meter->stop();
+  record_embedding_cost(store_path, store, outcome.energy, m);
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
   if (job.centroids_out) {
@@ -121,8 +151,8 @@ SelectOutcome run_select(const SelectJob& job) {
     const bool same_space = job.features_dataset == "/features";
     io::WriteOptions centroid_options;
     if (!m.energy.is_null()) centroid_options.energy_report = [&m] { return m.energy.dump(); };
-    io::write_derived_store(store, picked.centroids, file.indices, file.weights, same_space,
-                            std::to_string(file.indices.size()) + " " + spec.name + " centroids of " + job.store +
+    io::write_derived_store(store, picked.centroids, file.indices, file.weights, same_space && !embedding,
+                            std::to_string(file.indices.size()) + " " + spec.name + " centroids of " + store_path +
                                 " (" + job.output + ")",
                             "subset select --centroids-out", {*job.centroids_out, job.force, centroid_options});
   }

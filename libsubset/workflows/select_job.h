@@ -9,6 +9,7 @@
 
 #include "libsubset/energy/meter.h"
 #include "libsubset/io/selection_file.h"
+#include "libsubset/io/store.h"
 
 namespace subset::workflows {
 
@@ -21,6 +22,10 @@ struct SelectJob {
   bool per_class = false;
   uint64_t seed = 0;
   std::string features_dataset = "/features";
+  // A same-rows store of `store` (`subset embed`): the method runs on its features (and
+  // features_dataset names one of its datasets), the selection names `store` as its source, and
+  // the embedding's recorded energy counts as part of the selection's cost.
+  std::optional<std::string> embedding;
   std::string output;
   std::optional<std::string> indices_out;      // .txt or .npy
   std::optional<std::string> centroids_out;    // methods with centroids (kmeans): them, as a store
@@ -40,5 +45,9 @@ struct SelectOutcome {
 // Validates the whole job before any work (method, parameters, budget, labels, dataset, output
 // paths), then selects and writes. Throws Error on the first problem; nothing is written then.
 SelectOutcome run_select(const SelectJob& job);
+
+// Opens `path` and checks that it is a same-rows store of `source` (its recorded rows and feature
+// checksum are source's); throws ParamError naming "embedding" otherwise.
+io::FeatureStore open_embedding(const std::string& path, const io::FeatureStore& source);
 
 }  // namespace subset::workflows

@@ -50,10 +50,17 @@ nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
                         {"labels_checksum", io::format_checksum(labels_crc)},
                         {"weights_checksum", data.weights_checksum.empty() ? "none" : data.weights_checksum},
                         {"test_n", data.test_features.rows()}, {"test_checksum", io::format_checksum(test_crc)},
-                        {"hidden", t.hidden}, {"epochs", *t.epochs}, {"batch", t.batch},
+                        {"hidden", t.hidden}, {"batch", t.batch},
                         {"learning_rate", *t.learning_rate}, {"seed", std::to_string(t.seed)},
                         {"repeats", job.repeats}, {"device", t.device}, {"threads", current_threads()},
                         {"backend", nn::gemm_backend()}, {"libsubset", kVersion}};
+  // The schedule and its parameters (resolved: only those of the schedule are set); "epochs" is
+  // null under steps.
+  key["schedule"] = t.schedule;
+  key["epochs"] = t.epochs ? nlohmann::json(*t.epochs) : nlohmann::json(nullptr);
+  if (t.steps) key["steps"] = *t.steps;
+  if (t.patience) key["patience"] = *t.patience;
+  if (t.validation) key["validation"] = *t.validation;
   if (t.model == "convnet") {
     // The protocol's own settings and what the network sees; "protocol" names what is fixed in
     // the code (network, schedule), so that a change there can retire old entries.
@@ -130,7 +137,8 @@ CacheFile read_cache(const std::string& path, const std::string& elsewhere) {
 }
 
 nlohmann::json runs_to_cache(const TrainingRuns& runs) {
-  return {{"n", runs.n}, {"accuracies", runs.accuracies}, {"seconds", runs.seconds},
+  return {{"n", runs.n}, {"accuracies", runs.accuracies}, {"seconds", runs.seconds}, {"epochs", runs.epochs},
+          {"best_epochs", runs.best_epochs}, {"validation_accuracies", runs.validation_accuracies},
           {"energy", energy::to_json(runs.energy)}};
 }
 
@@ -141,6 +149,9 @@ TrainingRuns runs_from_cache(const nlohmann::json& j) {
   runs.n = j.at("n").get<int64_t>();
   runs.accuracies = j.at("accuracies").get<std::vector<double>>();
   runs.seconds = j.at("seconds").get<std::vector<double>>();
+  runs.epochs = j.at("epochs").get<std::vector<int64_t>>();
+  runs.best_epochs = j.at("best_epochs").get<std::vector<int64_t>>();
+  runs.validation_accuracies = j.at("validation_accuracies").get<std::vector<double>>();
   runs.energy = energy::report_from_json(j.at("energy"));
   SUBSET_CHECK(!runs.accuracies.empty() && runs.accuracies.size() == runs.seconds.size(), "cache", "malformed entry");
   double sum = 0;
@@ -244,6 +255,9 @@ MeasuredTraining measure(const TrainingData& data, const TrainSettings& settings
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.energy = meter.stop();
   m.accuracy = outcome.test_accuracy;
+  m.epochs = outcome.epochs;
+  m.best_epoch = outcome.best_epoch;
+  m.validation_accuracy = outcome.validation_accuracy;
   return m;
 }
 
@@ -308,6 +322,9 @@ TrainingRuns summarize(const std::string& label, int64_t n, const std::vector<Me
   for (const auto& r : repeats) {
     runs.accuracies.push_back(r.accuracy);
     runs.seconds.push_back(r.seconds);
+    runs.epochs.push_back(r.epochs);
+    runs.best_epochs.push_back(r.best_epoch);
+    if (r.validation_accuracy) runs.validation_accuracies.push_back(*r.validation_accuracy);
     reports.push_back(r.energy);
   }
   const double count = static_cast<double>(repeats.size());

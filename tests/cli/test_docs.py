@@ -7,7 +7,7 @@ import pytest
 
 from subset_testing import assert_ok
 
-SUBCOMMANDS = ["import", "info", "select", "extract", "energy", "evaluate", "bench", "compress", "condense"]
+SUBCOMMANDS = ["import", "info", "select", "extract", "energy", "evaluate", "bench", "compress", "condense", "embed"]
 
 
 def help_options(run, *command):

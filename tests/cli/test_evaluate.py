@@ -326,7 +326,9 @@ def test_convnet_defaults_to_the_reference_epochs(run, images, tmp_path):
                       "--no-full", "--epochs", "1", "--lr", "0.05")
     assert r["epochs"] == 1 and r["lr"] == pytest.approx(0.05)
     r = evaluate_json(run, images["store"], "--selection-store", images["sub"], "--repeats", "1", "--no-full")
-    assert r["model"] == "mlp" and r["epochs"] == 5 and r["lr"] == pytest.approx(1e-3)
+    # early-stop is the default schedule: epochs is its cap.
+    assert r["model"] == "mlp" and r["epochs"] == 200 and r["lr"] == pytest.approx(1e-3)
+    assert r["schedule"] == "early-stop" and r["patience"] == 10 and r["validation"] == pytest.approx(0.1)
 
 
 def test_convnet_on_a_store_without_images(run, setup, tmp_path):
@@ -509,3 +511,79 @@ def test_numeric_options_print_their_range_readably(run, setup, tmp_path, option
     line = assert_error(run("evaluate", setup["store"], option, value, "--cache", tmp_path / "c.json"), option, needle)
     assert "179769" not in line and "not in range" not in line and len(line) < 200, line
     assert not (tmp_path / "c.json").exists()
+
+
+# ---- --schedule -----------------------------------------------------------------------------------
+
+def test_schedule_early_stop_is_the_default_and_reports_its_epochs(run, setup, tmp_path):
+    r = evaluate_json(run, setup["store"], "-s", setup["random"], "--repeats", "2", "--batch", "64", "--patience", "2",
+                      "--cache", tmp_path / "c.json")
+    assert r["schedule"] == "early-stop" and r["patience"] == 2 and "steps" not in r
+    for runs in (r["full"], r["selections"][0]):
+        assert len(runs["epochs_trained"]) == 2 and len(runs["best_epochs"]) == 2
+        assert len(runs["validation_accuracies"]) == 2
+        for trained, best in zip(runs["epochs_trained"], runs["best_epochs"]):
+            assert trained == best + 2  # stopped after `patience` epochs without improvement
+        assert all(0 <= v <= 1 for v in runs["validation_accuracies"])
+    out = assert_ok(run("evaluate", setup["store"], "-s", setup["random"], "--repeats", "2", "--batch", "64",
+                        "--patience", "2", "--cache", tmp_path / "c.json"))
+    assert "early-stop (validation 10%, patience 2, at most 200 epochs)" in out
+    random_row = next(line for line in out.splitlines() if line.startswith("random "))
+    assert "val-acc" in random_row and "epochs" in random_row, out
+
+
+def test_schedule_steps_gives_every_set_the_same_steps(run, setup, tmp_path):
+    # 810 full rows in batches of 64 take 13 steps an epoch, 90 rows 2: 26 steps is 2 and 13 epochs.
+    r = evaluate_json(run, setup["store"], "-s", setup["random"], "--schedule", "steps", "--steps", "26",
+                      "--repeats", "1", "--batch", "64", "--cache", tmp_path / "c.json")
+    assert r["schedule"] == "steps" and r["steps"] == 26 and "epochs" not in r
+    assert r["full"]["epochs_trained"] == [2] and r["selections"][0]["epochs_trained"] == [13]
+    assert r["full"]["validation_accuracies"] is None
+
+
+def test_schedule_epochs_keeps_the_old_protocol(run, setup, tmp_path):
+    r = evaluate_json(run, setup["store"], "-s", setup["random"], "--schedule", "epochs", "--epochs", "3",
+                      "--repeats", "1", "--batch", "64", "--cache", tmp_path / "c.json")
+    assert r["schedule"] == "epochs" and r["epochs"] == 3 and "patience" not in r
+    assert r["selections"][0]["epochs_trained"] == [3] and r["selections"][0]["best_epochs"] == [3]
+
+
+def test_cache_key_holds_the_schedule(run, setup, tmp_path):
+    cache = tmp_path / "c.json"
+    evaluate_json(run, setup["store"], "--schedule", "epochs", "--epochs", "1", "--repeats", "1", "--cache", cache)
+    other = evaluate_json(run, setup["store"], "--schedule", "steps", "--steps", "13", "--repeats", "1", "--cache", cache)
+    assert not other["full"]["cached"], "another schedule is not the cached one"
+    keys = [e["key"] for e in json.load(open(cache))["entries"]]
+    assert sorted(k["schedule"] for k in keys) == ["epochs", "steps"]
+    again = evaluate_json(run, setup["store"], "--schedule", "steps", "--steps", "13", "--repeats", "1", "--cache", cache)
+    assert again["full"]["cached"] and again["full"]["epochs_trained"] == other["full"]["epochs_trained"]
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--schedule", "sometimes"], ["--schedule", "sometimes"]),
+    (["--schedule", "steps", "--epochs", "3"], ["--epochs", "steps"]),
+    (["--steps", "10"], ["--steps", "early-stop"]),
+    (["--schedule", "epochs", "--patience", "3"], ["--patience", "early-stop only"]),
+    (["--schedule", "steps", "--validation", "0.2"], ["--validation", "early-stop only"]),
+    (["--validation", "1"], ["--validation", "(0, 1)"]),
+    (["--patience", "0"], ["--patience", "[1, inf)"]),
+    (["--schedule", "steps", "--steps", "0"], ["--steps", "[1, inf)"]),
+])
+def test_bad_schedule(run, setup, tmp_path, args, needles):
+    assert_error(run("evaluate", setup["store"], *args, "--cache", tmp_path / "c.json"), *needles)
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_early_stop_refuses_a_set_too_small_to_hold_out(run, setup, tmp_path):
+    store = str(tmp_path / "three.h5")
+    x, y = blobs(3, 1)
+    tx, ty = blobs(30, 2)
+    with h5py.File(store, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=x)
+        f.create_dataset("labels", data=y)
+        f.create_dataset("test/features", data=tx)
+        f.create_dataset("test/labels", data=ty)
+    assert_error(run("evaluate", store, "--repeats", "1", "--cache", tmp_path / "c.json"), "--validation",
+                 "no class", "schedule epochs or steps")

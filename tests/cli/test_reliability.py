@@ -59,7 +59,7 @@ def uniform(tmp_path_factory):
 LONG_RUNS = {
     "autoencoder": ["--threads", "1", "compress", "{store}", "-m", "autoencoder", "--dim", "16", "--epochs", "100000",
                     "-o", "{out}/ae.h5", "--model-out", "{out}/ae.model.h5"],
-    "evaluate": ["--threads", "1", "evaluate", "{store}", "--model", "mlp", "--epochs", "100000", "--repeats", "1",
+    "evaluate": ["--threads", "1", "evaluate", "{store}", "--model", "mlp", "--schedule", "epochs", "--epochs", "100000", "--repeats", "1",
                  "--cache", "{out}/cache.json"],
     "condense": ["--threads", "1", "condense", "{store}", "--method", "dm", "--ipc", "2", "--iterations", "1000000",
                  "--batch-real", "32", "--checkpoint-every", "1000000", "-o", "{out}/syn.h5"],

@@ -26,6 +26,10 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefi
 if(rc)
   message(FATAL_ERROR "install failed: ${rc}")
 endif()
+# Headers that declare only the model-training library's functions ship only with it.
+if(NOT WITH_TORCH AND EXISTS ${prefix}/include/libsubset/workflows/nn_entry.h)
+  message(FATAL_ERROR "workflows/nn_entry.h is installed without libsubset_workflows_nn")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${prefix}
                         -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE rc)
 if(rc)

@@ -74,6 +74,7 @@ Images take(const Images& im, const std::vector<int64_t>& keep) {
 TrainSettings convnet_settings(const Images& train) {
   TrainSettings s;
   s.model = "convnet";
+  s.schedule = "epochs";
   s.image_shape = {1, kSide, kSide};
   const subset::nn::ChannelStatistics stats = subset::nn::channel_statistics(train.x.data(), train.n, kDim, 1);
   s.channel_mean = stats.mean;

@@ -25,6 +25,7 @@
 #include "libsubset/nn/internal/train_loop.h"
 #include "libsubset/nn/trainer.h"
 #include "support/error_of.h"
+#include "support/toy_classes.h"
 
 namespace {
 
@@ -35,29 +36,13 @@ using subset::test::error_of;
 
 // Three classes in 5 dimensions: class c is 3 e_c plus N(0, 0.3^2) noise per coordinate, so a
 // linear boundary separates them with a wide margin. Rows cycle through the classes.
-struct Toy {
-  std::vector<float> x;
-  std::vector<int64_t> y;
-  std::vector<float> w;  // empty: no weights
-  int64_t n = 0, dim = 5;
-  LabelledView view() const { return {x.data(), y.data(), w.empty() ? nullptr : w.data(), n, dim}; }
-};
-
-Toy make_toy(int64_t n, uint64_t seed) {
-  Toy t;
-  t.n = n;
-  subset::Rng rng(seed);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = i % 3;
-    t.y.push_back(c);
-    for (int64_t d = 0; d < t.dim; ++d) t.x.push_back(static_cast<float>((d == c ? 3.0 : 0.0) + 0.3 * rng.normal()));
-  }
-  return t;
-}
+using Toy = subset::test::ToyClasses;
+Toy make_toy(int64_t n, uint64_t seed) { return subset::test::make_toy_classes(n, seed); }
 
 TrainSettings toy_settings(const std::string& model) {
   TrainSettings s;
   s.model = model;
+  s.schedule = "epochs";
   s.hidden = 16;
   s.epochs = 10;
   s.batch = 32;
@@ -477,6 +462,7 @@ TEST_CASE("an MLP of Fashion-MNIST's shape trains to the same bits at 1 and 2 th
   }
   const LabelledView view{x.data(), y.data(), nullptr, n, dim};
   TrainSettings s;
+  s.schedule = "epochs";
   s.epochs = 3;
   std::vector<double> loss;
   for (int threads : {1, 2}) {

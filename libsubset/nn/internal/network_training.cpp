@@ -16,6 +16,7 @@
 #include "libsubset/core/params.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/dsa.h"
+#include "libsubset/nn/internal/schedule.h"
 #include "libsubset/nn/internal/train_loop.h"
 
 namespace subset::nn::internal {
@@ -82,7 +83,8 @@ double scheduled_learning_rate(double base, int64_t epoch, int64_t epochs) {
 }
 
 NetworkLoopResult train_network(Network& net, const ImageTrainingData& data, const NetworkLoopSettings& s,
-                                const std::function<void(const NetworkEpoch&)>& on_epoch) {
+                                const std::function<void(const NetworkEpoch&)>& on_epoch,
+                                const std::function<bool(int64_t)>& stop_after) {
   at::AutoGradMode grad_mode(true);
   const c10::Device device = net.device();
   const int64_t n = data.images.size(0);
@@ -100,7 +102,8 @@ NetworkLoopResult train_network(Network& net, const ImageTrainingData& data, con
   Sgd sgd(net.params, s.learning_rate, s.momentum, s.weight_decay);
 
   NetworkLoopResult result;
-  for (int64_t epoch = 1; epoch <= s.epochs; ++epoch) {
+  const bool budget = s.max_steps > 0;
+  for (int64_t epoch = 1; budget ? result.steps < s.max_steps : epoch <= s.epochs; ++epoch) {
     // The reference builds a new optimiser at the decay: the momentum buffers start again.
     if (epoch == decay_after_epoch(s.epochs) + 1)
       sgd = Sgd(net.params, scheduled_learning_rate(s.learning_rate, epoch, s.epochs), s.momentum, s.weight_decay);
@@ -109,7 +112,9 @@ NetworkLoopResult train_network(Network& net, const ImageTrainingData& data, con
       std::swap(order[static_cast<size_t>(i)], order[order_rng.uniform_index(static_cast<uint64_t>(i) + 1)]);
     const at::Tensor epoch_rows = device.is_cpu() ? order_host : order_host.to(device);
     at::Tensor epoch_total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
-    for (int64_t start = 0; start < n; start += batch) {
+    double visited_weight = 0;  // the loss's denominator when the budget cuts the epoch
+    int64_t start = 0;
+    for (; start < n && !(budget && result.steps == s.max_steps); start += batch) {
       const int64_t b = std::min(batch, n - start);
       const at::Tensor rows = epoch_rows.narrow(0, start, b);
       at::Tensor x = data.images.index_select(0, rows);
@@ -128,10 +133,13 @@ NetworkLoopResult train_network(Network& net, const ImageTrainingData& data, con
       loss.loss.backward();
       sgd.step();
       epoch_total.add_(loss.total.detach());
+      visited_weight += weight_sum;
       ++result.steps;
     }
-    result.final_loss = epoch_total.item<double>() / total_weight;
+    result.final_loss = epoch_total.item<double>() / (start < n ? visited_weight : total_weight);
+    result.epochs = epoch;
     if (on_epoch) on_epoch(NetworkEpoch{epoch, sgd.learning_rate(), result.final_loss});
+    if (stop_after && stop_after(epoch)) break;
   }
   return result;
 }
@@ -172,11 +180,11 @@ InputShape checked_input_shape(const TrainSettings& s, int64_t dim) {
   return shape;
 }
 
-TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
-                                    const TrainSettings& settings, c10::Device device) {
+TrainedNetwork train_convnet(const LabelledView& train, int64_t num_classes, const TrainSettings& settings,
+                             c10::Device device, const LabelledView* validation) {
   const InputShape shape = checked_input_shape(settings, train.dim);
   const Rng root(settings.seed);
-  Network net = make_network(NetKind::ConvNet, shape, num_classes, root.fork(kInitStream).seed(), device);
+  TrainedNetwork out{make_network(NetKind::ConvNet, shape, num_classes, root.fork(kInitStream).seed(), device), {}};
 
   // Rows of weight 0 are dropped before anything is drawn: the training is exactly the one on the
   // positive rows alone.
@@ -196,7 +204,8 @@ TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledVie
   }
 
   NetworkLoopSettings loop;
-  loop.epochs = settings.epochs.value();
+  loop.epochs = planned_epochs(settings, data.images.size(0));
+  loop.max_steps = settings.steps.value_or(0);
   loop.batch = settings.batch;
   loop.learning_rate = settings.learning_rate.value();
   loop.momentum = settings.momentum;
@@ -207,14 +216,41 @@ TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledVie
   std::function<void(const NetworkEpoch&)> on_epoch;
   if (settings.on_epoch)
     on_epoch = [&](const NetworkEpoch& e) { settings.on_epoch(e.epoch, loop.epochs, e.loss); };
-  const NetworkLoopResult trained = train_network(net, data, loop, on_epoch);
+  if (!validation) {
+    out.loop = train_network(out.net, data, loop, on_epoch);
+    return out;
+  }
+  const at::Tensor val_images = standardised_images(validation->features, validation->n, shape, {}, settings, device);
+  const at::Tensor val_labels = host_longs(validation->labels, validation->n, {}, device);
+  BestEpoch best(out.net.params, settings.patience.value());
+  out.loop = train_network(out.net, data, loop, on_epoch, [&](int64_t epoch) {
+    const int64_t correct = count_correct(out.net, val_images, val_labels);
+    return best.record(epoch, static_cast<double>(correct) / static_cast<double>(validation->n));
+  });
+  best.restore();
+  out.loop.best_epoch = best.best_epoch();
+  out.loop.validation_accuracy = best.best_accuracy();
+  return out;
+}
 
-  const at::Tensor test_images = standardised_images(test.features, test.n, shape, {}, settings, device);
+at::Tensor standardised_images(const float* rows, int64_t n, const InputShape& shape, const TrainSettings& settings,
+                               c10::Device device) {
+  return standardised_images(rows, n, shape, {}, settings, device);
+}
+
+TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
+                                    const TrainSettings& settings, c10::Device device, const LabelledView* validation) {
+  const TrainedNetwork trained = train_convnet(train, num_classes, settings, device, validation);
+  const at::Tensor test_images = standardised_images(test.features, test.n, trained.net.input, settings, device);
   const at::Tensor test_labels = host_longs(test.labels, test.n, {}, device);
   TrainOutcome out;
-  out.final_loss = trained.final_loss;
-  out.test_accuracy = static_cast<double>(count_correct(net, test_images, test_labels)) / static_cast<double>(test.n);
-  out.steps = trained.steps;
+  out.final_loss = trained.loop.final_loss;
+  out.test_accuracy =
+      static_cast<double>(count_correct(trained.net, test_images, test_labels)) / static_cast<double>(test.n);
+  out.steps = trained.loop.steps;
+  out.epochs = trained.loop.epochs;
+  out.best_epoch = validation ? trained.loop.best_epoch : trained.loop.epochs;
+  if (validation) out.validation_accuracy = trained.loop.validation_accuracy;
   return out;
 }
 

@@ -54,6 +54,9 @@ struct NetworkLoopSettings {
   bool dsa = false;
   uint64_t order_seed = 0;    // batch order: a Fisher-Yates shuffle per epoch
   uint64_t augment_seed = 0;  // one dsa_augment seed per batch, drawn in order
+  // > 0: stop at this many steps, cutting the last epoch (schedule steps); `epochs` is then the
+  // planned count, ceil(max_steps / batches per epoch), which places the learning-rate decay.
+  int64_t max_steps = 0;
 };
 
 struct NetworkEpoch {
@@ -65,23 +68,49 @@ struct NetworkEpoch {
 struct NetworkLoopResult {
   double final_loss = 0;
   int64_t steps = 0;
+  int64_t epochs = 0;  // epochs begun
+  // Schedule early-stop (train_convnet with a validation split): the epoch whose weights the
+  // network holds, and its validation accuracy.
+  int64_t best_epoch = 0;
+  double validation_accuracy = -1;
 };
 
-// Trains `net` in place. Arguments are assumed valid. on_epoch may throw to cancel.
+// Trains `net` in place. Arguments are assumed valid. on_epoch may throw to cancel; stop_after,
+// called after it, ends the training when it returns true (schedule early-stop).
 NetworkLoopResult train_network(Network& net, const ImageTrainingData& data, const NetworkLoopSettings& settings,
-                                const std::function<void(const NetworkEpoch&)>& on_epoch = {});
+                                const std::function<void(const NetworkEpoch&)>& on_epoch = {},
+                                const std::function<bool(int64_t)>& stop_after = {});
 
 // Rows of `images` (standardised, [m, C, H, W]) whose largest logit is their label's, in blocks of
 // `block_rows` through embed_inference and classify, without autograd.
 int64_t count_correct(const Network& net, const at::Tensor& images, const at::Tensor& labels,
                       int64_t block_rows = 1024);
 
+struct TrainedNetwork {
+  Network net;
+  NetworkLoopResult loop;
+};
+
+// The training half of train_convnet_and_test (same checks, draws and result); also what
+// nn/embed.h reads the feature layer of.
+// `validation` is the early-stop split (the settings' schedule must then be early-stop); without
+// it the schedule's epochs (the cap, under early-stop) or steps are trained.
+TrainedNetwork train_convnet(const LabelledView& train, int64_t num_classes, const TrainSettings& settings,
+                             c10::Device device, const LabelledView* validation = nullptr);
+
+// Rows of a row-major [n, C*H*W] host matrix as [n, C, H, W] images on `device`, standardised with
+// the settings' channel statistics (when given), as training and testing see them.
+at::Tensor standardised_images(const float* rows, int64_t n, const InputShape& shape, const TrainSettings& settings,
+                               c10::Device device);
+
 // train_and_test for model "convnet": validates what only the ConvNet needs (image shape,
 // statistics, augment), standardises, drops rows of weight 0, draws the network from
 // Rng(seed).fork(0), the batch order from fork(1) and the augmentations from fork(2), trains and
-// tests. The common checks (labels, dims, weights, epochs, batch, lr) are the caller's.
+// tests. The common checks (labels, dims, weights, epochs, batch, lr) are the caller's. Settings are
+// resolved; under schedule early-stop `validation` is the held-out split (weights ignored).
 TrainOutcome train_convnet_and_test(const LabelledView& train, const LabelledView& test, int64_t num_classes,
-                                    const TrainSettings& settings, c10::Device device);
+                                    const TrainSettings& settings, c10::Device device,
+                                    const LabelledView* validation = nullptr);
 
 // Throws subset::Error unless the settings' image shape fits rows of `dim` features and the
 // statistics have one entry per channel (or none).

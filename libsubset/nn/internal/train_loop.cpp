@@ -61,7 +61,8 @@ LoopResult train_classifier(Classifier& model, const TrainingTensors& data, cons
   const at::Tensor w_buffer = weighted ? at::empty({batch}, data.weights.options()) : at::Tensor();
 
   LoopResult result;
-  for (int64_t epoch = 1; epoch <= settings.epochs; ++epoch) {
+  const bool budget = settings.max_steps > 0;
+  for (int64_t epoch = 1; budget ? result.steps < settings.max_steps : epoch <= settings.epochs; ++epoch) {
     // Fisher-Yates from the identity: each epoch's order depends only on the seed and the epoch.
     std::iota(order.begin(), order.end(), int64_t{0});
     for (int64_t i = n - 1; i > 0; --i) {
@@ -70,7 +71,9 @@ LoopResult train_classifier(Classifier& model, const TrainingTensors& data, cons
     // One transfer per epoch off the CPU; on the CPU the order is used where it is.
     const at::Tensor epoch_rows = device.is_cpu() ? order_host : order_host.to(device);
     at::Tensor epoch_total = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
-    for (int64_t start = 0; start < n; start += batch) {
+    double visited_weight = 0;  // the loss's denominator when the budget cuts the epoch
+    int64_t start = 0;
+    for (; start < n && !(budget && result.steps == settings.max_steps); start += batch) {
       const int64_t b = std::min(batch, n - start);
       double weight_sum = static_cast<double>(b);
       if (weighted) {
@@ -99,16 +102,22 @@ LoopResult train_classifier(Classifier& model, const TrainingTensors& data, cons
       loss.loss.backward();
       adam.step();
       epoch_total.add_(loss.total.detach());
+      visited_weight += weight_sum;
       ++result.steps;
       if (hooks.on_batch) {
         const OmpThreads full(intra_op_threads());
         hooks.on_batch(BatchInfo{epoch, rows, logits.detach(), loss.per_example.detach()});
       }
     }
-    result.final_loss = epoch_total.item<double>() / total_weight;
+    result.final_loss = epoch_total.item<double>() / (start < n ? visited_weight : total_weight);
+    result.epochs = epoch;
     if (hooks.on_epoch) {
       const OmpThreads full(intra_op_threads());
       hooks.on_epoch(epoch, result.final_loss);
+    }
+    if (hooks.stop_after) {
+      const OmpThreads full(intra_op_threads());
+      if (hooks.stop_after(epoch)) break;
     }
   }
   return result;

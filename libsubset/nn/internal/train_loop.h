@@ -26,6 +26,9 @@ struct LoopSettings {
   int64_t batch = 256;
   double learning_rate = 1e-3;  // Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
   uint64_t seed = 0;            // batch order; the initial weights are make_classifier's
+  // > 0: train until this many optimizer steps, whatever `epochs` says, cutting the last epoch
+  // (schedule steps).
+  int64_t max_steps = 0;
 };
 
 // What on_batch sees after each step: the batch as the step's forward pass saw it, before its update.
@@ -44,16 +47,20 @@ struct LoopHooks {
   std::function<void(const BatchInfo&)> on_batch;
   // After each epoch with (epoch, 1-based, and the epoch's mean weighted loss); may throw to cancel.
   std::function<void(int64_t epoch, double mean_loss)> on_epoch;
+  // After on_epoch; true ends the training there (schedule early-stop).
+  std::function<bool(int64_t epoch)> stop_after;
 };
 
 struct LoopResult {
   double final_loss = 0;  // sum(w * l) / sum(w) over the last epoch's rows, l taken as seen
   int64_t steps = 0;      // optimizer steps taken
+  int64_t epochs = 0;     // epochs begun (the last one cut short under max_steps)
 };
 
 // Trains `model` in place with Adam on mini-batches: each epoch visits the rows in a fresh
 // permutation drawn from subset::Rng(settings.seed) (Fisher-Yates), `batch` rows per step, the
-// last step of an epoch taking the remainder. Arguments are assumed valid (train_and_test checks
+// last step of an epoch taking the remainder. With max_steps the epoch in which the budget runs out
+// ends at its last step, and its loss is over the rows it visited. Arguments are assumed valid (train_and_test checks
 // them).
 LoopResult train_classifier(Classifier& model, const TrainingTensors& data, const LoopSettings& settings,
                             const LoopHooks& hooks = {});

@@ -2,6 +2,7 @@
 // What evaluate and bench share: a store loaded for training, one measured training, and the
 // full-data reference with its sidecar cache.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ TrainingData load_training_data(const io::FeatureStore& store);
 struct MeasuredTraining {
   double accuracy = 0;
   double seconds = 0;
+  int64_t epochs = 0;
+  int64_t best_epoch = 0;
+  std::optional<double> validation_accuracy;  // early-stop only
   energy::EnergyReport energy;
 };
 

@@ -91,11 +91,25 @@ TEST_CASE("resolve_defaults: the ConvNet protocol, the MLP's and linear's Adam, 
   for (const std::string model : {"mlp", "linear"}) {
     TrainSettings s;
     s.model = model;
+    s.schedule = "epochs";
     const TrainSettings r = subset::nn::resolve_defaults(s);
     CHECK(r.epochs == 5);
     CHECK(r.learning_rate == doctest::Approx(1e-3));
   }
-  CHECK(subset::nn::resolve_defaults(TrainSettings{}).epochs == 5);  // mlp is the default model
+  // mlp and early-stop are the defaults: epochs is the cap, and only early-stop's own are set.
+  const TrainSettings d = subset::nn::resolve_defaults(TrainSettings{});
+  CHECK(d.schedule == "early-stop");
+  CHECK(d.epochs == 200);
+  CHECK(d.patience == 10);
+  CHECK(d.validation == doctest::Approx(0.1));
+  CHECK_FALSE(d.steps);
+  TrainSettings steps;
+  steps.schedule = "steps";
+  const TrainSettings st = subset::nn::resolve_defaults(steps);
+  CHECK(st.steps == 300);
+  CHECK_FALSE(st.epochs);
+  CHECK_FALSE(st.patience);
+  CHECK_FALSE(st.validation);
   convnet.epochs = 7;
   convnet.learning_rate = 0.5;
   const TrainSettings given = subset::nn::resolve_defaults(convnet);
@@ -143,6 +157,7 @@ TEST_CASE("run_evaluate with only model convnet reports and caches SGD at 0.01; 
 TEST_CASE("run_evaluate with the default model trains, reports and caches the MLP's 5 epochs at 1e-3") {
   const TempDir dir;
   subset::workflows::EvaluateJob job = evaluate_job(dir, write_image_store(dir), "mlp");
+  job.training.schedule = "epochs";
   int64_t trained_epochs = 0;
   job.training.on_epoch = [&](int64_t, int64_t epochs, double) { trained_epochs = epochs; };
   const subset::workflows::EvaluateResult r = subset::workflows::run_evaluate(job);
@@ -153,7 +168,8 @@ TEST_CASE("run_evaluate with the default model trains, reports and caches the ML
   CHECK(subset::workflows::to_json(r).at("full").at("backend") == subset::nn::gemm_backend());
   CHECK(subset::workflows::format_evaluation(r).find(", 5 epochs, 1 repeats") != std::string::npos);
   // A result put together by hand (as bench's rows are) reports its model's defaults too.
-  CHECK(subset::workflows::to_json(subset::workflows::EvaluateResult{}).at("epochs") == 5);
+  // (early-stop, the default schedule: its cap).
+  CHECK(subset::workflows::to_json(subset::workflows::EvaluateResult{}).at("epochs") == 200);
   const nlohmann::json key = cache_key(job.cache_path);
   CHECK(key.at("epochs") == 5);
   CHECK(key.at("backend") == subset::nn::gemm_backend());
