@@ -10,6 +10,9 @@
 #include <sstream>
 #include <string>
 
+#include "libsubset/workflows/embed_cache.h"
+#include "tools/nn_plugin.h"
+
 #include "libsubset/core/error.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
@@ -104,6 +107,31 @@ void TrainingOptions::apply(TrainSettings& settings) const {
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {
   if (global.quiet || !isatty(STDERR_FILENO)) return nullptr;
   return [](const std::string& line) { std::cerr << line << "\n"; };
+}
+
+EmbeddingOptions add_embedding_options(CLI::App& app, const std::string& embedding_help) {
+  EmbeddingOptions o;
+  app.add_option("--embedding", *o.embedding, embedding_help);
+  app.add_option("--embed", *o.embed,
+                 "Embed STORE first, as `subset embed` would (MODEL[:NAME=VALUE...], e.g. mlp:epochs=2), caching "
+                 "the embedding next to STORE for later runs; then as --embedding");
+  return o;
+}
+
+std::optional<std::string> EmbeddingOptions::resolve(const CLI::App& app, const std::string& store,
+                                                     const GlobalOptions& global, bool announce) const {
+  SUBSET_CHECK(!(app.count("--embed") && app.count("--embedding")), "--embed",
+               "give --embed or --embedding, not both");
+  if (app.count("--embedding")) return *embedding;
+  if (!app.count("--embed")) return std::nullopt;
+  workflows::EmbedJob job = workflows::parse_embed_spec(*embed);  // bad settings fail before libtorch loads
+  job.store = store;
+  job.meter = global.meter;
+  job.status = status_lines(global);
+  const workflows::CachedEmbedding cache =
+      workflows::cached_embedding(job, [](const workflows::EmbedJob& j) { return nn_workflows().embed(j); });
+  if (announce) std::cout << "embedding " << cache.path << (cache.cached ? " (cached)" : " (computed)") << "\n";
+  return cache.path;
 }
 
 }  // namespace subset::cli

@@ -2,6 +2,8 @@
 // Shared plumbing of the `subset` subcommands: global options and how a subcommand is registered.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,18 @@ std::function<void(const std::string&)> status_lines(const GlobalOptions& global
 // The proxy-model options shared by evaluate and bench: every parameter of train_schema() (model,
 // hidden, epochs, lr, ...), those of the job's own schema (repeats), and --seed. Unset epochs and
 // lr stay unset, so that the library applies the model's own defaults.
+// --embedding EMB.h5 and --embed MODEL[:NAME=VALUE...] of select and bench (at most one of them).
+struct EmbeddingOptions {
+  std::shared_ptr<std::string> embedding = std::make_shared<std::string>();
+  std::shared_ptr<std::string> embed = std::make_shared<std::string>();
+  // The store to select on, nullopt for STORE itself. --embed computes or reuses the cached
+  // embedding (workflows/embed_cache.h), loading the nn library, and with `announce` says on stdout
+  // which, "(cached)" when reused.
+  std::optional<std::string> resolve(const CLI::App& app, const std::string& store, const GlobalOptions& global,
+                                     bool announce) const;
+};
+EmbeddingOptions add_embedding_options(CLI::App& app, const std::string& embedding_help);
+
 struct TrainingOptions {
   std::shared_ptr<ParamOptions> model, job;
   // Sets the given model parameters on `settings`; throws ParamError for one that does not apply

@@ -29,7 +29,6 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
     bool unweighted = false;
     bool json = false;
     std::string methods_text, fractions_text;
-    std::string embedding;
   };
   auto o = std::make_shared<Options>();
   std::string methods;
@@ -49,9 +48,9 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--fractions", o->fractions_text, "Comma-separated fractions of the rows, each in (0, 1]")
       ->required();
   app->add_flag("--per-class", o->job.per_class, "Run each method within each class");
-  app->add_option("--embedding", o->embedding,
-                  "Select on this same-rows store of STORE (subset embed); its energy is counted in every row "
-                  "(column embed_kwh)");
+  const EmbeddingOptions embedding = add_embedding_options(
+      *app, "Select on this same-rows store of STORE (subset embed); its energy is counted in every row (column "
+            "embed_kwh)");
   const TrainingOptions training = add_training_options(*app, o->job.training, workflows::bench_schema().schema());
   app->add_flag("--unweighted", o->unweighted, "Ignore selections' weights when training");
   app->add_flag("--no-cache", o->no_cache, "Measure the full-data trainings again instead of reusing the cache");
@@ -60,9 +59,8 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_flag("--no-plot", o->no_plot, "Do not draw plot.png (no matplotlib needed)");
   app->add_option("--python", o->python, "Python with matplotlib, for the plot")->capture_default_str();
   add_json_flag(*app, o->json);
-  return {app, [o, app, training, &global]() {
+  return {app, [o, app, training, embedding, &global]() {
             workflows::BenchJob job = o->job;
-            if (app->count("--embedding")) job.embedding = o->embedding;
             training.apply(job.training);
             workflows::bench_schema().set_all(job, training.job->given());
             job.seed = job.training.seed;
@@ -74,6 +72,7 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
             job.methods = workflows::split_bench_list(o->methods_text, "methods");
             job.fractions = workflows::parse_bench_fractions(o->fractions_text);
             workflows::check_bench_lists(job.methods, job.fractions);  // before loading libtorch
+            job.embedding = embedding.resolve(*app, job.store, global, !o->json);
             const workflows::BenchResult result = nn_workflows().bench(job);
             if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
             else std::cout << workflows::format_bench(result);

@@ -30,7 +30,6 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
     double fraction = 0;
     std::string indices_out;
     std::string centroids_out;
-    std::string embedding;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -47,9 +46,9 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--seed", o->job.seed, "Seed of every random choice")->check(seed_value())->capture_default_str();
   app->add_option("--features", o->job.features_dataset, "Dataset to select in (e.g. embeddings of the same rows)")
       ->capture_default_str();
-  app->add_option("--embedding", o->embedding,
-                  "Select on this same-rows store of STORE (subset embed); the selection names STORE and counts "
-                  "the embedding's energy");
+  const EmbeddingOptions embedding = add_embedding_options(
+      *app, "Select on this same-rows store of STORE (subset embed); the selection names STORE and counts the "
+            "embedding's energy");
   app->add_option("-o,--output", o->job.output, "Selection file to write (.h5)")->required();
   app->add_option("--indices-out", o->indices_out, "Also write the indices as FILE.txt or FILE.npy");
   app->add_option("--centroids-out", o->centroids_out,
@@ -62,15 +61,15 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   for (const auto& m : select::methods()) schemas.push_back(&m.params);
   auto params = std::make_shared<ParamOptions>(*app, schemas);
 
-  return {app, [o, app, params, &global]() {
+  return {app, [o, app, params, embedding, &global]() {
             workflows::SelectJob job = o->job;
             if (app->count("--budget")) job.budget = o->budget;
             if (app->count("--fraction")) job.fraction = o->fraction;
             if (!o->indices_out.empty()) job.indices_out = o->indices_out;
             if (!o->centroids_out.empty()) job.centroids_out = o->centroids_out;
-            if (app->count("--embedding")) job.embedding = o->embedding;
             const select::MethodSpec& spec = select::method(job.method);
             job.params = params->given(spec.params, spec.name);
+            job.embedding = embedding.resolve(*app, job.store, global, !o->json);
             // The importance methods score with a proxy model: loading the model-training library
             // installs the provider (libsubset/select/scores.h). Bad parameters fail before that.
             if (spec.needs_scores) {

@@ -296,6 +296,10 @@ FeatureStore FeatureStore::open(const std::string& path) {
   }
   info.source = h5::read_string_attr(fid, "source", path).value_or("");
   info.created_by = h5::read_string_attr(fid, "created_by", path).value_or("");
+  if (const auto embedding = h5::read_string_attr(fid, "embedding", path)) {
+    info.embedding = nlohmann::json::parse(*embedding, nullptr, false);
+    if (info.embedding.is_discarded()) info.embedding = nullptr;
+  }
   if (const auto energy = h5::read_string_attr(fid, "energy", path)) {
     // Informational only: a store whose report is damaged still opens.
     info.energy = nlohmann::json::parse(*energy, nullptr, false);

@@ -63,6 +63,9 @@ struct StoreInfo {
   // The energy report of the run that wrote the store (root attribute "energy", JSON), or null.
   nlohmann::json energy = nullptr;
   std::optional<SameRows> same_rows;  // root attribute "same_rows"; nullopt when absent
+  // What made an embedding store (root attribute "embedding", JSON: model, settings, input_dim), or
+  // null.
+  nlohmann::json embedding = nullptr;
   ArrayInfo features;
   std::vector<int64_t> image_shape;  // [C, H, W], empty when not images
   std::vector<std::string> class_names;
