@@ -33,6 +33,52 @@ std::pair<double, double> purity_delta(const KnnGraph& g, const std::vector<int3
 
 }  // namespace probcover_detail
 
+namespace {
+
+struct DeltaRule {
+  double given;            // 0: by the purity rule
+  double purity;           // alpha
+  int64_t clusters;        // pseudo-label clusters; 0: the number of classes
+  int64_t iterations;      // of that k-means
+};
+
+// The squared ball radius: delta as given, or by the purity rule (infinite when no delta keeps the
+// balls pure enough: every graph edge then counts). `stats` gets purity, delta and delta_capped.
+double squared_delta(const DeltaRule& rule, const SelectionRequest& request, const RunContext& context,
+                     const KnnGraph& g, nlohmann::json& stats) {
+  double delta = rule.given;
+  if (delta == 0.0) {
+    int64_t clusters = rule.clusters;
+    if (clusters == 0) {
+      SUBSET_CHECK_PARAM(request.labels, "purity-clusters",
+                         "there are no labels to count the classes: give purity-clusters or delta");
+      clusters = request.num_classes;
+      for (int64_t l : *request.labels) clusters = std::max(clusters, l + 1);
+    }
+    KMeansOptions o;
+    o.k = std::min(clusters, request.n);
+    o.iterations = rule.iterations;
+    const KMeansResult km = kmeans_fit(request.feature_view(), {}, o, context);
+    const auto [d, pure] = probcover_detail::purity_delta(g, km.assignment, rule.purity);
+    delta = d;
+    stats["purity"] = pure;
+  } else {
+    stats["purity"] = nullptr;
+  }
+  const bool capped = std::isinf(delta);
+  if (capped) {
+    double largest = 0.0;
+    for (double v : g.sq_distances) largest = std::max(largest, v);
+    stats["delta"] = std::sqrt(largest);
+  } else {
+    stats["delta"] = delta;
+  }
+  stats["delta_capped"] = capped;
+  return capped ? std::numeric_limits<double>::infinity() : delta * delta;
+}
+
+}  // namespace
+
 ParamSchema ProbCoverSelector::params() {
   ParamSchema s("probcover");
   s.add_int("neighbours", 20, "k of the k-nearest-neighbour graph: a ball holds at most k + 1 points", 1, 1000)
@@ -58,36 +104,8 @@ Selection ProbCoverSelector::select(const SelectionRequest& request, const RunCo
   const KnnGraph g = knn(request.features, n, request.dim, neighbours_);
 
   Selection out;
-  double delta = delta_;
-  bool capped = false;
-  if (delta == 0.0) {
-    int64_t clusters = purity_clusters_;
-    if (clusters == 0) {
-      SUBSET_CHECK_PARAM(request.labels, "purity-clusters",
-                         "there are no labels to count the classes: give purity-clusters or delta");
-      clusters = request.num_classes;
-      for (int64_t l : *request.labels) clusters = std::max(clusters, l + 1);
-    }
-    KMeansOptions o;
-    o.k = std::min(clusters, n);
-    o.iterations = iterations_;
-    const KMeansResult km = kmeans_fit(request.feature_view(), {}, o, context);
-    const auto [d, pure] = probcover_detail::purity_delta(g, km.assignment, purity_);
-    delta = d;
-    out.stats["purity"] = pure;
-  } else {
-    out.stats["purity"] = nullptr;
-  }
-  if (std::isinf(delta)) {
-    capped = true;
-    double largest = 0.0;
-    for (double v : g.sq_distances) largest = std::max(largest, v);
-    out.stats["delta"] = std::sqrt(largest);
-  } else {
-    out.stats["delta"] = delta;
-  }
-  out.stats["delta_capped"] = capped;
-  const double delta2 = capped ? std::numeric_limits<double>::infinity() : delta * delta;
+  const double delta2 = squared_delta(
+      {delta_, purity_, purity_clusters_, iterations_}, request, context, g, out.stats);
 
   // ball(x) = x and its neighbours within delta; holders[y] = the x whose ball holds y.
   std::vector<int64_t> ball_start(static_cast<size_t>(n) + 1, 0), ball;
