@@ -108,32 +108,52 @@ bool compress_needs_torch(const CompressJob& job) {
   }
 }
 
+namespace {
+
+struct PreparedTransform {
+  std::unique_ptr<transform::Transform> transform;
+  std::optional<transform::FitOptions> fit;  // unset: a saved model is applied
+  io::ModelFile applied;                     // the model file given to --apply
+  uint64_t seed = 0;                         // of the fit, or the one the applied model recorded
+};
+
+// The transform to fit (planned against the store's size) or the saved one to apply, checked
+// against the store before any work.
+PreparedTransform prepare_transform(const CompressJob& job, const io::StoreInfo& info) {
+  PreparedTransform p;
+  if (job.apply_model) {
+    check_fit_options_absent(job);
+    p.applied = io::read_model_file(*job.apply_model);
+    const ModelState& s = p.applied.state;
+    SUBSET_CHECK(s.input_dim == info.dim(), *job.apply_model,
+                 "model expects " << s.input_dim << " input features, but " << job.store << " has " << info.dim());
+    p.transform = transform::load(s, *job.apply_model);
+    p.seed = p.applied.seed;
+    return p;
+  }
+  SUBSET_CHECK_PARAM(!job.method.empty(), "method", "give a method to fit, or --apply MODEL.h5");
+  const transform::MethodSpec& spec = transform::method(job.method);
+  const ParamMap params = spec.params.resolve(job.params);
+  p.fit = transform::plan_fit(spec, params, job.target, info.n(), info.dim());
+  p.fit->seed = job.seed;
+  p.fit->status = job.status;
+  p.transform = transform::create(spec.name, params);
+  p.seed = job.seed;
+  return p;
+}
+
+}  // namespace
+
 CompressOutcome run_compress(const CompressJob& job) {
   const io::FeatureStore store = io::FeatureStore::open(job.store);
   const io::StoreInfo& info = store.info();
   const std::string where = job.store + ":/features";
   CompressOutcome out;
-  std::unique_ptr<transform::Transform> t;
-  std::optional<transform::FitOptions> fit;
-  io::ModelFile applied;  // the model file given to --apply
-  if (job.apply_model) {
-    check_fit_options_absent(job);
-    applied = io::read_model_file(*job.apply_model);
-    const ModelState& s = applied.state;
-    SUBSET_CHECK(s.input_dim == info.dim(), *job.apply_model,
-                 "model expects " << s.input_dim << " input features, but " << job.store << " has " << info.dim());
-    t = transform::load(s, *job.apply_model);
-    out.seed = applied.seed;
-  } else {
-    SUBSET_CHECK_PARAM(!job.method.empty(), "method", "give a method to fit, or --apply MODEL.h5");
-    const transform::MethodSpec& spec = transform::method(job.method);
-    const ParamMap params = spec.params.resolve(job.params);
-    fit = transform::plan_fit(spec, params, job.target, info.n(), info.dim());
-    fit->seed = job.seed;
-    fit->status = job.status;
-    t = transform::create(spec.name, params);
-    out.seed = job.seed;
-  }
+  PreparedTransform prepared = prepare_transform(job, info);
+  std::unique_ptr<transform::Transform>& t = prepared.transform;
+  const std::optional<transform::FitOptions>& fit = prepared.fit;
+  const io::ModelFile& applied = prepared.applied;
+  out.seed = prepared.seed;
   io::check_output_path(job.output, job.force);
   if (job.model_out) {
     io::check_distinct_outputs({{"-o", job.output}, {"--model-out", *job.model_out}});

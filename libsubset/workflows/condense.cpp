@@ -152,6 +152,50 @@ void check_checkpoint_path(const CondenseJob& job, const std::string& checkpoint
 
 }  // namespace
 
+namespace {
+
+// OUTPUT: the synthetic rows and labels, the source's image shape, class names and test split, and
+// the record of the condensation; `final_energy` (the whole condensation's report) is taken last,
+// just before the writer commits.
+void write_synthetic_store(const CondenseJob& job, const io::FeatureStore& store, const nn::CondenseState& state,
+                           const CondenseSettings& settings, CondenseOutcome& out,
+                           const std::function<nlohmann::json()>& final_energy) {
+  const io::StoreInfo& info = store.info();
+  io::WriteOptions options;
+  auto report = std::make_shared<std::string>();
+  options.energy_report = [report] { return *report; };
+  io::StoreWriter writer(job.output, job.force, options);
+  writer.begin_features(io::Split::Train, out.rows, info.dim());
+  writer.write_rows(io::Split::Train, out.rows, state.images.data());
+  writer.write_labels(io::Split::Train, state.labels);
+  if (!info.image_shape.empty()) writer.set_image_shape(info.image_shape);
+  writer.set_class_names(info.class_names);
+  if (info.has_test) {
+    const io::FeatureArray test = store.features(io::Split::Test);
+    const RowMatrixF test_rows = test.read_all();
+    writer.begin_features(io::Split::Test, test.rows(), test.cols());
+    writer.set_origin(io::Split::Test, job.store + ":/test/features");
+    writer.write_rows(io::Split::Test, test.rows(), test_rows.data());
+    if (info.has_test_labels) writer.write_labels(io::Split::Test, store.labels(io::Split::Test));
+  }
+  const nlohmann::json record = {{"method", settings.method},
+                                 {"settings", out.settings},
+                                 {"iterations_done", state.iterations_done},
+                                 {"final_loss", state.last_loss},
+                                 {"backend", nn::gemm_backend()},
+                                 {"resumed_from", out.resumed_from},
+                                 {"source", job.store},
+                                 {"source_checksum", store.features_checksum()}};
+  writer.set_root_attribute("condensation", record.dump());
+  writer.set_source(settings.method + " condensation (" + std::to_string(settings.ipc) + " per class) of " + job.store);
+  writer.set_created_by(std::string("libsubset ") + kVersion + " (subset condense)");
+  out.energy = final_energy();
+  *report = out.energy.dump();
+  writer.commit();
+}
+
+}  // namespace
+
 CondenseOutcome run_condense(const CondenseJob& job) {
   nn::enable_torch_thread_control();
   energy::EnergyMeter meter(job.meter);
@@ -234,38 +278,10 @@ CondenseOutcome run_condense(const CondenseJob& job) {
   out.final_loss = state.last_loss;
   out.output = job.output;
 
-  io::WriteOptions options;
-  auto report = std::make_shared<std::string>();
-  options.energy_report = [report] { return *report; };
-  io::StoreWriter writer(job.output, job.force, options);
-  writer.begin_features(io::Split::Train, out.rows, data.dim);
-  writer.write_rows(io::Split::Train, out.rows, state.images.data());
-  writer.write_labels(io::Split::Train, state.labels);
-  if (!info.image_shape.empty()) writer.set_image_shape(info.image_shape);
-  writer.set_class_names(info.class_names);
-  if (info.has_test) {
-    const io::FeatureArray test = store.features(io::Split::Test);
-    const RowMatrixF test_rows = test.read_all();
-    writer.begin_features(io::Split::Test, test.rows(), test.cols());
-    writer.set_origin(io::Split::Test, job.store + ":/test/features");
-    writer.write_rows(io::Split::Test, test.rows(), test_rows.data());
-    if (info.has_test_labels) writer.write_labels(io::Split::Test, store.labels(io::Split::Test));
-  }
-  const nlohmann::json record = {{"method", settings.method},
-                                 {"settings", settings_json},
-                                 {"iterations_done", state.iterations_done},
-                                 {"final_loss", state.last_loss},
-                                 {"backend", nn::gemm_backend()},
-                                 {"resumed_from", resumed_from},
-                                 {"source", job.store},
-                                 {"source_checksum", store.features_checksum()}};
-  writer.set_root_attribute("condensation", record.dump());
-  writer.set_source(settings.method + " condensation (" + std::to_string(settings.ipc) + " per class) of " + job.store);
-  writer.set_created_by(std::string("libsubset ") + kVersion + " (subset condense)");
-  out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  out.energy = energy::to_json(bank());
-  *report = out.energy.dump();
-  writer.commit();
+  write_synthetic_store(job, store, state, settings, out, [&] {
+    out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return energy::to_json(bank());
+  });
   // Only once SYN.h5 is in place: should that fail (another run took the path), the checkpoint
   // still holds the work.
   io::after_outputs_committed([checkpoint] {
