@@ -31,11 +31,6 @@ void check_rows(const LabelledView& v, int64_t num_classes, const char* split, b
                  "label " << v.labels[i] << " of row " << i << " is outside [0, " << num_classes << ")");
 }
 
-at::Tensor host_tensor(const void* data, at::IntArrayRef sizes, at::ScalarType type, c10::Device device) {
-  at::Tensor t = at::from_blob(const_cast<void*>(data), sizes, at::TensorOptions().dtype(type));
-  return device.is_cpu() ? t : t.to(device);
-}
-
 // Runs `features_of` over the rows of `x` in blocks and copies each block's features into `out`
 // (rows x dim floats): the result is on the host, in row order.
 template <typename Fn>
@@ -65,7 +60,7 @@ void embed_test_split(const Model& model, const at::Tensor& x, const LabelledVie
                       const Features& features, EmbedResult& out) {
   embed_blocks(x, out.dim, out.test, features);
   if (!test.labels) return;
-  const at::Tensor labels = host_tensor(test.labels, {test.n}, at::kLong, device);
+  const at::Tensor labels = internal::borrow(test.labels, {test.n}, at::kLong, device);
   out.training.test_accuracy =
       static_cast<double>(internal::count_correct(model, x, labels)) / static_cast<double>(test.n);
 }
@@ -76,13 +71,7 @@ EmbedResult embed_mlp(const LabelledView& train, const LabelledView& test, int64
   const Rng root(settings.seed);
   internal::Classifier model = internal::make_classifier(internal::ModelKind::Mlp, train.dim, settings.hidden,
                                                          num_classes, root.fork(0).seed(), device);
-  internal::TrainingTensors data;
-  data.features = host_tensor(train.features, {train.n, train.dim}, at::kFloat, device);
-  data.labels = host_tensor(train.labels, {train.n}, at::kLong, device);
-  if (train.weights) {
-    data.weights = host_tensor(train.weights, {train.n}, at::kFloat, device);
-    data.host_weights = train.weights;
-  }
+  const internal::TrainingTensors data = internal::training_tensors(train, device);
   internal::LoopSettings loop;
   loop.epochs = *settings.epochs;
   loop.batch = settings.batch;
@@ -100,7 +89,7 @@ EmbedResult embed_mlp(const LabelledView& train, const LabelledView& test, int64
   const auto hidden = [&](const at::Tensor& x) { return internal::linear(x, model.params[0], model.params[1]).relu_(); };
   embed_blocks(data.features, out.dim, out.train, hidden);
   if (test.n > 0)
-    embed_test_split(model, host_tensor(test.features, {test.n, test.dim}, at::kFloat, device), test, device, hidden, out);
+    embed_test_split(model, internal::borrow(test.features, {test.n, test.dim}, at::kFloat, device), test, device, hidden, out);
   out.model.method = "mlp";
   const char* names[] = {"w1", "b1", "w2", "b2"};
   for (size_t i = 0; i < model.params.size(); ++i) out.model.arrays[names[i]] = host_array(model.params[i]);

@@ -42,12 +42,6 @@ void check_weights(const LabelledView& v) {
   SUBSET_CHECK(any_positive, "weights", "all " << v.n << " weights are zero: nothing to train on");
 }
 
-// The caller's rows as tensors on `device`: borrowed (no copy) on the CPU, copied once otherwise.
-at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, c10::Device device) {
-  at::Tensor t = at::from_blob(const_cast<void*>(data), sizes, at::TensorOptions().dtype(type));
-  return device.is_cpu() ? t : t.to(device);
-}
-
 // A training set cut for schedule early-stop: the rows trained on (with their weights) and the
 // validation rows, gathered into buffers the views point into (hence neither copied nor moved).
 class HeldOut {
@@ -107,13 +101,7 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
   const LabelledView* validation = held ? &held->validation : nullptr;
   if (convnet) return internal::train_convnet_and_test(fit, test, num_classes, settings, device, validation);
 
-  internal::TrainingTensors data;
-  data.features = borrow(fit.features, {fit.n, fit.dim}, at::kFloat, device);
-  data.labels = borrow(fit.labels, {fit.n}, at::kLong, device);
-  if (fit.weights) {
-    data.weights = borrow(fit.weights, {fit.n}, at::kFloat, device);
-    data.host_weights = fit.weights;
-  }
+  const internal::TrainingTensors data = internal::training_tensors(fit, device);
   // Independent streams for the initial weights and the batch order, both from the one seed.
   const Rng root(settings.seed);
   internal::Classifier model =
@@ -132,8 +120,8 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
   std::optional<internal::BestEpoch> best;
   at::Tensor val_x, val_y;
   if (validation) {
-    val_x = borrow(validation->features, {validation->n, validation->dim}, at::kFloat, device);
-    val_y = borrow(validation->labels, {validation->n}, at::kLong, device);
+    val_x = internal::borrow(validation->features, {validation->n, validation->dim}, at::kFloat, device);
+    val_y = internal::borrow(validation->labels, {validation->n}, at::kLong, device);
     best.emplace(model.params, *settings.patience);
     hooks.stop_after = [&](int64_t epoch) {
       const int64_t correct = internal::count_correct(model, val_x, val_y);
@@ -143,8 +131,8 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
   const internal::LoopResult trained = internal::train_classifier(model, data, loop, hooks);
   if (best) best->restore();
 
-  const int64_t correct = internal::count_correct(model, borrow(test.features, {test.n, test.dim}, at::kFloat, device),
-                                                  borrow(test.labels, {test.n}, at::kLong, device));
+  const int64_t correct = internal::count_correct(model, internal::borrow(test.features, {test.n, test.dim}, at::kFloat, device),
+                                                  internal::borrow(test.labels, {test.n}, at::kLong, device));
   TrainOutcome out;
   out.final_loss = trained.final_loss;
   out.test_accuracy = static_cast<double>(correct) / static_cast<double>(test.n);

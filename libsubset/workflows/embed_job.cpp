@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/params.h"
@@ -77,7 +78,22 @@ void embed_supervised(const EmbedJob& job, const io::FeatureStore& store, const 
                                info.dim()};
   const nn::LabelledView test{test_features.data(), test_labels.empty() ? nullptr : test_labels.data(), nullptr,
                               info.test_n(), info.dim()};
-  const nn::EmbedResult result = nn::train_and_embed(train, test, classes, settings);
+  // The embeddings are held whole (train and test rows x K floats): refused before any training
+  // when the machine cannot hold them.
+  const double bytes = static_cast<double>(info.n() + info.test_n()) * static_cast<double>(settings.hidden) * 4.0;
+  const double memory = physical_memory_bytes();
+  SUBSET_CHECK_PARAM(job.model != "mlp" || memory == 0 || bytes <= memory, "dim",
+                     "embeddings of width " << settings.hidden << " for " << info.n() + info.test_n()
+                                            << " rows need about " << bytes / 1e9 << " GB, more than this machine's "
+                                            << memory / 1e9 << " GB of memory");
+  nn::EmbedResult result;
+  try {
+    result = nn::train_and_embed(train, test, classes, settings);
+  } catch (const ParamError& e) {
+    // The proxy's hidden width is this job's dim.
+    if (e.parameter() != "hidden") throw;
+    throw ParamError("dim", e.message());
+  }
 
   io::WriteOptions options;
   options.energy_report = energy_report;

@@ -166,6 +166,10 @@ def test_force(run, setup, tmp_path):
     (["--model", "convnet", "--dim", "8"], ["--dim"]),
     (["--model", "convnet"], ["image_shape"]),
     (["--epochs", "x"], ["--epochs"]),
+    # Absurd sizes: refused before any allocation, naming the option.
+    (["--dim", "1000000000"], ["--dim", "memory"]),
+    (["--dim", "100000000"], ["--dim", "memory"]),
+    (["--epochs", "99999999999999999999"], ["--epochs"]),
 ])
 def test_bad_settings(run, setup, tmp_path, args, needles):
     out = tmp_path / "e.h5"
@@ -182,6 +186,9 @@ def test_refused_inputs(run, setup, tmp_path):
     model = tmp_path / "m.h5"
     assert_error(run("embed", setup["store"], "-o", str(model), "--model-out", str(model)), "--model-out")
     assert_error(run("embed", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "e.h5")), "missing.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(os.urandom(5000))
+    assert_error(run("embed", str(junk), "-o", str(tmp_path / "e.h5")), "junk.h5", "not an HDF5 file")
     assert not (tmp_path / "e.h5").exists()
 
 
@@ -205,3 +212,28 @@ def test_ctrl_c_leaves_nothing(subset_bin, setup, out_dir):
     assert proc.returncode != 0 and err.endswith("error: interrupted\n"), err
     assert not out.exists()
     assert_no_partials(out_dir)
+
+
+def test_kill_9_leaves_no_output_and_the_next_run_succeeds(run, subset_bin, setup, out_dir):
+    out = out_dir / "e.h5"
+    proc = subprocess.Popen([subset_bin, "embed", setup["store"], "--model", "mlp", "--epochs", "100000", "-o",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert not out.exists()
+    assert_ok(run("embed", setup["store"], "--model", "pca", "--dim", "2", "-o", str(out)))
+    assert_no_partials(out_dir)
+
+
+def test_two_runs_at_once_to_one_output_never_both_succeed(subset_bin, setup, tmp_path):
+    for trial in range(3):
+        out = tmp_path / f"e{trial}.h5"
+        procs = [subprocess.Popen([subset_bin, "embed", setup["store"], "--model", "mlp", "--epochs", "3", "-o",
+                                   str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs]
+        assert sorted(rc for rc, _ in results) == [0, 1], results
+        loser = [err for rc, err in results if rc == 1][0]
+        assert loser.count("\n") == 1 and loser.startswith("error: "), loser
+        assert read(str(out), "features").shape[0] == N
+    assert_no_partials(str(tmp_path))

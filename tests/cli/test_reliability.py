@@ -61,6 +61,7 @@ LONG_RUNS = {
                     "-o", "{out}/ae.h5", "--model-out", "{out}/ae.model.h5"],
     "evaluate": ["--threads", "1", "evaluate", "{store}", "--model", "mlp", "--schedule", "epochs", "--epochs", "100000", "--repeats", "1",
                  "--cache", "{out}/cache.json"],
+    "embed": ["--threads", "1", "embed", "{store}", "--model", "mlp", "--epochs", "100000", "-o", "{out}/emb.h5"],
     "condense": ["--threads", "1", "condense", "{store}", "--method", "dm", "--ipc", "2", "--iterations", "1000000",
                  "--batch-real", "32", "--checkpoint-every", "1000000", "-o", "{out}/syn.h5"],
     "kmeans": ["--threads", "2", "select", "{uniform}", "--method", "kmeans", "--budget", "3000", "--iterations",

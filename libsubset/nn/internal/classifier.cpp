@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/core/train_settings.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/nn/internal/linear.h"
@@ -57,16 +58,13 @@ at::Tensor Classifier::forward(const at::Tensor& x) const {
 Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t classes, uint64_t seed,
                            c10::Device device) {
   if (kind == ModelKind::Mlp) {
-    // A width the machine cannot hold is refused before any allocation: libtorch would otherwise
-    // fill the weights page by page, swapping for minutes (--hidden 1000000000 on 6 features is
-    // 40 GB of weights alone) before it fails or the kernel kills the process.
+    // A width the machine cannot hold is refused before any allocation (--hidden 1000000000 on 6
+    // features is 40 GB of weights alone).
     const double params = static_cast<double>(hidden) * static_cast<double>(dim + 1) +
                           static_cast<double>(classes) * static_cast<double>(hidden + 1);
     const double bytes = params * 4.0 * sizeof(float);  // weights, gradients, Adam's two moments
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long page_size = sysconf(_SC_PAGE_SIZE);
-    const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
-    SUBSET_CHECK_PARAM(pages <= 0 || page_size <= 0 || bytes <= memory, "hidden",
+    const double memory = physical_memory_bytes();
+    SUBSET_CHECK_PARAM(memory == 0 || bytes <= memory, "hidden",
                  "an MLP of hidden width " << hidden << " on " << dim << " features needs about " << bytes / 1e9
                                            << " GB with its gradients and optimiser state, more than this machine's "
                                            << memory / 1e9 << " GB of memory");

@@ -22,6 +22,22 @@
 
 namespace subset::nn::internal {
 
+at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, c10::Device device) {
+  at::Tensor t = at::from_blob(const_cast<void*>(data), sizes, at::TensorOptions().dtype(type));
+  return device.is_cpu() ? t : t.to(device);
+}
+
+TrainingTensors training_tensors(const LabelledView& view, c10::Device device) {
+  TrainingTensors data;
+  data.features = borrow(view.features, {view.n, view.dim}, at::kFloat, device);
+  data.labels = borrow(view.labels, {view.n}, at::kLong, device);
+  if (view.weights) {
+    data.weights = borrow(view.weights, {view.n}, at::kFloat, device);
+    data.host_weights = view.weights;
+  }
+  return data;
+}
+
 BatchLoss weighted_cross_entropy(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& weights,
                                  double weight_sum, bool keep_per_example) {
   const at::Tensor log_p = at::log_softmax(logits, 1);

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "libsubset/nn/internal/classifier.h"
+#include "libsubset/nn/trainer.h"
 
 namespace subset::nn::internal {
 
@@ -20,6 +21,11 @@ struct TrainingTensors {
   // sums are taken there so that no step waits on the device.
   const float* host_weights = nullptr;
 };
+
+// The caller's rows as a tensor on `device`: borrowed (no copy) on the CPU, copied once otherwise.
+at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, c10::Device device);
+// A view's features, labels and weights (when it has them) as the loop takes them (borrow).
+TrainingTensors training_tensors(const LabelledView& view, c10::Device device);
 
 struct LoopSettings {
   int64_t epochs = 5;
