@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <string>
 
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/rng.h"
@@ -87,7 +88,12 @@ ParamSchema ProbCoverSelector::params() {
                  greater_than(0.0), at_most(1.0))
       .add_int("purity-clusters", 0,
                "k-means clusters giving the pseudo-labels of the purity rule (0: the number of classes)", 0)
-      .add_int("iterations", 20, "Lloyd iterations of that k-means, at most", 1);
+      .add_int("iterations", 20, "Lloyd iterations of that k-means, at most", 1)
+      .add_choice("knn", "auto",
+                  "k-NN search: exact, approximate (IVF, recall@20 about 0.99), or auto: exact up to " +
+                      std::to_string(kKnnExactUpTo) + " points",
+                  {"auto", "exact", "approximate"})
+      .add_int("knn-probes", 0, "lists the approximate search scans per point (0: " + std::to_string(kKnnDefaultProbes) + ")", 0);
   return s;
 }
 
@@ -96,12 +102,13 @@ ProbCoverSelector::ProbCoverSelector(const ParamMap& p)
       delta_(p.get_float("delta")),
       purity_(p.get_float("purity")),
       purity_clusters_(p.get_int("purity-clusters")),
-      iterations_(p.get_int("iterations")) {}
+      iterations_(p.get_int("iterations")),
+      knn_{parse_knn_search(p.get_string("knn")), 0, p.get_int("knn-probes")} {}
 
 Selection ProbCoverSelector::select(const SelectionRequest& request, const RunContext& context) const {
   const int64_t n = request.n;
   SUBSET_CHECK(request.has_features() && request.dim >= 1, "probcover", "method needs features");
-  const KnnGraph g = knn(request.features, n, request.dim, neighbours_);
+  const KnnGraph g = knn(request.features, n, request.dim, neighbours_, knn_);
 
   Selection out;
   const double delta2 = squared_delta(
@@ -179,6 +186,7 @@ Selection ProbCoverSelector::select(const SelectionRequest& request, const RunCo
     }
   }
   out.stats["coverage"] = static_cast<double>(covered_count) / static_cast<double>(n);
+  out.stats["knn"] = knn_stats(g);
   return out;
 }
 

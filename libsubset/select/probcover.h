@@ -2,7 +2,8 @@
 // ProbCover (Yehuda, Dekel, Hacohen & Weinshall, "Active learning through a covering lens",
 // NeurIPS 2022): greedy maximum coverage of delta-balls.
 //
-// Graph: the k-nearest-neighbour graph (knn.h, k = `neighbours`); the ball of x is x itself and
+// Graph: the k-nearest-neighbour graph (knn.h, k = `neighbours`; `knn` chooses the search: exact
+// up to kKnnExactUpTo points, approximate beyond, by default); the ball of x is x itself and
 // its neighbours y with ||x - y|| < delta. (The paper takes every point within delta; here a ball
 // holds at most k + 1 points, which bounds memory and time at n (k + 1).)
 // Greedy: the balls of already-selected points count as covered; each step picks the open point
@@ -21,7 +22,7 @@
 // Output: indices in pick order; scores = the number of points each pick newly covered (0 for the
 // random draws). stats: delta (the largest edge used when capped), delta_capped, purity (the
 // fraction of pure balls at delta, or null when delta is given), coverage (fraction of the n
-// points covered at the end).
+// points covered at the end), knn (knn_stats: the search used and its settings).
 #include "libsubset/core/params.h"
 #include "libsubset/select/knn.h"
 #include "libsubset/select/selector.h"
@@ -41,6 +42,7 @@ class ProbCoverSelector : public Selector {
   double purity_ = 0.95;
   int64_t purity_clusters_ = 0;
   int64_t iterations_ = 20;
+  KnnOptions knn_;
 };
 
 namespace probcover_detail {

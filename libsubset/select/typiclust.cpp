@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "libsubset/core/interrupt.h"
 #include "libsubset/select/kmeans.h"
@@ -21,7 +22,9 @@ std::pair<size_t, double> most_typical(const float* x, int64_t d, const std::vec
   if (m == 0) return {0, std::numeric_limits<double>::infinity()};
   std::vector<float> gathered(static_cast<size_t>(r * d));
   for (int64_t j = 0; j < r; ++j) std::copy_n(x + rows[static_cast<size_t>(j)] * d, d, gathered.data() + j * d);
-  const KnnGraph g = knn(gathered.data(), r, d, m);
+  // Exact at any cluster size: a typicality is a mean over few neighbours, which an approximate
+  // search would bias upwards (a missed neighbour is replaced by a farther one).
+  const KnnGraph g = knn(gathered.data(), r, d, m, KnnOptions{KnnSearch::Exact});
   size_t best = 0;
   double best_mean = std::numeric_limits<double>::infinity();
   for (int64_t j = 0; j < r; ++j) {
@@ -45,12 +48,16 @@ ParamSchema TypiclustSelector::params() {
             "k of the typicality: inverse mean distance to the k nearest neighbours within the cluster "
             "(at most half the cluster's open points)",
             1, 1000)
-      .add_int("iterations", 20, "Lloyd iterations of the k-means into budget + already-selected clusters, at most", 1);
+      .add_int("iterations", 20, "Lloyd iterations of the k-means into budget + already-selected clusters, at most", 1)
+      .add_choice("seeding", "auto",
+                  "k-means++ seeding: greedy (2 + ln k candidates per centre, as kmeans and scikit-learn), plain "
+                  "(one), or auto: greedy up to " + std::to_string(kTypiclustGreedyUpTo) + " clusters, plain beyond",
+                  {"auto", "greedy", "plain"});
   return s;
 }
 
 TypiclustSelector::TypiclustSelector(const ParamMap& p)
-    : neighbours_(p.get_int("neighbours")), iterations_(p.get_int("iterations")) {}
+    : neighbours_(p.get_int("neighbours")), iterations_(p.get_int("iterations")), seeding_(p.get_string("seeding")) {}
 
 Selection TypiclustSelector::select(const SelectionRequest& request, const RunContext& context) const {
   const int64_t n = request.n, d = request.dim;
@@ -58,6 +65,8 @@ Selection TypiclustSelector::select(const SelectionRequest& request, const RunCo
   KMeansOptions o;
   o.k = request.budget + static_cast<int64_t>(request.already_selected.size());
   o.iterations = iterations_;
+  const bool greedy = seeding_ == "greedy" || (seeding_ == "auto" && o.k <= kTypiclustGreedyUpTo);
+  o.local_trials = greedy ? 0 : 1;
   const KMeansResult km = kmeans_fit(request.feature_view(), {}, o, context);
 
   const auto k = static_cast<size_t>(o.k);

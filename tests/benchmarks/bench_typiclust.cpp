@@ -3,8 +3,8 @@
 // its k-means alone with the same settings, and of the exact k-NN graph (knn.h, k = 20) on the
 // first N rows for each N of --knn. Used by bench_typiclust.sh next to scikit-learn.
 //
-//   bench_typiclust STORE [--budget 6000] [--iterations 20] [--neighbours 20] [--threads 2]
-//                   [--seed 0] [--knn 10000,60000]
+//   bench_typiclust STORE [--budget 6000] [--iterations 20] [--neighbours 20] [--seeding auto]
+//                   [--threads 2] [--seed 0] [--knn 10000,60000]
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -17,6 +17,7 @@
 #include "libsubset/select/kmeans.h"
 #include "libsubset/select/knn.h"
 #include "libsubset/select/registry.h"
+#include "libsubset/select/typiclust.h"
 
 namespace {
 
@@ -28,10 +29,10 @@ double since(clock_type::time_point t0) { return std::chrono::duration<double>(c
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: bench_typiclust STORE [--budget 6000] [--iterations 20] [--neighbours 20]\n"
-                         "                       [--threads 2] [--seed 0] [--knn 10000,60000]\n");
+                         "                       [--seeding auto] [--threads 2] [--seed 0] [--knn 10000,60000]\n");
     return 2;
   }
-  std::string budget = "6000", iterations = "20", neighbours = "20", knn_sizes;
+  std::string budget = "6000", iterations = "20", neighbours = "20", seeding = "auto", knn_sizes;
   int threads = 2;
   uint64_t seed = 0;
   for (int a = 2; a + 1 < argc; a += 2) {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (key == "--budget") budget = value;
     else if (key == "--iterations") iterations = value;
     else if (key == "--neighbours") neighbours = value;
+    else if (key == "--seeding") seeding = value;
     else if (key == "--threads") threads = std::stoi(value);
     else if (key == "--seed") seed = std::stoull(value);
     else if (key == "--knn") knn_sizes = value;
@@ -62,7 +64,8 @@ int main(int argc, char** argv) {
     r.budget = std::stoll(budget);
     const auto& spec = sel::method("typiclust");
     const auto selector =
-        sel::make_selector("typiclust", spec.params.resolve({{"iterations", iterations}, {"neighbours", neighbours}}));
+        sel::make_selector("typiclust", spec.params.resolve(
+                                       {{"iterations", iterations}, {"neighbours", neighbours}, {"seeding", seeding}}));
     sel::validate_request(spec, r);
     auto t0 = clock_type::now();
     const sel::Selection s = selector->select(r, sel::RunContext{seed, {}});
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
     sel::KMeansOptions o;
     o.k = r.budget;
     o.iterations = std::stoll(iterations);
+    o.local_trials = seeding == "greedy" || (seeding == "auto" && o.k <= sel::kTypiclustGreedyUpTo) ? 0 : 1;
     t0 = clock_type::now();
     const auto km = sel::kmeans_fit(r.feature_view(), {}, o, sel::RunContext{seed, {}});
     const double kmeans = since(t0);
@@ -80,7 +84,7 @@ int main(int argc, char** argv) {
     for (std::string item; std::getline(sizes, item, ',');) {
       const int64_t m = std::min<int64_t>(std::stoll(item), n);
       t0 = clock_type::now();
-      const sel::KnnGraph g = sel::knn(x.data(), m, d, 20);
+      const sel::KnnGraph g = sel::knn(x.data(), m, d, 20, {sel::KnnSearch::Exact});
       std::printf("knn D=%lld N=%lld k=20 seconds=%.3f rescans=%lld\n", static_cast<long long>(d),
                   static_cast<long long>(m), since(t0), static_cast<long long>(g.rescans));
     }

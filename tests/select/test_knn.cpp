@@ -1,6 +1,9 @@
-// Tests for libsubset/select/knn.h (FAISS exact search): the neighbours and distances equal a plain
-// brute force over all pairs (the oracle), ties by index, across query blocks, with duplicates and
-// exact ties, the same at 1 and 2 threads; k clamped; bad values refused.
+// Tests for libsubset/select/knn.h. Exact search (FAISS flat): the neighbours and distances equal a
+// plain brute force over all pairs (the oracle), ties by index, across query blocks, with
+// duplicates and exact ties, the same at 1 and 2 threads; k clamped; bad values refused.
+// Approximate search (IVF): recall against the brute force, every distance exact, rows sorted by
+// (distance, index), the same at 1 and 2 threads; scanning every list is the brute force; rows whose
+// lists are too small fall back to it; auto switches at kKnnExactUpTo.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -38,10 +41,10 @@ KnnGraph brute_knn(const Data& data, int64_t k) {
   return g;
 }
 
-KnnGraph knn_threads(const Data& data, int64_t k, int threads) {
+KnnGraph knn_threads(const Data& data, int64_t k, int threads, const KnnOptions& options = {}) {
   const int before = omp_get_max_threads();
   omp_set_num_threads(threads);
-  KnnGraph g = knn(data.x.data(), data.n, data.dim, k);
+  KnnGraph g = knn(data.x.data(), data.n, data.dim, k, options);
   omp_set_num_threads(before);
   return g;
 }
@@ -89,4 +92,69 @@ TEST_CASE("knn: non-finite or too large values and k < 1 are refused") {
   x[2] = 3.0f;
   CHECK_THROWS_AS(knn(x.data(), 2, 2, 0), subset::Error);
   CHECK_NOTHROW(knn(x.data(), 2, 2, 1));
+}
+
+TEST_CASE("knn approximate: recall >= 0.9 against brute force, exact distances, the same at 1 and 2 threads") {
+  const Data data = subset::test::clustered(3000, 16, 12, 5);
+  const int64_t k = 20;
+  const KnnGraph want = brute_knn(data, k);
+  const KnnOptions approximate{KnnSearch::Approximate, 0, 0};
+  const KnnGraph one = knn_threads(data, k, 1, approximate);
+  const KnnGraph two = knn_threads(data, k, 2, approximate);
+  CHECK(one.approximate);
+  CHECK(one.lists == 55);  // round(sqrt(3000))
+  CHECK(one.probes == kKnnDefaultProbes);
+  CHECK(two.indices == one.indices);
+  CHECK(two.sq_distances == one.sq_distances);
+  int64_t hits = 0;
+  for (int64_t q = 0; q < data.n; ++q) {
+    const double kth = want.distances(q)[k - 1];
+    for (int64_t t = 0; t < k; ++t) {
+      const int64_t i = one.neighbours(q)[t];
+      REQUIRE(i != q);
+      REQUIRE(i >= 0);
+      REQUIRE(i < data.n);
+      // Exact (the oracle's value, bit for bit), sorted by (distance, index), no repeats.
+      REQUIRE(one.distances(q)[t] == oracle_sq_dist(&data.x[q * data.dim], &data.x[i * data.dim], data.dim));
+      if (t > 0) {
+        const auto prev = std::make_pair(one.distances(q)[t - 1], one.neighbours(q)[t - 1]);
+        REQUIRE(prev < std::make_pair(one.distances(q)[t], i));
+      }
+      hits += one.distances(q)[t] <= kth ? 1 : 0;
+    }
+  }
+  const double recall = static_cast<double>(hits) / static_cast<double>(data.n * k);
+  CHECK(recall >= 0.9);
+  CHECK(recall < 1.0);  // approximate indeed: a few probed lists miss neighbours
+}
+
+TEST_CASE("knn approximate: probing every list is the brute force; too small lists fall back to it") {
+  const Data data = subset::test::grid(600, 3, 3, 7);  // exact ties and duplicates
+  const KnnGraph want = brute_knn(data, 10);
+  const KnnGraph all = knn(data.x.data(), data.n, data.dim, 10, {KnnSearch::Approximate, 20, 20});
+  CHECK(all.approximate);
+  CHECK(all.rescans == 0);
+  CHECK(all.indices == want.indices);
+  CHECK(all.sq_distances == want.sq_distances);
+  // One point per list (distinct points: each is its own centroid), one list probed: no row has
+  // candidates, every row is searched exactly.
+  const Data distinct = subset::test::gaussian(300, 3, 8);
+  const KnnGraph lone = knn_threads(distinct, 10, 2, {KnnSearch::Approximate, distinct.n, 1});
+  CHECK(lone.rescans == distinct.n);
+  CHECK(lone.indices == brute_knn(distinct, 10).indices);
+}
+
+TEST_CASE("knn: auto is exact up to kKnnExactUpTo points, approximate beyond; the stats say which") {
+  const Data small = subset::test::gaussian(50, 3, 2);
+  const KnnGraph exact = knn(small.x.data(), small.n, small.dim, 5);
+  CHECK_FALSE(exact.approximate);
+  CHECK(knn_stats(exact) == nlohmann::json{{"search", "exact"}, {"rescans", 0}});
+  const Data big = subset::test::gaussian(kKnnExactUpTo + 1, 2, 3);
+  const KnnGraph g = knn(big.x.data(), big.n, big.dim, 3);
+  CHECK(g.approximate);
+  CHECK(knn_stats(g) == nlohmann::json{{"search", "approximate"}, {"rescans", g.rescans}, {"lists", g.lists},
+                                       {"probes", kKnnDefaultProbes}});
+  CHECK(parse_knn_search("exact") == KnnSearch::Exact);
+  CHECK_THROWS_AS(parse_knn_search("hnsw"), subset::Error);
+  CHECK_THROWS_AS(knn(small.x.data(), small.n, small.dim, 5, {KnnSearch::Approximate, -1, 0}), subset::Error);
 }

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "libsubset/select/knn.h"
@@ -122,4 +124,27 @@ TEST_CASE("probcover: without delta and without labels, purity-clusters is neede
     CHECK(e.parameter() == "purity-clusters");
   }
   CHECK(run(request_for(data, 3), {{"purity-clusters", "3"}}).indices.size() == 3);
+}
+
+TEST_CASE("probcover: the knn parameter picks the search and the stats record it") {
+  const auto data = subset::test::clustered(400, 8, 6, 3);
+  const std::map<std::string, std::string> base = {{"delta", "1.5"}, {"neighbours", "15"}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(base.begin(), base.end());
+    return run(request_for(data, 12), extra);
+  };
+  const Selection by_auto = with({});
+  CHECK(by_auto.stats["knn"] == nlohmann::json{{"search", "exact"}, {"rescans", 0}});
+  // Scanning every list (20 lists of 400 points, at least 20 probes) is the exact graph.
+  const Selection full = with({{"knn", "approximate"}, {"knn-probes", "100"}});
+  CHECK(full.stats["knn"]["search"] == "approximate");
+  CHECK(full.stats["knn"]["lists"] == 20);
+  CHECK(full.stats["knn"]["probes"] == 20);
+  CHECK(full.indices == by_auto.indices);
+  CHECK(full.scores == by_auto.scores);
+  const Selection one_probe = with({{"knn", "approximate"}, {"knn-probes", "1"}});
+  CHECK(one_probe.stats["knn"]["probes"] == 1);
+  CHECK(one_probe.indices.size() == 12);
+  CHECK(with({{"knn", "exact"}}).indices == by_auto.indices);
+  CHECK_THROWS_AS(with({{"knn", "hnsw"}}), subset::ParamError);
 }

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "libsubset/select/kmeans.h"
@@ -69,19 +71,25 @@ TEST_CASE("typiclust: the centre of each blob") {
 
 TEST_CASE("typiclust: equals the brute-force oracle on the same k-means, with already-selected points") {
   const auto data = subset::test::clustered(300, 5, 12, 9);
+  // seeding: unset (auto: greedy at these few clusters), greedy and plain.
+  for (const std::string seeding : {"", "greedy", "plain"})
   for (const std::vector<int64_t>& already : {std::vector<int64_t>{}, std::vector<int64_t>{3, 50, 51, 299}}) {
     for (int64_t budget : {int64_t{1}, int64_t{10}, int64_t{40}}) {
       CAPTURE(budget);
+      CAPTURE(seeding);
       SelectionRequest r;
       r.n = data.n;
       r.features = data.x.data();
       r.dim = data.dim;
       r.budget = budget;
       r.already_selected = already;
-      const Selection s = run(r, 5, {{"neighbours", "7"}});
+      std::map<std::string, std::string> params{{"neighbours", "7"}};
+      if (!seeding.empty()) params["seeding"] = seeding;
+      const Selection s = run(r, 5, params);
 
       KMeansOptions o;
       o.k = budget + static_cast<int64_t>(already.size());
+      o.local_trials = seeding == "plain" ? 1 : 0;
       const KMeansResult km = kmeans_fit(r.feature_view(), {}, o, RunContext{5, {}});
       std::set<int64_t> closed(already.begin(), already.end());
       std::vector<int64_t> existing(static_cast<size_t>(o.k), 0);
