@@ -15,7 +15,7 @@ JOBS=${SUBSET_JOBS:-$(nproc)}
 PACKAGES=(
   build-essential cmake pkg-config
   libhdf5-dev zlib1g-dev libeigen3-dev libopenblas-dev libfaiss-dev libtorch-dev
-  libcli11-dev doctest-dev nlohmann-json3-dev
+  libcli11-dev doctest-dev nlohmann-json3-dev libsqlite3-dev libpng-dev
   dataset-fashion-mnist
   python3 python3-numpy python3-h5py python3-pytest python3-matplotlib python3-sklearn
   util-linux time

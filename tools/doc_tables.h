@@ -12,6 +12,8 @@
 #include "libsubset/core/train_settings.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/transform/registry.h"
+#include "libsubset/workflows/al/query.h"
+#include "libsubset/workflows/al/simulate.h"
 #include "libsubset/workflows/bench.h"
 #include "libsubset/workflows/embed_job.h"
 #include "libsubset/workflows/evaluate.h"
@@ -43,6 +45,10 @@ inline std::vector<DocTable> doc_tables() {
   out.push_back({"cli.md", "evaluate", workflows::evaluate_schema().schema().markdown_table()});
   out.push_back({"cli.md", "bench", workflows::bench_schema().schema().markdown_table()});
   out.push_back({"cli.md", "embed", workflows::embed_schema().schema().markdown_table()});
+  out.push_back({"cli.md", "al-query", workflows::al::query_schema().schema().markdown_table()});
+  out.push_back({"cli.md", "al-round", workflows::al::strategy_options_schema().schema().markdown_table()});
+  out.push_back({"cli.md", "al-proxy", workflows::al::al_proxy_schema().markdown_table()});
+  out.push_back({"cli.md", "al-simulate", workflows::al::simulate_schema().schema().markdown_table()});
   return out;
 }
 

@@ -47,6 +47,7 @@ struct StoreWriter::Impl {
   std::string source;
   std::string created_by = std::string("libsubset ") + kVersion;
   std::vector<std::pair<std::string, std::string>> extra_attrs;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> row_values;
 
   Impl(const std::string& path, bool force, WriteOptions opts) : output(path, force), options(opts) {}
   SplitState& state(Split s) { return splits[s == Split::Train ? 0 : 1]; }
@@ -149,6 +150,13 @@ void StoreWriter::write_weights(const std::vector<float>& weights) {
   impl_->weights = weights;
 }
 
+void StoreWriter::write_row_values(const std::string& dataset, const std::vector<int64_t>& values) {
+  const SplitState& st = impl_->state(Split::Train);
+  SUBSET_CHECK(st.features && static_cast<int64_t>(values.size()) == st.rows, impl_->where(),
+               dataset << " has " << values.size() << " entries but the features have " << st.rows << " rows");
+  impl_->row_values.emplace_back(dataset, values);
+}
+
 void StoreWriter::set_origin(Split split, const std::string& origin) { impl_->state(split).origin = origin; }
 void StoreWriter::set_image_shape(const std::vector<int64_t>& chw) { impl_->image_shape = chw; }
 void StoreWriter::set_class_names(const std::vector<std::string>& names) { impl_->class_names = names; }
@@ -208,6 +216,14 @@ void StoreWriter::commit() {
                                                   H5P_DEFAULT, H5P_DEFAULT));
     SUBSET_CHECK(ds && H5Dwrite(ds.id(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, im.weights.data()) >= 0,
                  where, "cannot write /weights");
+  }
+  for (const auto& [name, values] : im.row_values) {
+    const hsize_t n = values.size();
+    h5::Handle space = h5::space_handle(H5Screate_simple(1, &n, nullptr));
+    h5::Handle ds = h5::dataset_handle(
+        H5Dcreate2(im.file.id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    SUBSET_CHECK(ds && H5Dwrite(ds.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0, where,
+                 "cannot write " << name);
   }
   const hid_t root = im.file.id();
   h5::write_string_attr(root, "format", kFormatName);

@@ -47,6 +47,9 @@ class StoreWriter {
   // Optional per-row weights of the training split (how many points each row stands for), >= 0
   // (a k-means centroid whose cluster ended empty stands for no point).
   void write_weights(const std::vector<float>& weights);
+  // Another int64 [N] dataset of the training split (e.g. /pool_rows of `subset al export`): one
+  // value per row, written at commit. Readers that do not know it ignore it.
+  void write_row_values(const std::string& dataset, const std::vector<int64_t>& values);
   void set_image_shape(const std::vector<int64_t>& chw);
   void set_class_names(const std::vector<std::string>& names);
   void set_source(const std::string& source);

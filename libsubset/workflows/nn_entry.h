@@ -6,6 +6,8 @@
 #include "libsubset/workflows/condense.h"
 #include "libsubset/workflows/embed_job.h"
 #include "libsubset/workflows/evaluate.h"
+#include "libsubset/workflows/al/query.h"
+#include "libsubset/workflows/al/simulate.h"
 
 namespace subset::workflows {
 
@@ -15,6 +17,8 @@ struct NnWorkflows {
   BenchResult (*bench)(const BenchJob&);
   CondenseOutcome (*condense)(const CondenseJob&);
   EmbedOutcome (*embed)(const EmbedJob&);
+  al::QueryOutcome (*al_query)(const al::QueryJob&);
+  al::SimulateOutcome (*al_simulate)(const al::SimulateJob&);
 };
 
 // Installs this library's libtorch-backed providers into the torch-free modules: the autoencoder of
