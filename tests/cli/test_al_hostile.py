@@ -182,6 +182,9 @@ def test_project_nobody_may_write_is_read_but_never_written(subset_bin, run):
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
             return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
+        if as_nobody("--version")[0] != 0:
+            # A build tree under a directory only root may enter (a clone in /root) cannot run as nobody.
+            pytest.skip(f"user nobody cannot run {subset_bin} (its build tree is not readable by others)")
         status = json.loads(assert_ok(as_nobody("al", "status", path, "--json")))
         assert status["pending"] == 4
         assert_error(as_nobody("al", "label", path, "--answers", answers), "cannot be written", "p.al")
