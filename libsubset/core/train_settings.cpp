@@ -46,6 +46,10 @@ const SettingsSchema<TrainSettings>& train_schema() {
                  "store with image_shape)")
           .one_of({"linear", "mlp", "convnet"})
           .field("hidden", &T::hidden, "MLP hidden width").at_least(1).only_for({"mlp"})
+          .field("depth", &T::depth, "MLP hidden layers, each of width hidden and followed by a ReLU").at_least(1).only_for({"mlp"})
+          .field("dropout", &T::dropout,
+                 "MLP dropout after each hidden ReLU, in training only: the probability a unit is zeroed")
+          .at_least(0).below(1).only_for({"mlp"})
           .field("epochs", &T::epochs, "Training epochs; under early-stop the most it may train").at_least(1)
           .chosen_by(epochs_note())
           .field("schedule", &T::schedule,
@@ -62,11 +66,13 @@ const SettingsSchema<TrainSettings>& train_schema() {
           .field("batch", &T::batch, "Batch size").at_least(1)
           .field("lr", &T::learning_rate, "Learning rate: Adam's (linear, mlp); SGD's (convnet)").above(0)
           .chosen_by(defaults_note(nullptr, &ModelDefaults::learning_rate))
+          .field("weight-decay", &T::weight_decay,
+                 "L2 weight decay of every parameter, added to the gradient: Adam's (linear, mlp; as "
+                 "torch.optim.Adam, not AdamW); SGD's (convnet)")
+          .at_least(0).chosen_by(defaults_note(nullptr, &ModelDefaults::weight_decay))
           .field("augment", &T::augment, "Augmentation of every training batch: none, or dsa (convnet only)")
           .one_of({"none", "dsa"})
           .field("momentum", &T::momentum, "SGD momentum").at_least(0).below(1).only_for({"convnet"})
-          .field("weight-decay", &T::weight_decay, "SGD L2 weight decay of every parameter").at_least(0)
-          .only_for({"convnet"})
           .field("device", &T::device, "cpu, cuda or cuda:N (with a CUDA build of libtorch)")
           .done();
   return schema;
@@ -77,6 +83,7 @@ TrainSettings resolve_defaults(TrainSettings settings) {
   const bool early_stop = settings.schedule == "early-stop";
   if (!settings.epochs && settings.schedule != "steps") settings.epochs = early_stop ? d.early_stop_epochs : d.epochs;
   if (!settings.learning_rate) settings.learning_rate = d.learning_rate;
+  if (!settings.weight_decay) settings.weight_decay = d.weight_decay;
   if (!settings.steps && settings.schedule == "steps") settings.steps = kDefaultSteps;
   if (early_stop) {
     if (!settings.patience) settings.patience = kDefaultPatience;
@@ -97,6 +104,12 @@ void check_train_settings(const TrainSettings& settings) {
   check_device_name(settings.device);
   SUBSET_CHECK_PARAM(settings.augment == "none" || settings.model == "convnet", "augment",
                "augmentation " << settings.augment << " applies to model convnet only, not " << settings.model);
+  // Not optional, so the schema cannot tell them from their defaults: a deeper linear model would
+  // silently be the same linear model.
+  SUBSET_CHECK_PARAM(settings.depth == 1 || settings.model == "mlp", "depth",
+                     "parameter 'depth' applies to model mlp only, not " << settings.model);
+  SUBSET_CHECK_PARAM(settings.dropout == 0 || settings.model == "mlp", "dropout",
+                     "parameter 'dropout' applies to model mlp only, not " << settings.model);
   SUBSET_CHECK_PARAM(!settings.epochs || settings.schedule != "steps", "epochs",
                      "parameter 'epochs' does not apply to schedule steps: give the budget as steps");
   check_schedule_only(settings.steps, "steps", "steps", settings.schedule);

@@ -16,15 +16,17 @@ namespace subset {
 // What a model trains with when the settings leave epochs or learning rate unset: linear and mlp
 // 5 epochs of Adam at 1e-3; convnet the protocol of Zhao & Bilen's evaluate_synset, 300 epochs of
 // SGD at 0.01. Under schedule early-stop, epochs is a cap: early_stop_epochs, so that a small set
-// (a few steps an epoch) can train long enough to stop on its own. The one place these numbers
-// live (the schema's notes, --help and the docs quote them).
+// (a few steps an epoch) can train long enough to stop on its own. Weight decay: none for Adam
+// (torch.optim.Adam's default), the protocol's 5e-4 for the convnet's SGD. The one place these
+// numbers live (the schema's notes, --help and the docs quote them).
 struct ModelDefaults {
   int64_t epochs;
   double learning_rate;
   int64_t early_stop_epochs;
+  double weight_decay;
 };
 constexpr ModelDefaults model_defaults(std::string_view model) {
-  return model == "convnet" ? ModelDefaults{300, 0.01, 300} : ModelDefaults{5, 1e-3, 200};
+  return model == "convnet" ? ModelDefaults{300, 0.01, 300, 5e-4} : ModelDefaults{5, 1e-3, 200, 0.0};
 }
 
 // Defaults of the schedule-specific parameters (set by resolve_defaults under their schedule only).
@@ -35,7 +37,11 @@ constexpr double kDefaultValidation = 0.1;
 
 struct TrainSettings {
   std::string model = "mlp";        // "linear" | "mlp" | "convnet"
-  int64_t hidden = 256;             // MLP hidden width (one hidden layer, ReLU)
+  int64_t hidden = 256;             // MLP hidden width (of each hidden layer, ReLU)
+  int64_t depth = 1;                // MLP hidden layers, each `hidden` wide (ReLU)
+  // MLP: the probability that dropout zeroes a hidden unit after each ReLU, in training only (the
+  // kept ones scaled by 1 / (1 - dropout), as torch.nn.Dropout); 0: no dropout.
+  double dropout = 0;
   // Unset: model_defaults(model), so that a convnet is trained with its protocol whatever the
   // caller. resolve_defaults() fills them; reports and cache keys carry the resolved values.
   std::optional<int64_t> epochs;
@@ -66,14 +72,17 @@ struct TrainSettings {
   std::vector<float> channel_stddev;
   std::string augment = "none";     // "none" | "dsa": DSA on every training batch (convnet only)
   double momentum = 0.9;            // SGD momentum (convnet)
-  double weight_decay = 5e-4;       // SGD L2 weight decay on every parameter (convnet)
+  // L2 weight decay of every parameter, added to the gradient as wd * p before the optimiser's
+  // update: torch.optim.Adam's weight_decay (linear, mlp; not AdamW's decoupled form) and
+  // torch.optim.SGD's (convnet). Unset: model_defaults(model).weight_decay.
+  std::optional<double> weight_decay;
   // Called after each epoch with (epoch, epochs, mean training loss); may throw to cancel.
   std::function<void(int64_t, int64_t, double)> on_epoch;
 };
 
 // The tunables of TrainSettings (all but the seed, the data-derived ConvNet inputs and the
-// callback), by the names of their CLI options: model, hidden, epochs, batch, lr, augment,
-// momentum, weight-decay, device. Their "methods" are models.
+// callback), by the names of their CLI options: model, hidden, depth, dropout, epochs, batch, lr,
+// weight-decay, augment, momentum, device. Their "methods" are models.
 const SettingsSchema<TrainSettings>& train_schema();
 
 // `settings` with every unset value that applies to its schedule replaced by its default

@@ -105,13 +105,15 @@ TrainOutcome train_and_test(const LabelledView& train, const LabelledView& test,
   // Independent streams for the initial weights and the batch order, both from the one seed.
   const Rng root(settings.seed);
   internal::Classifier model =
-      internal::make_classifier(kind, fit.dim, settings.hidden, num_classes, root.fork(0).seed(), device);
+      internal::make_classifier(kind, fit.dim, settings.hidden, num_classes, root.fork(0).seed(), device, settings.depth);
 
   internal::LoopSettings loop;
   loop.epochs = internal::planned_epochs(settings, fit.n);
   loop.max_steps = settings.steps.value_or(0);
   loop.batch = settings.batch;
   loop.learning_rate = *settings.learning_rate;
+  loop.weight_decay = *settings.weight_decay;
+  loop.dropout = settings.dropout;
   loop.seed = root.fork(1).seed();
   internal::LoopHooks hooks;
   if (settings.on_epoch) {

@@ -128,7 +128,7 @@ std::string format_evaluation(const EvaluateResult& r) {
   os << "proxy " << r.training.model;
   if (r.training.model == "convnet") {
     os << " (SGD lr " << fmt("%g", *trained.learning_rate) << ", momentum " << fmt("%g", r.training.momentum)
-       << ", weight decay " << fmt("%g", r.training.weight_decay) << ", lr x0.1 after "
+       << ", weight decay " << fmt("%g", *trained.weight_decay) << ", lr x0.1 after "
        << (trained.epochs ? "epoch " + std::to_string((*trained.epochs + 1) / 2) : std::string("half the epochs"))
        << ", augment " << r.training.augment << ")";
   }

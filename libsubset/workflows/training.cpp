@@ -61,12 +61,17 @@ nlohmann::json cache_key(const TrainingData& data, const EvaluateJob& job) {
   if (t.steps) key["steps"] = *t.steps;
   if (t.patience) key["patience"] = *t.patience;
   if (t.validation) key["validation"] = *t.validation;
+  // Only away from their defaults, so that the entries made before these options existed still
+  // match the same trainings.
+  if (t.depth != 1) key["depth"] = t.depth;
+  if (t.dropout != 0) key["dropout"] = t.dropout;
+  if (t.model != "convnet" && *t.weight_decay != 0) key["weight_decay"] = *t.weight_decay;
   if (t.model == "convnet") {
     // The protocol's own settings and what the network sees; "protocol" names what is fixed in
     // the code (network, schedule), so that a change there can retire old entries.
     key["augment"] = t.augment;
     key["momentum"] = t.momentum;
-    key["weight_decay"] = t.weight_decay;
+    key["weight_decay"] = *t.weight_decay;
     key["image_shape"] = t.image_shape;
     key["channel_mean"] = t.channel_mean;
     key["channel_stddev"] = t.channel_stddev;

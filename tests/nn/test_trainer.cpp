@@ -8,11 +8,14 @@
 #include <ATen/ops/from_blob.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include "support/torch_doctest.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -481,43 +484,68 @@ TEST_CASE("an MLP of Fashion-MNIST's shape trains to the same bits at 1 and 2 th
   }
 }
 
-TEST_CASE("internal::Adam follows Kingma & Ba's update, on the fused and the kernel path") {
-  // Oracle in double: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
-  // p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+TEST_CASE("internal::Adam follows Kingma & Ba's update and torch.optim.Adam's weight decay, on the fused and the kernel path") {
+  // Oracle 1, in double: g' = g + wd p (torch.optim.Adam's L2 weight_decay; none when wd = 0), then
+  // m = b1 m + (1-b1) g', v = b2 v + (1-b2) g'^2, p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+  // Oracle 2: libtorch's own Adam (torch::optim, the C++ twin of torch.optim.Adam); AdamW, which
+  // decays p outside the moments, must differ.
   const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const std::vector<float> p0 = {0.5f, -1.0f, 2.0f, 0.0f, 3.0f, -0.25f};
   const std::vector<std::vector<float>> grads = {{0.1f, -0.2f, 0.3f, 0.0f, 1.0f, -4.0f},
                                                  {0.2f, 0.1f, -0.3f, 0.5f, 1.0f, 0.0f},
                                                  {-0.1f, 0.0f, 0.3f, 0.5f, 2.0f, 4.0f}};
-  std::vector<double> p(p0.begin(), p0.end()), m(6, 0.0), v(6, 0.0);
-  for (size_t t = 0; t < grads.size(); ++t) {
-    for (size_t i = 0; i < 6; ++i) {
-      const double g = grads[t][i];
-      m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
-      const double mh = m[i] / (1 - std::pow(b1, static_cast<double>(t + 1)));
-      const double vh = v[i] / (1 - std::pow(b2, static_cast<double>(t + 1)));
-      p[i] -= lr * mh / (std::sqrt(vh) + eps);
+  auto tensor = [](const std::vector<float>& values) {
+    return at::from_blob(const_cast<float*>(values.data()), {2, 3}, at::TensorOptions().dtype(at::kFloat)).clone();
+  };
+  for (double wd : {0.0, 0.5}) {
+    CAPTURE(wd);
+    std::vector<double> p(p0.begin(), p0.end()), m(6, 0.0), v(6, 0.0);
+    for (size_t t = 0; t < grads.size(); ++t) {
+      for (size_t i = 0; i < 6; ++i) {
+        const double g = grads[t][i] + wd * p[i];
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        const double mh = m[i] / (1 - std::pow(b1, static_cast<double>(t + 1)));
+        const double vh = v[i] / (1 - std::pow(b2, static_cast<double>(t + 1)));
+        p[i] -= lr * mh / (std::sqrt(vh) + eps);
+      }
     }
-  }
-  for (bool contiguous : {true, false}) {
-    CAPTURE(contiguous);
-    // A transposed (non-contiguous) parameter takes the kernel path, as a CUDA one would.
-    at::Tensor param =
-        at::from_blob(const_cast<float*>(p0.data()), {2, 3}, at::TensorOptions().dtype(at::kFloat)).clone();
-    if (!contiguous) param = param.t().contiguous().t();
-    param.requires_grad_(true);
-    subset::nn::internal::Adam adam({param}, lr);
-    for (const auto& g : grads) {
-      adam.zero_grad();
-      param.mutable_grad() =
-          at::from_blob(const_cast<float*>(g.data()), {2, 3}, at::TensorOptions().dtype(at::kFloat)).clone();
-      adam.step();
-    }
-    CHECK(adam.steps() == 3);
-    CHECK(param.is_contiguous() == contiguous);
-    for (int64_t i = 0; i < 6; ++i) {
-      CHECK(param[i / 3][i % 3].item<double>() == doctest::Approx(p[static_cast<size_t>(i)]).epsilon(1e-6));
+    auto run_torch = [&](bool decoupled) {
+      at::Tensor param = tensor(p0).requires_grad_(true);
+      std::unique_ptr<torch::optim::Optimizer> opt;
+      if (decoupled) {
+        opt = std::make_unique<torch::optim::AdamW>(std::vector<at::Tensor>{param},
+                                                    torch::optim::AdamWOptions(lr).weight_decay(wd));
+      } else {
+        opt = std::make_unique<torch::optim::Adam>(std::vector<at::Tensor>{param},
+                                                   torch::optim::AdamOptions(lr).weight_decay(wd));
+      }
+      for (const auto& g : grads) {
+        param.mutable_grad() = tensor(g);
+        opt->step();
+      }
+      return param.detach();
+    };
+    const at::Tensor torch_adam = run_torch(false), torch_adamw = run_torch(true);
+    for (bool contiguous : {true, false}) {
+      CAPTURE(contiguous);
+      // A transposed (non-contiguous) parameter takes the kernel path, as a CUDA one would.
+      at::Tensor param = tensor(p0);
+      if (!contiguous) param = param.t().contiguous().t();
+      param.requires_grad_(true);
+      subset::nn::internal::Adam adam({param}, lr, wd);
+      for (const auto& g : grads) {
+        adam.zero_grad();
+        param.mutable_grad() = tensor(g);
+        adam.step();
+      }
+      CHECK(adam.steps() == 3);
+      CHECK(param.is_contiguous() == contiguous);
+      for (int64_t i = 0; i < 6; ++i) {
+        CHECK(param[i / 3][i % 3].item<double>() == doctest::Approx(p[static_cast<size_t>(i)]).epsilon(1e-6));
+      }
+      CHECK(param.detach().allclose(torch_adam, 1e-6, 1e-7));
+      if (wd > 0) CHECK(!param.detach().allclose(torch_adamw, 1e-4, 1e-5));
     }
   }
 }

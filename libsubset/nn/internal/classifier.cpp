@@ -2,6 +2,7 @@
 
 // Per-operator headers rather than <torch/torch.h> or <ATen/ATen.h>: a few seconds less per file.
 #include <ATen/Context.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
 #include <torch/cuda.h>
 
@@ -50,22 +51,57 @@ c10::Device parse_device(const std::string& name) {
   return device;
 }
 
-at::Tensor Classifier::forward(const at::Tensor& x) const {
-  if (kind == ModelKind::Linear) return linear(x, params[0], params[1]);
-  return linear(linear(x, params[0], params[1]).relu_(), params[2], params[3]);
+namespace {
+
+// h * mask, mask 0 with probability p and 1 / (1 - p) otherwise, as torch's dropout (a Bernoulli
+// draw divided by 1 - p). Each draw is 32 bits of the generator against p 2^32: two units a call.
+at::Tensor apply_dropout(const at::Tensor& h, Dropout& d) {
+  const at::Tensor mask = at::empty(h.sizes(), at::TensorOptions().dtype(at::kFloat));
+  float* m = mask.data_ptr<float>();
+  const int64_t n = mask.numel();
+  const auto threshold = static_cast<uint64_t>(d.probability * 4294967296.0);
+  const float kept = static_cast<float>(1.0 / (1.0 - d.probability));
+  for (int64_t i = 0; i < n; i += 2) {
+    const uint64_t bits = d.rng.next_u64();
+    m[i] = (bits & 0xffffffffu) < threshold ? 0.0f : kept;
+    if (i + 1 < n) m[i + 1] = (bits >> 32) < threshold ? 0.0f : kept;
+  }
+  return h.mul(h.device().is_cpu() ? mask : mask.to(h.device()));
+}
+
+}  // namespace
+
+at::Tensor Classifier::hidden_features(const at::Tensor& x, Dropout* dropout) const {
+  at::Tensor h = x;
+  for (size_t l = 0; l + 2 < params.size(); l += 2) {
+    h = linear(h, params[l], params[l + 1]).relu_();
+    if (dropout && dropout->probability > 0) h = apply_dropout(h, *dropout);
+  }
+  return h;
+}
+
+at::Tensor Classifier::output_layer(const at::Tensor& hidden) const {
+  const size_t last = params.size() - 2;
+  return linear(hidden, params[last], params[last + 1]);
+}
+
+at::Tensor Classifier::forward(const at::Tensor& x, Dropout* dropout) const {
+  return output_layer(hidden_features(x, dropout));
 }
 
 Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t classes, uint64_t seed,
-                           c10::Device device) {
+                           c10::Device device, int64_t depth) {
   if (kind == ModelKind::Mlp) {
-    // A width the machine cannot hold is refused before any allocation (--hidden 1000000000 on 6
+    // A network the machine cannot hold is refused before any allocation (--hidden 1000000000 on 6
     // features is 40 GB of weights alone).
-    const double params = static_cast<double>(hidden) * static_cast<double>(dim + 1) +
-                          static_cast<double>(classes) * static_cast<double>(hidden + 1);
+    const double h = static_cast<double>(hidden);
+    const double params = h * static_cast<double>(dim + 1) + static_cast<double>(depth - 1) * h * (h + 1) +
+                          static_cast<double>(classes) * (h + 1);
     const double bytes = params * 4.0 * sizeof(float);  // weights, gradients, Adam's two moments
     const double memory = physical_memory_bytes();
-    SUBSET_CHECK_PARAM(memory == 0 || bytes <= memory, "hidden",
-                 "an MLP of hidden width " << hidden << " on " << dim << " features needs about " << bytes / 1e9
+    SUBSET_CHECK_PARAM(memory == 0 || bytes <= memory, depth > 1 ? "depth" : "hidden",
+                 "an MLP of hidden width " << hidden << (depth > 1 ? " and depth " + std::to_string(depth) : "")
+                                           << " on " << dim << " features needs about " << bytes / 1e9
                                            << " GB with its gradients and optimiser state, more than this machine's "
                                            << memory / 1e9 << " GB of memory");
   }
@@ -73,6 +109,7 @@ Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t 
   m.kind = kind;
   m.dim = dim;
   m.hidden = kind == ModelKind::Mlp ? hidden : 0;
+  m.depth = kind == ModelKind::Mlp ? depth : 0;
   m.classes = classes;
   Rng rng(seed);
   auto layer = [&](int64_t in, int64_t out) {
@@ -84,6 +121,7 @@ Classifier make_classifier(ModelKind kind, int64_t dim, int64_t hidden, int64_t 
     layer(dim, classes);
   } else {
     layer(dim, hidden);
+    for (int64_t l = 1; l < depth; ++l) layer(hidden, hidden);
     layer(hidden, classes);
   }
   return m;

@@ -209,7 +209,7 @@ TrainedNetwork train_convnet(const LabelledView& train, int64_t num_classes, con
   loop.batch = settings.batch;
   loop.learning_rate = settings.learning_rate.value();
   loop.momentum = settings.momentum;
-  loop.weight_decay = settings.weight_decay;
+  loop.weight_decay = settings.weight_decay.value();
   loop.dsa = settings.augment == "dsa";
   loop.order_seed = root.fork(kOrderStream).seed();
   loop.augment_seed = root.fork(kAugmentStream).seed();

@@ -3,8 +3,6 @@
 #include <ATen/ops/one_hot.h>
 #include <ATen/ops/zeros.h>
 
-#include "libsubset/nn/internal/linear.h"
-
 namespace subset::nn::internal {
 namespace {
 
@@ -51,14 +49,8 @@ at::Tensor forgetting_counts(const at::Tensor& correct) {
   return events.masked_fill_(correct.any(0).logical_not(), epochs);
 }
 
-at::Tensor last_layer_input(const Classifier& model, const at::Tensor& x) {
-  if (model.kind == ModelKind::Linear) return x;
-  return linear(x, model.params[0], model.params[1]).relu_();
-}
+at::Tensor last_layer_input(const Classifier& model, const at::Tensor& x) { return model.hidden_features(x); }
 
-at::Tensor last_layer(const Classifier& model, const at::Tensor& hidden) {
-  const size_t w = model.kind == ModelKind::Linear ? 0 : 2;
-  return linear(hidden, model.params[w], model.params[w + 1]);
-}
+at::Tensor last_layer(const Classifier& model, const at::Tensor& hidden) { return model.output_layer(hidden); }
 
 }  // namespace subset::nn::internal

@@ -27,8 +27,8 @@ at::Tensor least_confidence_scores(const at::Tensor& logits);
 // with correct[e][i] and not correct[e + 1][i]; E for a row never correct. int64 [n].
 at::Tensor forgetting_counts(const at::Tensor& correct);
 
-// The input of the model's last layer for rows x: relu(x W1^T + b1) for the MLP, x itself for the
-// linear model.
+// The input of the model's last layer for rows x (Classifier::hidden_features): the last hidden
+// ReLU's output for the MLP, x itself for the linear model.
 at::Tensor last_layer_input(const Classifier& model, const at::Tensor& x);
 // The logits from last_layer_input's output (Classifier::forward = this after that).
 at::Tensor last_layer(const Classifier& model, const at::Tensor& hidden);

@@ -21,6 +21,11 @@
 #include "libsubset/nn/internal/linear.h"
 
 namespace subset::nn::internal {
+namespace {
+
+constexpr uint64_t kDropoutStream = 1;
+
+}  // namespace
 
 at::Tensor borrow(const void* data, at::IntArrayRef sizes, at::ScalarType type, c10::Device device) {
   at::Tensor t = at::from_blob(const_cast<void*>(data), sizes, at::TensorOptions().dtype(type));
@@ -66,8 +71,10 @@ LoopResult train_classifier(Classifier& model, const TrainingTensors& data, cons
                                   ? std::accumulate(host_w, host_w + n, 0.0, [](double s, float w) { return s + w; })
                                   : static_cast<double>(n);
 
-  Adam adam(model.params, settings.learning_rate);
+  Adam adam(model.params, settings.learning_rate, settings.weight_decay);
   Rng rng(settings.seed);
+  // Its own stream, so that the batch order is the same with and without dropout.
+  Dropout dropout{settings.dropout, rng.fork(kDropoutStream)};
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});
   const at::Tensor order_host = at::from_blob(order.data(), {n}, at::TensorOptions().dtype(at::kLong));
@@ -113,7 +120,7 @@ LoopResult train_classifier(Classifier& model, const TrainingTensors& data, cons
       }
 
       adam.zero_grad();
-      const at::Tensor logits = model.forward(x);
+      const at::Tensor logits = model.forward(x, &dropout);
       const BatchLoss loss = weighted_cross_entropy(logits, y, w, weight_sum, static_cast<bool>(hooks.on_batch));
       loss.loss.backward();
       adam.step();

@@ -30,11 +30,13 @@ TrainingTensors training_tensors(const LabelledView& view, c10::Device device);
 struct LoopSettings {
   int64_t epochs = 5;
   int64_t batch = 256;
-  double learning_rate = 1e-3;  // Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
-  uint64_t seed = 0;            // batch order; the initial weights are make_classifier's
+  double learning_rate = 1e-3;  // Adam, betas (0.9, 0.999), eps 1e-8
+  uint64_t seed = 0;            // batch order and dropout; the initial weights are make_classifier's
   // > 0: train until this many optimizer steps, whatever `epochs` says, cutting the last epoch
   // (schedule steps).
   int64_t max_steps = 0;
+  double weight_decay = 0;      // Adam's L2 term (torch.optim.Adam's weight_decay)
+  double dropout = 0;           // MLP: after each hidden ReLU, in training steps only
 };
 
 // What on_batch sees after each step: the batch as the step's forward pass saw it, before its update.
@@ -64,7 +66,8 @@ struct LoopResult {
 };
 
 // Trains `model` in place with Adam on mini-batches: each epoch visits the rows in a fresh
-// permutation drawn from subset::Rng(settings.seed) (Fisher-Yates), `batch` rows per step, the
+// permutation drawn from subset::Rng(settings.seed) (Fisher-Yates; dropout's masks from its
+// fork(1), so that the order does not depend on them), `batch` rows per step, the
 // last step of an epoch taking the remainder. With max_steps the epoch in which the budget runs out
 // ends at its last step, and its loss is over the rows it visited. Arguments are assumed valid (train_and_test checks
 // them).
