@@ -53,6 +53,7 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global);
 Command add_condense_command(CLI::App& parent, const GlobalOptions& global);
 Command add_embed_command(CLI::App& parent, const GlobalOptions& global);
 Command add_al_command(CLI::App& parent, const GlobalOptions& global);
+Command add_hpo_command(CLI::App& parent, const GlobalOptions& global);
 
 // Adds --json to a subcommand.
 CLI::Option* add_json_flag(CLI::App& app, bool& json);

@@ -15,6 +15,7 @@
 #include "libsubset/workflows/al/query.h"
 #include "libsubset/workflows/al/simulate.h"
 #include "libsubset/workflows/bench.h"
+#include "libsubset/workflows/hpo/hpo.h"
 #include "libsubset/workflows/embed_job.h"
 #include "libsubset/workflows/evaluate.h"
 
@@ -44,6 +45,7 @@ inline std::vector<DocTable> doc_tables() {
   out.push_back({"cli.md", "train", train_schema().schema().markdown_table()});
   out.push_back({"cli.md", "evaluate", workflows::evaluate_schema().schema().markdown_table()});
   out.push_back({"cli.md", "bench", workflows::bench_schema().schema().markdown_table()});
+  out.push_back({"cli.md", "hpo", workflows::hpo::hpo_schema().schema().markdown_table()});
   out.push_back({"cli.md", "embed", workflows::embed_schema().schema().markdown_table()});
   out.push_back({"cli.md", "al-query", workflows::al::query_schema().schema().markdown_table()});
   out.push_back({"cli.md", "al-round", workflows::al::strategy_options_schema().schema().markdown_table()});

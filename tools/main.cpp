@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
       cli::add_condense_command(app, global),
       cli::add_embed_command(app, global),
       cli::add_al_command(app, global),
+      cli::add_hpo_command(app, global),
   };
   // Global options may also follow the subcommand: `subset energy --region FR -- CMD`.
   for (const auto& c : commands) c.app->fallthrough();

@@ -22,6 +22,7 @@ extern "C" const subset::workflows::NnWorkflows* subset_nn_workflows() {
   static const subset::workflows::NnWorkflows table{
       &subset::workflows::install_nn_providers, &subset::workflows::run_evaluate, &subset::workflows::run_bench,
       &subset::workflows::run_condense, &subset::workflows::run_embed,
-      &subset::workflows::al::run_al_query, &subset::workflows::al::run_al_simulate};
+      &subset::workflows::al::run_al_query, &subset::workflows::al::run_al_simulate,
+      &subset::workflows::hpo::run_hpo};
   return &table;
 }

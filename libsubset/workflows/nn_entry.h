@@ -8,6 +8,7 @@
 #include "libsubset/workflows/evaluate.h"
 #include "libsubset/workflows/al/query.h"
 #include "libsubset/workflows/al/simulate.h"
+#include "libsubset/workflows/hpo/hpo.h"
 
 namespace subset::workflows {
 
@@ -19,6 +20,7 @@ struct NnWorkflows {
   EmbedOutcome (*embed)(const EmbedJob&);
   al::QueryOutcome (*al_query)(const al::QueryJob&);
   al::SimulateOutcome (*al_simulate)(const al::SimulateJob&);
+  hpo::HpoResult (*hpo)(const hpo::HpoJob&);
 };
 
 // Installs this library's libtorch-backed providers into the torch-free modules: the autoencoder of

@@ -88,6 +88,7 @@ SelectOutcome run_select(const SelectJob& job) {
   if (job.indices_out) io::check_index_list_path(*job.indices_out, job.force);
   if (job.centroids_out) {
     SUBSET_CHECK_PARAM(spec.has_centroids, "centroids-out", "method " << spec.name << " has no centroids (kmeans has)");
+    SUBSET_CHECK_PARAM(job.already_selected.empty(), "centroids-out", "no centroids for a selection that extends another");
     io::check_output_path(*job.centroids_out, job.force);
   }
 
@@ -95,7 +96,11 @@ SelectOutcome run_select(const SelectJob& job) {
   if (info.has_labels) labels = store.labels();
   select::SelectionRequest request;
   request.n = info.n();
-  request.budget = budget;
+  const auto kept = static_cast<int64_t>(job.already_selected.size());
+  SUBSET_CHECK_PARAM(budget > kept, job.fraction ? "fraction" : "budget",
+                     "the selection must hold more than the " << kept << " rows it contains already; got " << budget);
+  request.budget = budget - kept;
+  request.already_selected = job.already_selected;
   if (info.has_labels) {
     request.labels = &labels;
     request.num_classes = info.num_classes();
@@ -123,9 +128,14 @@ SelectOutcome run_select(const SelectJob& job) {
   SelectOutcome outcome;
   outcome.seconds = seconds;
   io::SelectionFile& file = outcome.selection;
-  file.indices = std::move(picked.indices);
-  file.weights = std::move(picked.weights);
-  file.scores = std::move(picked.scores);
+  if (kept > 0) {
+    file.indices = job.already_selected;
+    file.indices.insert(file.indices.end(), picked.indices.begin(), picked.indices.end());
+  } else {
+    file.indices = std::move(picked.indices);
+    file.weights = std::move(picked.weights);
+    file.scores = std::move(picked.scores);
+  }
   io::SelectionManifest& m = file.manifest;
   m.method = spec.name;
   m.params = params.to_json();
@@ -141,6 +151,7 @@ SelectOutcome run_select(const SelectJob& job) {
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
   m.stats = picked.stats;
   m.stats["seconds"] = seconds;
+  if (kept > 0) m.stats["already_selected"] = kept;
   if (meter) outcome.energy = meter->stop();
   record_embedding_cost(store_path, store, outcome.energy, m);
   io::write_selection(job.output, job.force, file);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libsubset/energy/meter.h"
 #include "libsubset/io/selection_file.h"
@@ -19,6 +20,10 @@ struct SelectJob {
   std::map<std::string, std::string> params;  // method parameters as text, validated by its schema
   std::optional<int64_t> budget;               // exactly one of budget and fraction
   std::optional<double> fraction;              // in (0, 1]: budget = max(1, round(fraction * N))
+  // Rows chosen earlier that this selection must contain (a smaller coreset it refines): the method
+  // adds budget - |already_selected| rows to them (SelectionRequest::already_selected) and the file
+  // lists them first. Its weights and scores would cover the added rows only, so it has none.
+  std::vector<int64_t> already_selected;
   bool per_class = false;
   uint64_t seed = 0;
   std::string features_dataset = "/features";
