@@ -226,6 +226,19 @@ def test_simulate_writes_curves_and_a_summary_that_agree(run, out_dir):
     assert len({c["points"][0]["accuracy"] for c in curves if c["repeat"] == 0}) == 1
 
 
+def test_simulate_seed_method_picks_the_seed_set_and_counts_its_cost(run, out_dir):
+    pool = write_pool(out_dir / "pool.h5")
+    common = ("--strategies", "random", "--seed-size", "6", "--batch", "5", "--rounds", "1", "--repeats", "1", *FAST)
+    for method in ("random", "balanced", "kcenter"):
+        assert_ok(run("al", "simulate", pool, "--seed-method", method, *common, "-o", out_dir / method))
+    curves = {m: json.load(open(out_dir / m / "curves.json")) for m in ("random", "balanced", "kcenter")}
+    for m, j in curves.items():
+        assert j["settings"]["seed-method"] == m and j["curves"][0]["points"][0]["labels"] == 6, m
+    # Different seed sets give the proxy different first trainings (round 0 is the seed alone).
+    round0 = {m: j["curves"][0]["points"][0]["accuracy"] for m, j in curves.items()}
+    assert len(set(round0.values())) > 1, round0
+
+
 @pytest.mark.parametrize("labels,test,needle", [(False, True, "labels"), (True, False, "test split")])
 def test_simulate_refuses_pools_without_labels_or_test(run, out_dir, labels, test, needle):
     pool = write_pool(out_dir / "pool.h5", labels=labels, test=test)
@@ -240,6 +253,7 @@ def test_simulate_refuses_pools_without_labels_or_test(run, out_dir, labels, tes
     (("--rounds", "0"), "--rounds"),
     (("--rounds", "100"), "rounds"),
     (("--seed-size", "0"), "--seed-size"),
+    (("--seed-method", "herding"), "--seed-method"),
 ])
 def test_simulate_bad_options(run, out_dir, args, needle):
     pool = write_pool(out_dir / "pool.h5")
