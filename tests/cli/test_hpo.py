@@ -148,6 +148,26 @@ def test_ctrl_c_leaves_whole_lines(subset_bin, setup, tmp_path):
     assert not (out / "results.json").exists()
 
 
+def test_two_searches_in_one_directory_one_is_refused(subset_bin, run, setup, tmp_path):
+    space = write_space(tmp_path / "slow.json", dict(SPACE, epochs={"int": [3000, 4000]}))
+    out = tmp_path / "shared"
+    first = subprocess.Popen([subset_bin, "hpo", setup["store"], "--space", space, *ARGS, "--schedule", "epochs",
+                              "--no-plot", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and first.poll() is None and not (out / "hpo.json").exists():
+        time.sleep(0.005)
+    # The second, even with --resume (the same plan), is refused while the first holds the directory.
+    second = run("hpo", setup["store"], "--space", space, *ARGS, "--schedule", "epochs", "--no-plot", "--resume",
+                 "-o", out)
+    still_running = first.poll() is None
+    first.send_signal(signal.SIGINT)
+    first.communicate()
+    assert still_running, "the first search ended before the second started: make it slower"
+    assert_error(second, "another subset hpo is running")
+    keys = [(t["config_hash"], t["set"]) for t in ledger(out)] if (out / "trials.jsonl").exists() else []
+    assert len(keys) == len(set(keys))
+
+
 def copy_search(out, dest, ledger_text):
     """DEST with OUT's plan and the ledger `ledger_text(OUT's ledger lines)`: an interrupted search."""
     dest.mkdir()

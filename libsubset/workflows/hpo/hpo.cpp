@@ -1,9 +1,13 @@
 #include "libsubset/workflows/hpo/hpo.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -295,6 +299,29 @@ std::vector<HalvingRun> run_halving(const HpoJob& job, const HpoPlan& plan, std:
   return runs;
 }
 
+// Holds a search directory for the whole run. Two searches in one directory would append to one
+// ledger and train everything twice; an flock on the directory itself leaves no file behind and
+// is released by the kernel however the process ends (kill -9 included).
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const fs::path& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    SUBSET_CHECK(fd_ >= 0, dir.string(), "cannot open the output directory: " << std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      SUBSET_CHECK(error != EWOULDBLOCK, dir.string(),
+                   "another subset hpo is running in this directory; wait for it, or use another -o");
+      SUBSET_FAIL(dir.string(), "cannot lock the output directory: " << std::strerror(error));
+    }
+  }
+  ~DirectoryLock() { ::close(fd_); }
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 HpoResult run_hpo(const HpoJob& job) {
@@ -317,6 +344,7 @@ HpoResult run_hpo(const HpoJob& job) {
   std::error_code ec;
   fs::create_directories(dir / "selections", ec);
   SUBSET_CHECK(!ec, job.output_dir, "cannot create the output directory: " << ec.message());
+  const DirectoryLock held(dir);
   write_file(dir / "hpo.json", plan_record.dump(2) + "\n");
 
   const internal::TrainingData data = internal::load_training_data(store);
