@@ -134,3 +134,39 @@ def test_two_queries_at_once_never_propose_the_same_row(subset_bin, run, out_dir
         assert len(proposed) == len(set(proposed)), "a row is pending twice"
         for o in ok:
             assert csv_rows(o) in queries.values()
+
+
+def test_ctrl_c_during_query_is_one_line_and_records_whole_or_nothing(subset_bin, run, out_dir):
+    project = labelled_project(run, out_dir)
+    output = out_dir / "q.csv"
+    t0 = time.monotonic()
+    assert_ok(run(*query_cmd(subset_bin, project, output)[1:]))
+    span = time.monotonic() - t0
+    output.unlink()
+    rng = random.Random(7)
+    interrupted = 0
+    for i in range(10):
+        known, _ = ledger(project)
+        proc = subprocess.Popen(query_cmd(subset_bin, project, output), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 0.9) * span)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate()
+        queries, _ = ledger(project)
+        new = sorted(set(queries) - set(known))
+        if proc.returncode == 0:
+            assert new and output.exists(), f"run {i}"
+        else:
+            interrupted += 1
+            assert proc.returncode == 130, (proc.returncode, err)
+            lines = err.decode().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), err
+            # Interrupted before its record: nothing recorded and no file; after it, the rows are
+            # pending whole (and `al pending` lists them), whatever became of the CSV.
+            assert len(new) <= 1 and all(len(queries[q]) == BATCH for q in new), f"run {i}"
+            if not new:
+                assert not output.exists(), f"run {i}: a CSV for a query never recorded"
+        assert partial_files(str(out_dir)) == [], f"run {i}: a temporary file was left"
+        if output.exists():
+            output.unlink()
+    assert interrupted > 0
