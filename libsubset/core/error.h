@@ -35,6 +35,19 @@ class Interrupted : public Error {
   int signo_;
 };
 
+// A failure of the file system on a named path (missing, existing, not writable): `error_number`
+// is the errno it amounts to (ENOENT, EEXIST, EACCES, ...), so a front-end can report it as its
+// language's file error (Python's FileNotFoundError, FileExistsError, PermissionError).
+class FileError : public Error {
+ public:
+  FileError(std::string what, std::string path, int error_number)
+      : Error(std::move(what), std::move(path)), error_number_(error_number) {}
+  int error_number() const noexcept { return error_number_; }
+
+ private:
+  int error_number_;
+};
+
 // `s` with line breaks turned into spaces and trailing spaces removed.
 std::string fold_into_one_line(std::string s);
 
@@ -64,4 +77,12 @@ std::string format_unexpected_error_line(const std::exception& e, bool full);
     std::ostringstream subset_check_os_;                              \
     subset_check_os_ << msg;                                          \
     throw ::subset::Error(subset_check_os_.str(), (where));           \
+  } while (0)
+
+// SUBSET_FAIL_FILE(path, errno_value, message-stream): throws subset::FileError.
+#define SUBSET_FAIL_FILE(path, error_number, msg)                      \
+  do {                                                                \
+    std::ostringstream subset_check_os_;                              \
+    subset_check_os_ << msg;                                          \
+    throw ::subset::FileError(subset_check_os_.str(), (path), (error_number)); \
   } while (0)

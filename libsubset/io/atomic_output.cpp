@@ -154,13 +154,14 @@ void check_output_path(const std::string& path, bool force) {
   check_path_length(path);
   struct stat st;
   if (stat(path.c_str(), &st) == 0) {
-    SUBSET_CHECK(!S_ISDIR(st.st_mode), path, "output path is a directory");
-    SUBSET_CHECK(force, path, "output already exists (use --force to overwrite)");
+    if (S_ISDIR(st.st_mode)) SUBSET_FAIL_FILE(path, EISDIR, "output path is a directory");
+    if (!force) SUBSET_FAIL_FILE(path, EEXIST, "output already exists (use --force to overwrite)");
   }
   const std::string dir = parent_dir(path);
   if (stat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) SUBSET_FAIL(dir, "output directory does not exist");
-    SUBSET_FAIL(dir, "cannot reach the output directory: " << std::strerror(errno));
+    const int err = errno;
+    if (err == ENOENT) SUBSET_FAIL_FILE(dir, err, "output directory does not exist");
+    SUBSET_FAIL_FILE(dir, err, "cannot reach the output directory: " << std::strerror(err));
   }
   SUBSET_CHECK(S_ISDIR(st.st_mode), dir, "output directory is not a directory");
   if (!g_open) return;
@@ -239,7 +240,7 @@ AtomicOutput::AtomicOutput(std::string final_path, bool force) : final_path_(std
     const int err = errno;
     temp_path_.clear();
     if (g_open && !g_open->writing.empty() && g_open->writing.back().path == final_path_) g_open->writing.pop_back();
-    SUBSET_FAIL(dir, "output directory is not writable: " << std::strerror(err));
+    SUBSET_FAIL_FILE(dir, err, "output directory is not writable: " << std::strerror(err));
   }
   interrupt_slot_ = register_temporary_file(temp_path_);
 }

@@ -61,9 +61,10 @@ void check_selection_matches(const SelectionManifest& m, const FeatureStore& sto
   check_index_range();
 }
 
-StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {
-  const FeatureStore store = FeatureStore::open(store_path);
-  const SelectionFile sel = read_selection(selection_path);
+namespace {
+
+StoreInfo extract_from(const FeatureStore& store, const std::string& store_path, const SelectionFile& sel,
+                       const std::string& selection_path, const OutputOptions& out) {
   check_selection_matches(sel.manifest, store, selection_path);
   SUBSET_CHECK(!sel.indices.empty(), selection_path, "selection is empty");
   check_output_path(out.path, out.force);
@@ -89,6 +90,28 @@ StoreInfo extract_selection(const std::string& store_path, const std::string& se
   std::string source = std::to_string(k) + " rows of " + store_path + " selected by " + sel.manifest.method + " (" +
                        selection_path + ")";
   return write_derived_store(store, rows, sel.indices, sel.weights, true, source, "subset extract", out);
+}
+
+}  // namespace
+
+StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {
+  const FeatureStore store = FeatureStore::open(store_path);
+  return extract_from(store, store_path, read_selection(selection_path), selection_path, out);
+}
+
+StoreInfo extract_selection(const std::string& store_path, const SelectionFile& selection,
+                            const std::string& selection_name, const OutputOptions& out) {
+  const FeatureStore store = FeatureStore::open(store_path);
+  // read_selection() validates the indices and records the largest; a selection made in memory
+  // (select on an array or a store) has not been through it.
+  SelectionFile checked = selection;
+  std::vector<int64_t> sorted = checked.indices;
+  std::sort(sorted.begin(), sorted.end());
+  SUBSET_CHECK(sorted.empty() || sorted.front() >= 0, selection_name, "negative index " << sorted.front());
+  SUBSET_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), selection_name,
+               "index " << *std::adjacent_find(sorted.begin(), sorted.end()) << " appears twice");
+  checked.manifest.max_index = sorted.empty() ? -1 : sorted.back();
+  return extract_from(store, store_path, checked, selection_name, out);
 }
 
 StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows, const std::vector<int64_t>& label_rows,

@@ -16,6 +16,10 @@ namespace subset::io {
 // feature checksum differ). Memory: the selected rows plus one 64 MiB read block.
 StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path,
                             const OutputOptions& out);
+// The same for a selection already in memory (the Python module's Selection); `selection_name`
+// stands for its path in messages and in the output's "source" attribute.
+StoreInfo extract_selection(const std::string& store_path, const SelectionFile& selection,
+                            const std::string& selection_name, const OutputOptions& out);
 
 // Writes `rows` as a new store derived from `store`: labels of the source rows `label_rows` (one
 // per row), optional weights, and, when `same_space` (rows live in the store's /features space),

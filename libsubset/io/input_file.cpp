@@ -16,10 +16,11 @@ namespace subset::io {
 void check_input_path(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) SUBSET_FAIL(path, "no such file");
-    SUBSET_FAIL(path, "cannot open input: " << std::strerror(errno));
+    const int err = errno;
+    if (err == ENOENT) SUBSET_FAIL_FILE(path, err, "no such file");
+    SUBSET_FAIL_FILE(path, err, "cannot open input: " << std::strerror(err));
   }
-  SUBSET_CHECK(!S_ISDIR(st.st_mode), path, "input is a directory, not a file");
+  if (S_ISDIR(st.st_mode)) SUBSET_FAIL_FILE(path, EISDIR, "input is a directory, not a file");
   note_input(path);
 }
 

@@ -73,6 +73,24 @@ void write_selection(const std::string& path, bool force, const SelectionFile& s
   h5::finish_output(file, out, m.created_by, m.energy, path);
 }
 
+nlohmann::json to_json(const SelectionManifest& m) {
+  return {{"method", m.method},
+          {"params", m.params},
+          {"seed", m.seed},
+          {"budget", m.budget},
+          {"per_class", m.per_class},
+          {"features_dataset", m.features_dataset},
+          {"source", m.source},
+          {"source_n", m.source_n},
+          {"source_dim", m.source_dim},
+          {"source_checksum", m.source_checksum},
+          {"created_by", m.created_by},
+          {"stats", m.stats},
+          {"energy", m.energy},
+          {"same_rows", m.same_rows ? m.same_rows->to_json() : nlohmann::json(nullptr)},
+          {"embedding", m.embedding}};
+}
+
 SelectionFile read_selection(const std::string& path) {
   h5::Handle file = h5::open_file_of_format(path, kSelectionFormatName, kSelectionFormatVersion, "a selection file");
   const hid_t root = file.id();

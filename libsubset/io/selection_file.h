@@ -53,6 +53,10 @@ struct SelectionFile {
   SelectionManifest manifest;
 };
 
+// The manifest as JSON, one key per field under the names the file's attributes use (the energy,
+// same_rows and embedding records null when absent).
+nlohmann::json to_json(const SelectionManifest& manifest);
+
 // Writes atomically (temporary name, rename); refuses an existing path unless force.
 void write_selection(const std::string& path, bool force, const SelectionFile& selection);
 // Reads and validates: indices unique and >= 0, weights/scores of matching length, source_n >= 0.

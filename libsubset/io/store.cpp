@@ -438,6 +438,11 @@ std::string format_checksum(unsigned long crc32) {
   return buf;
 }
 
+std::string features_checksum_of(MatrixViewF rows) {
+  return format_checksum(crc32_z(0, reinterpret_cast<const unsigned char*>(rows.data()),
+                                 static_cast<size_t>(rows.size()) * sizeof(float)));
+}
+
 std::string FeatureStore::features_checksum(Split split) const {
   const FeatureArray a = features(split);
   if (!a.info().checksum.empty()) return a.info().checksum;

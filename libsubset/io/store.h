@@ -94,6 +94,9 @@ class FeatureStore;
 
 // How a CRC-32 of feature bytes is written in stores and selection manifests.
 std::string format_checksum(unsigned long crc32);
+// The checksum a store holding exactly these rows as its /features records ("crc32:xxxxxxxx"), so
+// a selection made from an array in memory names the store it was read from.
+std::string features_checksum_of(MatrixViewF rows);
 
 // One 2-D float32 array of a store, read whole, by row range or streamed in blocks.
 class FeatureArray {

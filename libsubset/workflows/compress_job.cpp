@@ -1,9 +1,11 @@
 #include "libsubset/workflows/compress_job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
 #include "libsubset/core/params.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
@@ -61,6 +63,23 @@ struct SplitErrors {
   }
 };
 
+// Adds a block of inputs and its codes to the split's sums and reconstruction error.
+void add_block_errors(const transform::Transform& t, MatrixViewF block, const RowMatrixF& codes, SplitErrors& e) {
+  const int64_t d = t.input_dim();
+  e.rows += block.rows();
+  for (Eigen::Index i = 0; i < block.rows(); ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      const double v = block(i, j);
+      e.sum[static_cast<size_t>(j)] += v;
+      e.sumsq[static_cast<size_t>(j)] += v * v;
+    }
+  if (t.can_reconstruct()) {
+    RowMatrixF back(block.rows(), d);
+    t.reconstruct(view(codes), back.data());
+    e.reconstruction += (back - block).cast<double>().squaredNorm();
+  }
+}
+
 // Transforms a split block by block into the writer, measuring reconstruction errors on the way.
 SplitErrors transform_split(const transform::Transform& t, const io::FeatureArray& array, io::Split split,
                             const std::string& where, io::StoreWriter& writer) {
@@ -73,18 +92,7 @@ SplitErrors transform_split(const transform::Transform& t, const io::FeatureArra
     RowMatrixF codes(block.rows(), k);
     t.apply(block, codes.data());
     writer.write_rows(split, codes.rows(), codes.data());
-    e.rows += block.rows();
-    for (Eigen::Index i = 0; i < block.rows(); ++i)
-      for (int64_t j = 0; j < d; ++j) {
-        const double v = block(i, j);
-        e.sum[static_cast<size_t>(j)] += v;
-        e.sumsq[static_cast<size_t>(j)] += v * v;
-      }
-    if (t.can_reconstruct()) {
-      RowMatrixF back(block.rows(), d);
-      t.reconstruct(view(codes), back.data());
-      e.reconstruction += (back - block).cast<double>().squaredNorm();
-    }
+    add_block_errors(t, block, codes, e);
   });
   return e;
 }
@@ -254,6 +262,105 @@ nlohmann::json to_json(const CompressOutcome& o) {
           {"apply_seconds", o.apply_seconds},
           {"output", o.output.path},
           {"energy", o.energy}};
+}
+
+namespace {
+
+// Rows per block of `bytes` for rows of `dim` floats (at least one), as a store read in blocks of
+// that size gives when its chunks divide it.
+int64_t rows_per_block(size_t bytes, int64_t dim) {
+  const int64_t row_bytes = std::max<int64_t>(1, dim) * static_cast<int64_t>(sizeof(float));
+  return std::max<int64_t>(1, static_cast<int64_t>(bytes) / row_bytes);
+}
+
+// Rows in memory as a RowSource in the fit's blocks, interruptible between blocks as a store's are.
+transform::RowSource memory_rows(MatrixViewF rows) {
+  transform::RowSource inner = transform::rows_of(rows, rows_per_block(kFitBlockBytes, rows.cols()));
+  transform::RowSource source = inner;
+  source.for_each_block = [inner](const std::function<void(int64_t, MatrixViewF)>& fn) {
+    inner.for_each_block([&](int64_t first, MatrixViewF block) {
+      check_interrupted();
+      fn(first, block);
+    });
+  };
+  return source;
+}
+
+void check_finite(MatrixViewF rows, const std::string& name) {
+  const int64_t bad = find_non_finite(rows.data(), static_cast<size_t>(rows.size()));
+  SUBSET_CHECK_PARAM(bad < 0, name, "NaN or Inf in " << name << " at row " << bad / std::max<int64_t>(1, rows.cols()));
+}
+
+}  // namespace
+
+ArrayFitOutcome fit_array(const ArrayFitJob& job, MatrixViewF x) {
+  SUBSET_CHECK_PARAM(!job.method.empty(), "method", "give a method to fit");
+  const transform::MethodSpec& spec = transform::method(job.method);
+  const ParamMap params = spec.params.resolve(job.params);
+  SUBSET_CHECK_PARAM(x.rows() >= 1 && x.cols() >= 1, "X",
+                     "there are no rows to fit on (X is " << x.rows() << " x " << x.cols() << ")");
+  transform::FitOptions fit = transform::plan_fit(spec, params, job.target, x.rows(), x.cols());
+  fit.seed = job.seed;
+  fit.status = job.status;
+  check_finite(x, "X");
+  ArrayFitOutcome out;
+  out.transform = transform::create(spec.name, params);
+  if (job.status) job.status("fitting " + job.method + " on " + std::to_string(x.rows()) + " x " + std::to_string(x.cols()));
+  const auto t0 = Clock::now();
+  out.transform->fit(memory_rows(x), fit);
+  const double fit_seconds = since(t0);
+
+  ModelState state = out.transform->save();
+  if (out.transform->can_reconstruct()) {
+    SplitErrors e;
+    e.sum.assign(static_cast<size_t>(x.cols()), 0.0);
+    e.sumsq.assign(static_cast<size_t>(x.cols()), 0.0);
+    const int64_t block_rows = rows_per_block(kApplyBlockBytes, x.cols());
+    transform::rows_of(x, block_rows).for_each_block([&](int64_t, MatrixViewF block) {
+      check_interrupted();
+      RowMatrixF codes(block.rows(), out.transform->output_dim());
+      out.transform->apply(block, codes.data());
+      add_block_errors(*out.transform, block, codes, e);
+    });
+    state.stats["train_mse"] = e.mse();
+    state.stats["train_baseline_mse"] = e.baseline_mse(e.mean());
+  }
+  state.stats["fit_seconds"] = fit_seconds;
+  out.model.state = std::move(state);
+  out.model.seed = job.seed;
+  out.model.source = job.source;
+  out.model.source_checksum = io::features_checksum_of(x);
+  out.model.created_by = std::string("libsubset ") + kVersion + " (python " + spec.name + ")";
+  return out;
+}
+
+RowMatrixF apply_array(const transform::Transform& t, MatrixViewF rows, const std::string& name) {
+  SUBSET_CHECK_PARAM(rows.cols() == t.input_dim(), name,
+                     name << " has " << rows.cols() << " features, but the " << t.name() << " transform was fitted on "
+                          << t.input_dim());
+  check_finite(rows, name);
+  RowMatrixF out(rows.rows(), t.output_dim());
+  const int64_t block_rows = rows_per_block(kApplyBlockBytes, rows.cols());
+  transform::rows_of(rows, block_rows).for_each_block([&](int64_t first, MatrixViewF block) {
+    check_interrupted();
+    t.apply(block, out.data() + first * t.output_dim());
+  });
+  return out;
+}
+
+RowMatrixF reconstruct_array(const transform::Transform& t, MatrixViewF codes, const std::string& name) {
+  SUBSET_CHECK(t.can_reconstruct(), std::string(t.name()), "has no decoder: it cannot reconstruct its input");
+  SUBSET_CHECK_PARAM(codes.cols() == t.output_dim(), name,
+                     name << " has " << codes.cols() << " columns, but the " << t.name() << " transform has "
+                          << t.output_dim() << " components");
+  check_finite(codes, name);
+  RowMatrixF out(codes.rows(), t.input_dim());
+  const int64_t block_rows = rows_per_block(kApplyBlockBytes, t.input_dim());
+  transform::rows_of(codes, block_rows).for_each_block([&](int64_t first, MatrixViewF block) {
+    check_interrupted();
+    t.reconstruct(block, out.data() + first * t.input_dim());
+  });
+  return out;
 }
 
 }  // namespace subset::workflows

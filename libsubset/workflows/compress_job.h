@@ -7,9 +7,11 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "libsubset/core/matrix.h"
 #include "libsubset/io/model_file.h"
 #include "libsubset/io/store.h"
 #include "libsubset/transform/registry.h"
@@ -61,5 +63,41 @@ CompressOutcome run_compress(const CompressJob& job);
 bool compress_needs_torch(const CompressJob& job);
 
 nlohmann::json to_json(const CompressOutcome& outcome);
+
+// ---- The same on rows in memory (the Python estimators: libsubset.PCA(...).fit(X)) -------------
+
+// A fit on an N x D matrix in memory instead of a store's /features (fit_array). The method, its parameters
+// (text, validated by its schema), the target and the seed mean what they mean in CompressJob, and
+// the rows are streamed to the fit in the blocks run_compress uses (64 MiB of rows): a store
+// holding the same rows in one such block gives the same model, bit for bit.
+struct ArrayFitJob {
+  std::string source = "<array>";  // what the rows are, for the model file
+  std::string method;
+  std::map<std::string, std::string> params;
+  transform::Target target;
+  uint64_t seed = 0;
+  std::function<void(const std::string&)> status;  // progress lines; may be empty
+};
+
+struct ArrayFitOutcome {
+  std::unique_ptr<transform::Transform> transform;
+  // What `subset compress --model-out` would write for these rows: the fitted state, its stats
+  // completed as run_compress completes them (fit_seconds; train_mse and train_baseline_mse for
+  // transforms that reconstruct), the seed, `source` and the rows' checksum.
+  io::ModelFile model;
+};
+
+// Fits on `features` (N x D, row-major float32, read in place). Validates as run_compress does
+// (method, parameters, target against N and D), refuses NaN and Inf (ParamError naming "X"), then
+// fits. Interruptible between blocks.
+ArrayFitOutcome fit_array(const ArrayFitJob& job, MatrixViewF features);
+
+// A fitted transform's codes of `rows` (n x input_dim -> n x output_dim), in the blocks
+// run_compress applies in (16 MiB of rows). ParamError naming `name` when the rows have another
+// number of features or hold NaN or Inf.
+RowMatrixF apply_array(const transform::Transform& t, MatrixViewF rows, const std::string& name);
+// The reconstruction of codes (n x output_dim -> n x input_dim); Error when the transform has no
+// decoder, ParamError naming `name` for codes of another width or holding NaN or Inf.
+RowMatrixF reconstruct_array(const transform::Transform& t, MatrixViewF codes, const std::string& name);
 
 }  // namespace subset::workflows

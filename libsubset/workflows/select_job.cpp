@@ -17,15 +17,18 @@
 namespace subset::workflows {
 namespace {
 
-int64_t resolve_budget(const SelectJob& job, int64_t n) {
-  SUBSET_CHECK_PARAM(job.budget.has_value() != job.fraction.has_value(), "budget",
+// `rows` names the rows in messages: "the store", "X".
+int64_t resolve_budget(const std::optional<int64_t>& budget_given, const std::optional<double>& fraction, int64_t n,
+                       const char* rows = "the store") {
+  SUBSET_CHECK_PARAM(budget_given.has_value() != fraction.has_value(), "budget",
                "give exactly one of --budget and --fraction");
-  if (job.budget) {
-    SUBSET_CHECK_PARAM(*job.budget >= 1, "budget", "budget must be at least 1, got " << *job.budget);
-    SUBSET_CHECK_PARAM(*job.budget <= n, "budget", "budget " << *job.budget << " exceeds the " << n << " points in the store");
-    return *job.budget;
+  if (budget_given) {
+    const int64_t budget = *budget_given;
+    SUBSET_CHECK_PARAM(budget >= 1, "budget", "budget must be at least 1, got " << budget);
+    SUBSET_CHECK_PARAM(budget <= n, "budget", "budget " << budget << " exceeds the " << n << " points in " << rows);
+    return budget;
   }
-  const double f = *job.fraction;
+  const double f = *fraction;
   SUBSET_CHECK_PARAM(std::isfinite(f) && f > 0.0 && f <= 1.0, "fraction", "fraction must be in (0, 1], got " << f);
   return std::max<int64_t>(1, std::llround(f * static_cast<double>(n)));
 }
@@ -41,6 +44,60 @@ void record_embedding_cost(const std::string& path, const io::FeatureStore& stor
                  {"selection_energy", m.energy}};
   if (selection && !info.energy.is_null())
     m.energy = energy::to_json(energy::add_reports(energy::report_from_json(info.energy), *selection));
+}
+
+// The request's budget and already_selected from the job's: the method adds budget - kept rows.
+void set_budget(select::SelectionRequest& request, int64_t budget, const std::vector<int64_t>& already_selected,
+                bool by_fraction) {
+  const auto kept = static_cast<int64_t>(already_selected.size());
+  SUBSET_CHECK_PARAM(budget > kept, by_fraction ? "fraction" : "budget",
+                     "the selection must hold more than the " << kept << " rows it contains already; got " << budget);
+  request.budget = budget - kept;
+  request.already_selected = already_selected;
+}
+
+struct Picked {
+  select::Selection selection;
+  double seconds = 0;
+};
+
+Picked run_method(const select::Selector& selector, const select::MethodSpec& spec, const select::SelectionRequest& request,
+                  bool per_class, uint64_t seed, const std::function<void(int64_t, int64_t)>& progress) {
+  select::validate_request(spec, request);
+  select::RunContext context{seed, progress};
+  const auto t0 = std::chrono::steady_clock::now();
+  Picked picked;
+  picked.selection = per_class ? select::select_per_class(selector, request, context) : selector.select(request, context);
+  picked.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return picked;
+}
+
+// The selection file of a run: the kept rows first, then the picks; the manifest's method part.
+SelectOutcome outcome_of(Picked picked, const select::MethodSpec& spec, const ParamMap& params, int64_t budget,
+                         const std::vector<int64_t>& already_selected, bool per_class, uint64_t seed) {
+  SelectOutcome outcome;
+  outcome.seconds = picked.seconds;
+  io::SelectionFile& file = outcome.selection;
+  const auto kept = static_cast<int64_t>(already_selected.size());
+  if (kept > 0) {
+    file.indices = already_selected;
+    file.indices.insert(file.indices.end(), picked.selection.indices.begin(), picked.selection.indices.end());
+  } else {
+    file.indices = std::move(picked.selection.indices);
+    file.weights = std::move(picked.selection.weights);
+    file.scores = std::move(picked.selection.scores);
+    outcome.centroids = std::move(picked.selection.centroids);
+  }
+  io::SelectionManifest& m = file.manifest;
+  m.method = spec.name;
+  m.params = params.to_json();
+  m.seed = seed;
+  m.budget = budget;
+  m.per_class = per_class;
+  m.stats = picked.selection.stats;
+  m.stats["seconds"] = picked.seconds;
+  if (kept > 0) m.stats["already_selected"] = kept;
+  return outcome;
 }
 
 }  // namespace
@@ -74,17 +131,20 @@ SelectOutcome run_select(const SelectJob& job) {
   const io::FeatureStore& store = embedding ? *embedding : source;
   const std::string& store_path = embedding ? *job.embedding : job.store;
   const io::StoreInfo& info = store.info();
-  const int64_t budget = resolve_budget(job, info.n());
+  const int64_t budget = resolve_budget(job.budget, job.fraction, info.n());
   SUBSET_CHECK(!job.per_class || info.has_labels, store_path, "--per-class needs labels, and the store has none");
   SUBSET_CHECK(!spec.needs_labels || info.has_labels, store_path, "method " << spec.name << " needs labels, and the store has none");
   std::optional<io::FeatureArray> features;
   if (spec.needs_features) features = store.array(job.features_dataset);
   else if (job.features_dataset != "/features") store.array(job.features_dataset);  // still validate the name
+  const bool writes = !job.output.empty();
+  SUBSET_CHECK_PARAM(writes || (!job.indices_out && !job.centroids_out), "output",
+                     "--indices-out and --centroids-out need an output (-o)");
   std::vector<std::pair<std::string, std::string>> outputs = {{"-o", job.output}};
   if (job.indices_out) outputs.emplace_back("--indices-out", *job.indices_out);
   if (job.centroids_out) outputs.emplace_back("--centroids-out", *job.centroids_out);
-  io::check_distinct_outputs(outputs);
-  io::check_output_path(job.output, job.force);
+  if (writes) io::check_distinct_outputs(outputs);
+  if (writes) io::check_output_path(job.output, job.force);
   if (job.indices_out) io::check_index_list_path(*job.indices_out, job.force);
   if (job.centroids_out) {
     SUBSET_CHECK_PARAM(spec.has_centroids, "centroids-out", "method " << spec.name << " has no centroids (kmeans has)");
@@ -96,11 +156,7 @@ SelectOutcome run_select(const SelectJob& job) {
   if (info.has_labels) labels = store.labels();
   select::SelectionRequest request;
   request.n = info.n();
-  const auto kept = static_cast<int64_t>(job.already_selected.size());
-  SUBSET_CHECK_PARAM(budget > kept, job.fraction ? "fraction" : "budget",
-                     "the selection must hold more than the " << kept << " rows it contains already; got " << budget);
-  request.budget = budget - kept;
-  request.already_selected = job.already_selected;
+  set_budget(request, budget, job.already_selected, job.fraction.has_value());
   if (info.has_labels) {
     request.labels = &labels;
     request.num_classes = info.num_classes();
@@ -117,31 +173,10 @@ SelectOutcome run_select(const SelectJob& job) {
     request.features = matrix.data();
     request.dim = matrix.cols();
   }
-  select::validate_request(spec, request);
-
-  select::RunContext context{job.seed, job.progress};
-  const auto t0 = std::chrono::steady_clock::now();
-  select::Selection picked = job.per_class ? select::select_per_class(*selector, request, context)
-                                           : selector->select(request, context);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  SelectOutcome outcome;
-  outcome.seconds = seconds;
+  SelectOutcome outcome = outcome_of(run_method(*selector, spec, request, job.per_class, job.seed, job.progress), spec,
+                                     params, budget, job.already_selected, job.per_class, job.seed);
   io::SelectionFile& file = outcome.selection;
-  if (kept > 0) {
-    file.indices = job.already_selected;
-    file.indices.insert(file.indices.end(), picked.indices.begin(), picked.indices.end());
-  } else {
-    file.indices = std::move(picked.indices);
-    file.weights = std::move(picked.weights);
-    file.scores = std::move(picked.scores);
-  }
   io::SelectionManifest& m = file.manifest;
-  m.method = spec.name;
-  m.params = params.to_json();
-  m.seed = job.seed;
-  m.budget = budget;
-  m.per_class = job.per_class;
   m.features_dataset = job.features_dataset;
   m.source = job.store;
   m.source_n = source.info().n();
@@ -149,11 +184,9 @@ SelectOutcome run_select(const SelectJob& job) {
   m.source_checksum = source.features_checksum();
   if (!embedding) m.same_rows = info.same_rows;
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
-  m.stats = picked.stats;
-  m.stats["seconds"] = seconds;
-  if (kept > 0) m.stats["already_selected"] = kept;
   if (meter) outcome.energy = meter->stop();
   record_embedding_cost(store_path, store, outcome.energy, m);
+  if (!writes) return outcome;
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
   if (job.centroids_out) {
@@ -162,10 +195,55 @@ SelectOutcome run_select(const SelectJob& job) {
     const bool same_space = job.features_dataset == "/features";
     io::WriteOptions centroid_options;
     if (!m.energy.is_null()) centroid_options.energy_report = [&m] { return m.energy.dump(); };
-    io::write_derived_store(store, picked.centroids, file.indices, file.weights, same_space && !embedding,
+    io::write_derived_store(store, outcome.centroids, file.indices, file.weights, same_space && !embedding,
                             std::to_string(file.indices.size()) + " " + spec.name + " centroids of " + store_path +
                                 " (" + job.output + ")",
                             "subset select --centroids-out", {*job.centroids_out, job.force, centroid_options});
+  }
+  return outcome;
+}
+
+SelectOutcome select_array(const ArraySelectJob& job) {
+  const select::MethodSpec& spec = select::method(job.method);
+  const ParamMap params = spec.params.resolve(job.params);
+  const auto selector = spec.create(params);
+  std::optional<energy::EnergyMeter> meter;
+  if (job.meter) {
+    meter.emplace(*job.meter);
+    meter->start();
+  }
+  const int64_t n = job.rows;
+  SUBSET_CHECK_PARAM(job.features && n >= 1 && job.cols >= 1, "X", "needs at least one row and one column, got " << n << " x " << job.cols);
+  const MatrixViewF features = view(job.features, n, job.cols);
+  const int64_t budget = resolve_budget(job.budget, job.fraction, n, "X");
+  SUBSET_CHECK_PARAM(!job.labels || static_cast<int64_t>(job.labels->size()) == n, "y",
+                     "has " << (job.labels ? job.labels->size() : 0) << " labels for " << n << " rows");
+  SUBSET_CHECK_PARAM(!job.per_class || job.labels, "per-class", "per-class selection needs labels (y)");
+  SUBSET_CHECK_PARAM(!spec.needs_labels || job.labels, "y", "method " << spec.name << " needs labels (y)");
+  select::SelectionRequest request;
+  request.n = n;
+  set_budget(request, budget, job.already_selected, job.fraction.has_value());
+  if (job.labels) {
+    request.labels = job.labels;
+    request.num_classes = job.num_classes;
+  }
+  if (job.per_class || spec.needs_labels) select::check_classes(request);
+  const int64_t bad = find_non_finite(features.data(), static_cast<size_t>(features.size()));
+  SUBSET_CHECK(bad < 0, job.source, "NaN or Inf in features at row " << bad / features.cols());
+  request.features = features.data();
+  request.dim = features.cols();
+
+  SelectOutcome outcome = outcome_of(run_method(*selector, spec, request, job.per_class, job.seed, job.progress), spec,
+                                     params, budget, job.already_selected, job.per_class, job.seed);
+  io::SelectionManifest& m = outcome.selection.manifest;
+  m.source = job.source;
+  m.source_n = n;
+  m.source_dim = features.cols();
+  m.source_checksum = io::features_checksum_of(features);
+  m.created_by = std::string("libsubset ") + kVersion + " (python select)";
+  if (meter) {
+    outcome.energy = meter->stop();
+    m.energy = energy::to_json(*outcome.energy);
   }
   return outcome;
 }

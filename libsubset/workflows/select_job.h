@@ -31,6 +31,8 @@ struct SelectJob {
   // features_dataset names one of its datasets), the selection names `store` as its source, and
   // the embedding's recorded energy counts as part of the selection's cost.
   std::optional<std::string> embedding;
+  // Empty: nothing is written (library callers that keep the result in memory); the options below
+  // then must be empty too.
   std::string output;
   std::optional<std::string> indices_out;      // .txt or .npy
   std::optional<std::string> centroids_out;    // methods with centroids (kmeans): them, as a store
@@ -42,7 +44,8 @@ struct SelectJob {
 };
 
 struct SelectOutcome {
-  io::SelectionFile selection;  // what was written
+  io::SelectionFile selection;  // what was written (or would have been, with no output)
+  RowMatrixF centroids;         // methods with centroids: one per index; empty otherwise
   double seconds = 0;           // wall time of the selection itself (not I/O)
   std::optional<energy::EnergyReport> energy;  // when SelectJob::meter was set
 };
@@ -50,6 +53,29 @@ struct SelectOutcome {
 // Validates the whole job before any work (method, parameters, budget, labels, dataset, output
 // paths), then selects and writes. Throws Error on the first problem; nothing is written then.
 SelectOutcome run_select(const SelectJob& job);
+
+// The same selection on rows already in memory (the Python module's numpy arrays): the features
+// are read in place, not copied. The selection's manifest names `source` and records the rows'
+// checksum, so a selection made from a store's /features read into memory matches that store
+// (subset extract, evaluate) as one made from the store does.
+struct ArraySelectJob {
+  // rows x cols, row-major (a view is not assignable, so the job holds its parts)
+  const float* features = nullptr;
+  int64_t rows = 0, cols = 0;
+  const std::vector<int64_t>* labels = nullptr;  // one per row, or null
+  int64_t num_classes = 0;                       // 0: 1 + the largest label
+  std::string source;                            // what the rows are, for the manifest and messages
+  std::string method;
+  std::map<std::string, std::string> params;
+  std::optional<int64_t> budget;
+  std::optional<double> fraction;
+  std::vector<int64_t> already_selected;
+  bool per_class = false;
+  uint64_t seed = 0;
+  std::function<void(int64_t, int64_t)> progress;
+  std::optional<energy::MeterOptions> meter;
+};
+SelectOutcome select_array(const ArraySelectJob& job);
 
 // Opens `path` and checks that it is a same-rows store of `source` (its recorded rows and feature
 // checksum are source's); throws ParamError naming "embedding" otherwise.

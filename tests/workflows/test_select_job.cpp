@@ -17,6 +17,7 @@
 #include "libsubset/select/allocation.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/select_job.h"
+#include "support/error_of.h"
 #include "support/files.h"
 #include "support/h5_builder.h"
 #include "support/temp_dir.h"
@@ -342,4 +343,59 @@ TEST_CASE("select job: per-class counts, determinism by seed") {
   CHECK(run_select(j).selection.indices == a.selection.indices);
   j.seed = 8;
   CHECK(run_select(j).selection.indices != a.selection.indices);
+}
+
+// ---- select_array: the same selection on rows in memory (the Python module's numpy arrays) ----
+
+TEST_CASE("select_array gives run_select's file for the store's rows, read in place, and names the store's checksum") {
+  TempDir dir;
+  const std::string path = write_store_file(dir, "s.h5");
+  const FeatureStore store = FeatureStore::open(path);
+  const subset::RowMatrixF rows = store.features().read_all();
+  const V labels = store.labels();
+  for (const bool per_class : {false, true}) {
+    SelectJob job;
+    job.store = path;
+    job.method = "kcenter";
+    job.budget = 6;
+    job.per_class = per_class;
+    job.seed = 4;
+    const auto from_store = run_select(job);  // no output: nothing written
+    subset::workflows::ArraySelectJob in_memory;
+    in_memory.features = rows.data();
+    in_memory.rows = rows.rows();
+    in_memory.cols = rows.cols();
+    in_memory.labels = &labels;
+    in_memory.source = "<array>";
+    in_memory.method = "kcenter";
+    in_memory.budget = 6;
+    in_memory.per_class = per_class;
+    in_memory.seed = 4;
+    const auto from_array = subset::workflows::select_array(in_memory);
+    CHECK(from_array.selection.indices == from_store.selection.indices);
+    CHECK(from_array.selection.manifest.params == from_store.selection.manifest.params);
+    CHECK(from_array.selection.manifest.source_checksum == store.features_checksum());
+    CHECK(from_array.selection.manifest.source_n == kN);
+    CHECK(from_array.selection.manifest.source_dim == kD);
+  }
+  CHECK(subset::io::features_checksum_of(subset::view(rows)) == store.features_checksum());
+  CHECK(list_dir(dir.path()).size() == 1);  // run_select without an output wrote nothing
+}
+
+TEST_CASE("select_array refuses what run_select refuses, naming the array's argument") {
+  std::vector<float> rows(kN * kD, 1.0f);
+  subset::workflows::ArraySelectJob job;
+  job.features = rows.data();
+  job.rows = kN;
+  job.cols = kD;
+  job.method = "kcenter";
+  job.budget = kN + 1;
+  CHECK(std::string(error_of([&] { subset::workflows::select_array(job); }).what()) == "budget 21 exceeds the 20 points in X (budget)");
+  job.budget = 3;
+  job.per_class = true;
+  CHECK(std::string(error_of([&] { subset::workflows::select_array(job); }).what()) == "per-class selection needs labels (y) (per-class)");
+  job.per_class = false;
+  rows[7 * kD + 1] = std::nanf("");
+  job.source = "<array>";
+  CHECK(std::string(error_of([&] { subset::workflows::select_array(job); }).what()) == "NaN or Inf in features at row 7 (<array>)");
 }

@@ -129,4 +129,19 @@ AnswerBatch read_answers(const std::string& path, const std::vector<std::string>
   return batch;
 }
 
+AnswerBatch make_answers(const std::vector<int64_t>& rows, const std::vector<std::string>& labels,
+                         const std::vector<std::string>& class_names, const std::string& source) {
+  SUBSET_CHECK(rows.size() == labels.size(), "answers",
+               "one label per row: " << rows.size() << " rows, " << labels.size() << " labels");
+  SUBSET_CHECK(!rows.empty(), "answers", "no answers given");
+  AnswerBatch batch;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string where = "answer " + std::to_string(i);
+    SUBSET_CHECK(rows[i] >= 0, where, "row " << rows[i] << " is not a row number (a whole number >= 0)");
+    SUBSET_CHECK(!labels[i].empty(), where, "row " << rows[i] << " has an empty label");
+    batch.answers.push_back({rows[i], class_id(labels[i], class_names, where), source});
+  }
+  return batch;
+}
+
 }  // namespace subset::workflows::al

@@ -15,4 +15,11 @@ namespace subset::workflows::al {
 AnswerBatch read_answers(const std::string& path, const std::vector<std::string>& class_names,
                          const std::string& source = {});
 
+// The same answers from memory (Python's al.label): rows[i] answered labels[i], a class name of the
+// project or, when no class has that name, a class id, as in the file. Throws Error naming
+// "answer I" (0-based) for the first bad one, or "answers" when the lengths differ or there are none.
+// Rows are checked against the pool by Ledger::apply_answers.
+AnswerBatch make_answers(const std::vector<int64_t>& rows, const std::vector<std::string>& labels,
+                         const std::vector<std::string>& class_names, const std::string& source = {});
+
 }  // namespace subset::workflows::al
