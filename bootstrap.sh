@@ -18,6 +18,7 @@ PACKAGES=(
   libcli11-dev doctest-dev nlohmann-json3-dev libsqlite3-dev libpng-dev
   dataset-fashion-mnist
   python3 python3-numpy python3-h5py python3-pytest python3-matplotlib python3-sklearn python3-optuna
+  python3-dev pybind11-dev python3-torch python3-torchvision python3-tqdm
   util-linux time
 )
 

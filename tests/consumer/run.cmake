@@ -56,3 +56,33 @@ endif()
 if(NOT rc EQUAL 1 OR NOT err MATCHES "${expected}")
   message(FATAL_ERROR "installed `subset evaluate`: expected exit 1 and '${expected}', got rc=${rc} ${err}")
 endif()
+# The installed Python package: imported from its install directory by Debian's interpreter, from
+# another directory, it finds the installed libraries (RUNPATH) and selects; without libtorch its
+# training calls say so.
+if(PYTHON AND PYTHON_SITE AND EXISTS ${prefix}/${PYTHON_SITE}/libsubset/__init__.py)
+  set(check [=[
+import os, sys
+import numpy as np
+import libsubset
+prefix = sys.argv[1]
+assert os.path.realpath(libsubset.__file__).startswith(os.path.realpath(prefix)), libsubset.__file__
+X = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+assert len(libsubset.select(X, method="kcenter", budget=5).indices) == 5
+try:
+    libsubset.evaluate(os.path.join(prefix, "no-such-store.h5"))
+except Exception as e:
+    print(type(e).__name__, e)
+]=])
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${prefix}/${PYTHON_SITE} ${PYTHON} -c "${check}" ${prefix}
+                  WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(WITH_TORCH)
+    set(expected "^FileNotFoundError .*no such file")
+  else()
+    set(expected "^RuntimeError .*no libtorch")
+  endif()
+  if(rc OR NOT out MATCHES "${expected}")
+    message(FATAL_ERROR "installed Python package: expected '${expected}', got rc=${rc} ${out} ${err}")
+  endif()
+elseif(PYTHON_SITE)
+  message(FATAL_ERROR "the Python package was not installed under ${prefix}/${PYTHON_SITE}")
+endif()

@@ -1,0 +1,78 @@
+// The energy meter of `subset energy` (libsubset/energy/meter.h) as the engine of the package's
+// `libsubset.energy.track()` context manager, and the text of a report (energy::format_report).
+#include <pybind11/stl.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <memory>
+
+#include "bindings.h"
+#include "convert.h"
+#include "libsubset/core/error.h"
+#include "libsubset/energy/meter.h"
+#include "libsubset/energy/report.h"
+
+namespace py = pybind11;
+
+namespace subset::python {
+namespace {
+
+// A meter started from Python: start() and stop() are short (listing the powercap zones, loading
+// NVML, joining the sampler thread) but may block for a moment, so they run without the GIL.
+class Meter {
+ public:
+  explicit Meter(const py::dict& accounting) : meter_(std::make_unique<energy::EnergyMeter>(meter_options(accounting))) {}
+
+  void start() {
+    {
+      py::gil_scoped_release release;
+      // The sampler thread inherits this mask: Ctrl-C is left to the threads that run Python.
+      sigset_t block, previous;
+      sigemptyset(&block);
+      sigaddset(&block, SIGINT);
+      sigaddset(&block, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &block, &previous);
+      try {
+        meter_->start();
+      } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        throw;
+      }
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    }
+    running_ = true;
+  }
+
+  py::object stop() {
+    SUBSET_CHECK(running_, "energy meter", "stop() called before start()");
+    energy::EnergyReport report;
+    {
+      py::gil_scoped_release release;
+      report = meter_->stop();
+    }
+    running_ = false;
+    return to_python(energy::to_json(report));
+  }
+
+  bool running() const { return running_; }
+
+ private:
+  std::unique_ptr<energy::EnergyMeter> meter_;
+  bool running_ = false;
+};
+
+}  // namespace
+
+void bind_energy(py::module_& m) {
+  py::class_<Meter>(m, "EnergyMeter")
+      .def(py::init<const py::dict&>(), py::arg("accounting"))
+      .def("start", &Meter::start)
+      .def("stop", &Meter::stop)
+      .def_property_readonly("running", &Meter::running);
+  m.def("format_energy_report", [](const py::object& report) {
+    return energy::format_report(energy::report_from_json(from_python(report)));
+  }, py::arg("report"));
+}
+
+}  // namespace subset::python
