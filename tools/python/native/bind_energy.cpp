@@ -2,12 +2,10 @@
 // `libsubset.energy.track()` context manager, and the text of a report (energy::format_report).
 #include <pybind11/stl.h>
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <memory>
 
 #include "bindings.h"
+#include "call.h"
 #include "convert.h"
 #include "libsubset/core/error.h"
 #include "libsubset/energy/meter.h"
@@ -27,19 +25,8 @@ class Meter {
   void start() {
     {
       py::gil_scoped_release release;
-      // The sampler thread inherits this mask: Ctrl-C is left to the threads that run Python.
-      sigset_t block, previous;
-      sigemptyset(&block);
-      sigaddset(&block, SIGINT);
-      sigaddset(&block, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &block, &previous);
-      try {
-        meter_->start();
-      } catch (...) {
-        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-        throw;
-      }
-      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      SignalsBlocked blocked;  // the sampler thread inherits the mask: Ctrl-C is left to Python's threads
+      meter_->start();
     }
     running_ = true;
   }

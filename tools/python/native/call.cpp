@@ -45,26 +45,15 @@ void ProgressRelay::deliver() {
   if (count) callback_(count->first, count->second, py::none());
 }
 
-namespace {
+SignalsBlocked::SignalsBlocked() {
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &previous_);
+}
 
-// Blocks SIGINT and SIGTERM in the calling thread while alive: a thread started meanwhile inherits
-// the mask, and the process's signals go to a thread that runs Python's handler.
-class SignalsBlocked {
- public:
-  SignalsBlocked() {
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &previous_);
-  }
-  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-
- private:
-  sigset_t previous_;
-};
-
-}  // namespace
+SignalsBlocked::~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 void run_released(int threads, ProgressRelay& relay, const std::function<void()>& work) {
   std::mutex mutex;

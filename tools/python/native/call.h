@@ -10,6 +10,7 @@
 //
 // The interrupt flag is process-wide: Ctrl-C cancels every call running at that moment.
 #include <pybind11/pybind11.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,20 @@ class ProgressRelay {
   std::mutex mutex_;
   std::optional<std::pair<int64_t, int64_t>> count_;
   std::vector<std::string> lines_;
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread while alive: a thread started meanwhile (the
+// worker, the energy meter's sampler) inherits the mask, so the process's signals go to a thread
+// that runs Python's handler, and no handler runs inside library code.
+class SignalsBlocked {
+ public:
+  SignalsBlocked();
+  ~SignalsBlocked();
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
 };
 
 // Runs `work` as described above with `threads` (0: all cores; negative: as they are) for every
