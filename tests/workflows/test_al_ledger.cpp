@@ -210,6 +210,24 @@ TEST_CASE("al ledger: open refuses files that are not projects, naming the path"
   CHECK(error_of([&] { Ledger::open(cut); }).message().find("not an active-learning project") != std::string::npos);
 }
 
+TEST_CASE("al answers from memory resolve names and ids as the answers file does") {
+  TempDir dir;
+  const std::vector<std::string> names = {"cat", "dog", "2"};
+  const std::string f = dir.file("a.csv");
+  write_bytes(f, "3,dog\n4,0\n5,2\n");
+  const AnswerBatch from_file = read_answers(f, names, "ann");
+  const AnswerBatch from_memory = make_answers({3, 4, 5}, {"dog", "0", "2"}, names, "ann");
+  REQUIRE(from_memory.answers.size() == from_file.answers.size());
+  for (size_t i = 0; i < from_file.answers.size(); ++i) {
+    CHECK(from_memory.answers[i].row == from_file.answers[i].row);
+    CHECK(from_memory.answers[i].label == from_file.answers[i].label);
+    CHECK(from_memory.answers[i].source == from_file.answers[i].source);
+  }
+  CHECK(error_of([&] { make_answers({1, 2}, {"cat"}, names); }).where() == "answers");
+  CHECK(error_of([&] { make_answers({}, {}, names); }).where() == "answers");
+  CHECK(error_of([&] { make_answers({1, 2}, {"cat", "horse"}, names); }).where() == "answer 1");
+}
+
 TEST_CASE("al answers: names or ids, optional header and source, errors name FILE:LINE") {
   TempDir dir;
   const std::vector<std::string> names = {"cat", "dog", "2"};

@@ -223,3 +223,42 @@ TEST_CASE("bad input is refused before anything is written, and an existing outp
   before = list_dir(dir.path());
   refused(fit_job(poisoned, out, "pca", 2), "NaN or Inf in features at row 7");
 }
+
+// ---- fit_array / apply_array: the same fit on rows in memory (the Python estimators) ----
+
+TEST_CASE("fit_array on a store's rows gives run_compress's model and codes, bit for bit") {
+  TempDir dir;
+  const std::string in = write_input(dir, "in.h5");
+  const FeatureStore src = FeatureStore::open(in);
+  const subset::RowMatrixF rows = src.features().read_all();
+  for (const char* method : {"pca", "gaussian-rp", "sparse-rp"}) {
+    INFO(method);
+    CompressJob job = fit_job(in, dir.file(std::string(method) + ".h5"), method, 3);
+    job.seed = 5;
+    job.model_out = dir.file(std::string(method) + ".model.h5");
+    run_compress(job);
+    const subset::io::ModelFile from_store = subset::io::read_model_file(*job.model_out);
+
+    subset::workflows::ArrayFitJob array_job;
+    array_job.method = method;
+    array_job.target.dim = 3;
+    array_job.seed = 5;
+    const auto fitted = subset::workflows::fit_array(array_job, subset::view(rows));
+    REQUIRE(fitted.model.state.arrays.size() == from_store.state.arrays.size());
+    for (const auto& [name, array] : from_store.state.arrays) {
+      INFO(name);
+      REQUIRE(fitted.model.state.arrays.count(name) == 1);
+      CHECK(fitted.model.state.arrays.at(name).shape == array.shape);
+      CHECK(fitted.model.state.arrays.at(name).values == array.values);
+    }
+    CHECK(fitted.model.source_checksum == src.features_checksum());
+    const subset::RowMatrixF codes = subset::workflows::apply_array(*fitted.transform, subset::view(rows), "X");
+    CHECK(codes == FeatureStore::open(job.output).features().read_all());
+  }
+  subset::workflows::ArrayFitJob bad;
+  bad.method = "pca";
+  bad.target.dim = 3;
+  const auto fitted = subset::workflows::fit_array(bad, subset::view(rows));
+  const subset::RowMatrixF narrow = subset::RowMatrixF::Zero(2, kD - 1);
+  CHECK(error_of([&] { subset::workflows::apply_array(*fitted.transform, subset::view(narrow), "X"); }).where() == "X");
+}
