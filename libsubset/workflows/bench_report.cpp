@@ -89,15 +89,11 @@ std::string format_bench(const BenchResult& r) {
   std::snprintf(line, sizeof line, "%-*s %8s %7s %11s %11s %11s  %-16s %6s  %s\n", width, "method", "fraction", "n",
                 "select kWh", "train kWh", "saved kWh", "test-acc", "saved", "epochs");
   os << "proxy " << ref.training.model << ", " << schedule_text(resolve_defaults(ref.training)) << ", "
-     << ref.repeats
-     << " repeats (selection and training repeated); energy per run at PUE " << ref.accounting.pue << ", "
+     << repeats_text(ref.repeats) << (ref.repeats > 1 ? " (selection and training repeated)" : "")
+     << "; energy per run at PUE " << ref.accounting.pue << ", "
      << ref.accounting.carbon_intensity << " gCO2e/kWh\n"
      << line;
-  auto acc = [](const TrainingRuns& t) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.2f%% ± %.2f", 100 * t.accuracy_mean, 100 * t.accuracy_std);
-    return std::string(b);
-  };
+  const auto acc = accuracy_text;
   std::snprintf(line, sizeof line, "%-*s %8s %7lld %11s %11.3e %11s  %-16s %6s  %s%s\n", width, "full", "1",
                 static_cast<long long>(ref.full.n), "-", ref.full.energy.kwh(), "-", acc(ref.full).c_str(), "-",
                 epochs_summary(ref.full).c_str(), ref.full.cached ? " (cached)" : "");

@@ -98,6 +98,11 @@ std::string schedule_text(const TrainSettings& resolved);
 // Epochs trained, the mean over the repeats, and under early-stop "/" the mean best epoch:
 // "23.3", "23.3/13.3".
 std::string epochs_summary(const TrainingRuns& runs);
+// Test accuracy as the tables print it: "84.19% ± 0.37" (mean ± std over the repeats), or "84.19%"
+// for one repeat, which has no spread.
+std::string accuracy_text(const TrainingRuns& runs);
+// "1 repeat", "3 repeats".
+std::string repeats_text(int64_t repeats);
 
 nlohmann::json to_json(const EvaluateResult& result);
 // The table: method  n  seconds  kWh  gCO2e  test-acc, then the energy saved per selection (when

@@ -58,6 +58,15 @@ std::string epochs_summary(const TrainingRuns& t) {
   return fmt("%.1f", mean_of(t.epochs)) + "/" + fmt("%.1f", mean_of(t.best_epochs));
 }
 
+std::string accuracy_text(const TrainingRuns& t) {
+  char b[64];
+  if (t.accuracies.size() <= 1) std::snprintf(b, sizeof b, "%.2f%%", 100 * t.accuracy_mean);
+  else std::snprintf(b, sizeof b, "%.2f%% ± %.2f", 100 * t.accuracy_mean, 100 * t.accuracy_std);
+  return b;
+}
+
+std::string repeats_text(int64_t repeats) { return std::to_string(repeats) + (repeats == 1 ? " repeat" : " repeats"); }
+
 namespace {
 
 // "  epochs 23.3" and, under early-stop, "  epochs 23.3/13.3 val-acc 84.17%".
@@ -132,8 +141,8 @@ std::string format_evaluation(const EvaluateResult& r) {
        << (trained.epochs ? "epoch " + std::to_string((*trained.epochs + 1) / 2) : std::string("half the epochs"))
        << ", augment " << r.training.augment << ")";
   }
-  os << ", " << schedule_text(trained) << ", " << r.repeats
-     << " repeats; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
+  os << ", " << schedule_text(trained) << ", " << repeats_text(r.repeats)
+     << "; energy at PUE " << fmt("%.2f", r.accounting.pue) << ", " << fmt("%.0f", r.accounting.carbon_intensity)
      << " gCO2e/kWh (" << r.accounting.carbon_source << ")\n";
   // The label column fits the longest label (selection stores are labelled by their file name).
   int width = 12;
@@ -146,15 +155,19 @@ std::string format_evaluation(const EvaluateResult& r) {
     double seconds = 0;
     for (double s : t.seconds) seconds += s;
     seconds /= std::max<size_t>(1, t.seconds.size());
-    std::snprintf(line, sizeof line, "%-*s %7lld %9.2f %11.3e %11.3e  %.2f%% ± %.2f%s\n", width, label.c_str(),
-                  static_cast<long long>(t.n), seconds, t.energy.kwh(), t.energy.gco2e(), 100 * t.accuracy_mean,
-                  100 * t.accuracy_std, (epochs_text(t) + suffix).c_str());
+    std::snprintf(line, sizeof line, "%-*s %7lld %9.2f %11.3e %11.3e  %s%s\n", width, label.c_str(),
+                  static_cast<long long>(t.n), seconds, t.energy.kwh(), t.energy.gco2e(), accuracy_text(t).c_str(),
+                  (epochs_text(t) + suffix).c_str());
     os << line;
   };
   if (r.has_full) row("full", r.full, r.full.cached ? "  (cached)" : "");
   for (const auto& s : r.selections) row(s.training.label, s.training, s.weighted ? "  (weighted)" : "");
-  os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats; epochs trained, and under "
-        "early-stop the best epoch and its validation accuracy, means over repeats)\n";
+  if (r.repeats > 1)
+    os << "(seconds, kWh and gCO2e per training; test-acc mean ± std over repeats; epochs trained, and under "
+          "early-stop the best epoch and its validation accuracy, means over repeats)\n";
+  else
+    os << "(seconds, kWh and gCO2e of the training; epochs trained, and under early-stop the best epoch and its "
+          "validation accuracy)\n";
   for (const auto& s : r.selections) {
     os << "\n" << s.training.label << " (" << s.path << "):\n";
     const char* cost = s.kind == "store" ? "store cost      " : "selection cost  ";

@@ -2,6 +2,7 @@
 the full-data cache, weights, and every bad input."""
 import json
 import os
+import re
 
 import h5py
 import numpy as np
@@ -137,6 +138,20 @@ def test_table(run, setup, tmp_path):
     assert header.split() == ["method", "n", "seconds", "kWh", "gCO2e", "test-acc"]
     assert "energy saved" in out and "selection cost" in out
     assert "(weighted)" in out
+
+
+def test_one_repeat_has_no_spread_and_says_repeat(run, setup, tmp_path):
+    rc, out, err = run("evaluate", setup["store"], "-s", setup["kcenter"], "--epochs", "2", "--repeats", "1",
+                       "--cache", tmp_path / "c.json", "--model", "linear", timeout=300)
+    assert rc == 0, err
+    assert "1 repeat;" in out and "repeats" not in out.splitlines()[0]
+    assert "±" not in out
+    rows = [line for line in out.splitlines() if line.startswith(("full", "kcenter")) and "epochs" in line]
+    assert rows and all(re.search(r" \d+\.\d\d%", line) for line in rows)
+    rc, out, err = run("evaluate", setup["store"], "-s", setup["kcenter"], "--epochs", "2", "--repeats", "2",
+                       "--cache", tmp_path / "c.json", "--model", "linear", timeout=300)
+    assert rc == 0, err
+    assert "2 repeats;" in out and out.count("±") >= 3
 
 
 def test_unweighted(run, setup, tmp_path):
