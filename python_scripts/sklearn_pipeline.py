@@ -15,7 +15,6 @@ sklearn.decomposition.PCA (full SVD) for comparison. Needs numpy and scikit-lear
 python3-sklearn); h5py for --store.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -23,13 +22,7 @@ import time
 
 import numpy as np
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+from import_fashion_mnist import read_idx  # python_scripts/: the IDX reader of the reference importer
 
 
 def load_rows(args):

@@ -40,13 +40,9 @@ energy::MeterOptions resolve_meter_options(const GlobalOptions& g) {
   if (g.region && *g.region) choice.region = g.region_value;
   if (g.carbon_intensity && *g.carbon_intensity) choice.carbon_intensity = g.carbon_intensity_value;
   if (g.pue && *g.pue) choice.pue = g.pue_value;
-  energy::MeterOptions options = energy::MeterOptions::from_environment(energy::resolve_accounting(choice));
-  if (g.cpu_watts && *g.cpu_watts) {
-    SUBSET_CHECK(std::isfinite(g.cpu_watts_value) && g.cpu_watts_value > 0, "--cpu-watts",
-                 "watts per CPU must be a positive number, got " << g.cpu_watts_value);
-    options.cpu_watts = g.cpu_watts_value;
-  }
-  return options;
+  std::optional<double> cpu_watts;
+  if (g.cpu_watts && *g.cpu_watts) cpu_watts = g.cpu_watts_value;
+  return energy::MeterOptions::resolve(choice, cpu_watts);
 }
 
 std::function<std::string()> start_energy_recording(const GlobalOptions& global) {

@@ -65,15 +65,7 @@ Command add_init(CLI::App& al, const GlobalOptions& global) {
             job.meter = global.meter;
             const workflows::al::InitOutcome out = workflows::al::run_init(job);
             if (o->json) {
-              nlohmann::json j = {{"project", job.output},
-                                  {"pool", out.project.pool},
-                                  {"pool_rows", out.project.pool_rows},
-                                  {"class_names", out.project.class_names},
-                                  {"features", out.project.features},
-                                  {"features_dataset", out.project.features_dataset},
-                                  {"seed_rows", nullptr}};
-              if (out.seed) j["seed_rows"] = out.seed->rows;
-              std::cout << j.dump(2) << "\n";
+              std::cout << workflows::al::to_json(job, out).dump(2) << "\n";
               return 0;
             }
             std::cout << "project " << job.output << " over " << out.project.pool << " (" << out.project.pool_rows
@@ -108,10 +100,7 @@ Command add_label(CLI::App& al) {
             const workflows::al::ApplyOutcome out = ledger.apply_answers(batch);
             const workflows::al::Snapshot snap = ledger.snapshot();
             if (o->json) {
-              std::cout << nlohmann::json{{"answers", batch.answers.size()},  {"applied", out.applied},
-                                          {"relabels", out.relabels},         {"unchanged", out.unchanged},
-                                          {"labelled", snap.labelled_rows.size()}, {"pending", snap.pending_rows.size()}}
-                               .dump(2)
+              std::cout << workflows::al::label_json(static_cast<int64_t>(batch.answers.size()), out, snap).dump(2)
                         << "\n";
               return 0;
             }
@@ -179,10 +168,7 @@ Command add_export(CLI::App& al) {
   return {app, [o]() {
             const workflows::al::ExportOutcome out = workflows::al::run_export(o->job);
             if (o->json) {
-              std::cout << nlohmann::json{{"output", o->job.output}, {"rows", out.rows},
-                                          {"class_counts", out.class_counts}, {"test_split", out.test_split}}
-                               .dump(2)
-                        << "\n";
+              std::cout << workflows::al::to_json(o->job, out).dump(2) << "\n";
               return 0;
             }
             std::cout << "exported " << out.rows << " labelled rows -> " << o->job.output

@@ -43,6 +43,16 @@ MeterOptions MeterOptions::from_environment(const Accounting& accounting) {
   return o;
 }
 
+MeterOptions MeterOptions::resolve(const AccountingChoice& choice, std::optional<double> cpu_watts) {
+  MeterOptions o = from_environment(resolve_accounting(choice));
+  if (cpu_watts) {
+    SUBSET_CHECK_PARAM(std::isfinite(*cpu_watts) && *cpu_watts > 0, "cpu-watts",
+                       "watts per CPU must be a positive number, got " << *cpu_watts);
+    o.cpu_watts = cpu_watts;
+  }
+  return o;
+}
+
 struct EnergyMeter::State {
   MeterOptions options;
   internal::CpuWatts cpu_watts;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
 
 namespace subset::energy {
@@ -21,6 +22,10 @@ struct MeterOptions {
 
   // Defaults with the environment overrides above applied.
   static MeterOptions from_environment(const Accounting& accounting);
+  // The options of a user's choices (--region, --carbon-intensity, --pue and --cpu-watts, or the
+  // Python keywords of the same names): resolve_accounting(choice), the environment, and the
+  // watts per CPU, which must be a positive number (ParamError naming "cpu-watts").
+  static MeterOptions resolve(const AccountingChoice& choice, std::optional<double> cpu_watts);
 };
 
 // CPU time and peak memory of a process, e.g. from wait4() for a child.

@@ -82,4 +82,9 @@ ExportOutcome run_export(const ExportJob& job) {
   return outcome;
 }
 
+nlohmann::json to_json(const ExportJob& job, const ExportOutcome& outcome) {
+  return {{"output", job.output}, {"rows", outcome.rows}, {"class_counts", outcome.class_counts},
+          {"test_split", outcome.test_split}};
+}
+
 }  // namespace subset::workflows::al

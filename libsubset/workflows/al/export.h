@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace subset::workflows::al {
 
 struct ExportJob {
@@ -24,5 +26,8 @@ struct ExportOutcome {
 // Refuses a project without labelled rows, a pool that is no longer the one the project was made
 // over (rows or feature checksum differ), and an output that is the project or the pool.
 ExportOutcome run_export(const ExportJob& job);
+
+// What `al export --json` prints: output, rows, class_counts, test_split.
+nlohmann::json to_json(const ExportJob& job, const ExportOutcome& outcome);
 
 }  // namespace subset::workflows::al

@@ -178,4 +178,16 @@ InitOutcome run_init(const InitJob& job) {
   return out;
 }
 
+nlohmann::json to_json(const InitJob& job, const InitOutcome& outcome) {
+  nlohmann::json j = {{"project", job.output},
+                      {"pool", outcome.project.pool},
+                      {"pool_rows", outcome.project.pool_rows},
+                      {"class_names", outcome.project.class_names},
+                      {"features", outcome.project.features},
+                      {"features_dataset", outcome.project.features_dataset},
+                      {"seed_rows", nullptr}};
+  if (outcome.seed) j["seed_rows"] = outcome.seed->rows;
+  return j;
+}
+
 }  // namespace subset::workflows::al

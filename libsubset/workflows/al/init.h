@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "libsubset/energy/meter.h"
 #include "libsubset/workflows/al/ledger.h"
 
@@ -49,5 +51,9 @@ struct InitOutcome {
 // Validates everything (pool, features store, classes, seed method and size, output) before any
 // work, selects the seed, and writes the project with its seed in one step.
 InitOutcome run_init(const InitJob& job);
+
+// What `al init --json` prints: project, pool, pool_rows, class_names, features, features_dataset,
+// seed_rows (null without a seed).
+nlohmann::json to_json(const InitJob& job, const InitOutcome& outcome);
 
 }  // namespace subset::workflows::al

@@ -435,4 +435,13 @@ ApplyOutcome Ledger::apply_answers(const AnswerBatch& batch) {
   return out;
 }
 
+nlohmann::json label_json(int64_t answers, const ApplyOutcome& outcome, const Snapshot& after) {
+  return {{"answers", answers},
+          {"applied", outcome.applied},
+          {"relabels", outcome.relabels},
+          {"unchanged", outcome.unchanged},
+          {"labelled", after.labelled_rows.size()},
+          {"pending", after.pending_rows.size()}};
+}
+
 }  // namespace subset::workflows::al

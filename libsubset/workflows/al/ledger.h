@@ -87,6 +87,10 @@ struct Snapshot {
   std::vector<int64_t> pending_rows;   // proposed, not yet labelled; ascending
 };
 
+// What `al label --json` prints: answers (given), applied, relabels, unchanged, and the rows
+// labelled and pending after them.
+nlohmann::json label_json(int64_t answers, const ApplyOutcome& outcome, const Snapshot& after);
+
 struct PendingRow {
   int64_t row = 0;
   int64_t round = 0;               // the query that proposed it

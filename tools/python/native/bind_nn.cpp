@@ -91,16 +91,7 @@ py::object al_init(const std::string& pool, const std::string& output, const std
   workflows::al::InitOutcome out;
   ProgressRelay relay{py::none()};
   run_released(threads, relay, [&] { out = workflows::al::run_init(job); });
-  // As `subset al init --json`.
-  nlohmann::json j = {{"project", job.output},
-                      {"pool", out.project.pool},
-                      {"pool_rows", out.project.pool_rows},
-                      {"class_names", out.project.class_names},
-                      {"features", out.project.features},
-                      {"features_dataset", out.project.features_dataset},
-                      {"seed_rows", nullptr}};
-  if (out.seed) j["seed_rows"] = out.seed->rows;
-  return to_python(j);
+  return to_python(workflows::al::to_json(job, out));
 }
 
 // labels: an int64 array of class ids, or a list of texts (class names or ids), as `al label`'s file.
@@ -134,10 +125,7 @@ py::object al_label(const std::string& project, const IndexArray& rows, const st
     out = ledger.apply_answers(batch);
     snap = ledger.snapshot();
   });
-  // As `subset al label --json`.
-  return to_python({{"answers", batch.answers.size()}, {"applied", out.applied},
-                    {"relabels", out.relabels}, {"unchanged", out.unchanged},
-                    {"labelled", snap.labelled_rows.size()}, {"pending", snap.pending_rows.size()}});
+  return to_python(workflows::al::label_json(static_cast<int64_t>(batch.answers.size()), out, snap));
 }
 
 py::object al_status(const std::string& project) {
@@ -184,9 +172,7 @@ py::object al_export(const std::string& project, const std::string& output, bool
   workflows::al::ExportOutcome out;
   ProgressRelay relay{py::none()};
   run_released(-1, relay, [&] { out = workflows::al::run_export(job); });
-  // As `subset al export --json`.
-  return to_python({{"output", job.output}, {"rows", out.rows}, {"class_counts", out.class_counts},
-                    {"test_split", out.test_split}});
+  return to_python(workflows::al::to_json(job, out));
 }
 
 // ---- what trains ------------------------------------------------------------------------------

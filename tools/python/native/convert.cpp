@@ -1,6 +1,5 @@
 #include "convert.h"
 
-#include <cmath>
 #include <cstring>
 
 #include "errors.h"
@@ -64,13 +63,7 @@ energy::MeterOptions meter_options(const py::dict& accounting) {
     else if (name == "cpu_watts") cpu_watts = value.cast<double>();
     else SUBSET_FAIL_PARAM("energy", "unknown accounting setting '" << name << "' (known: region, carbon_intensity, pue, cpu_watts)");
   }
-  energy::MeterOptions options = energy::MeterOptions::from_environment(energy::resolve_accounting(choice));
-  if (cpu_watts) {
-    SUBSET_CHECK_PARAM(std::isfinite(*cpu_watts) && *cpu_watts > 0, "cpu-watts",
-                       "watts per CPU must be a positive number, got " << *cpu_watts);
-    options.cpu_watts = cpu_watts;
-  }
-  return options;
+  return energy::MeterOptions::resolve(choice, cpu_watts);
 }
 
 nlohmann::json schema_json(const ParamSchema& schema) {
