@@ -166,7 +166,8 @@ TEST_CASE("run_evaluate with the default model trains, reports and caches the ML
   CHECK(r.training.learning_rate == doctest::Approx(1e-3));
   CHECK(subset::workflows::to_json(r).at("epochs") == 5);
   CHECK(subset::workflows::to_json(r).at("full").at("backend") == subset::nn::gemm_backend());
-  CHECK(subset::workflows::format_evaluation(r).find(", 5 epochs, 1 repeats") != std::string::npos);
+  CHECK(subset::workflows::format_evaluation(r).find(", 5 epochs, 1 repeat") != std::string::npos);
+  CHECK(subset::workflows::format_evaluation(r).find("1 repeats") == std::string::npos);
   // A result put together by hand (as bench's rows are) reports its model's defaults too.
   // (early-stop, the default schedule: its cap).
   CHECK(subset::workflows::to_json(subset::workflows::EvaluateResult{}).at("epochs") == 200);
