@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # One entry point from a fresh Debian 12 machine to a working libsubset:
-#   bash bootstrap.sh run    install what is missing, build (Release), run the main job
-#   bash bootstrap.sh test   install what is missing, build, run the whole test suite
-#   bash bootstrap.sh build  install what is missing and build only
+#   bash bootstrap.sh run    install what is missing, build (Release), install, run the main job
+#   bash bootstrap.sh test   install what is missing, build, install, run the whole test suite
+#   bash bootstrap.sh build  install what is missing, build and install
+# It installs `subset` (with its man page and bash completion) and the Python package `libsubset`
+# under SUBSET_PREFIX, /usr/local by default: on the PATH, and on Debian python3's search path.
 # Packages come from Debian only. Re-running is cheap: installed packages and the build are reused.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
 BUILD_DIR=${SUBSET_BUILD_DIR:-build}
 JOBS=${SUBSET_JOBS:-$(nproc)}
+PREFIX=${SUBSET_PREFIX:-/usr/local}
 
 # Everything the build, the tests and the benchmarks use. libopenblas-dev matters: without it
 # Debian's BLAS alternative is the reference BLAS, ~40x slower for FAISS, libtorch and numpy.
 PACKAGES=(
   build-essential cmake pkg-config
   libhdf5-dev zlib1g-dev libeigen3-dev libopenblas-dev libfaiss-dev libtorch-dev
-  libcli11-dev doctest-dev nlohmann-json3-dev libsqlite3-dev libpng-dev
+  libcli11-dev doctest-dev nlohmann-json3-dev libsqlite3-dev libpng-dev help2man bash-completion
   dataset-fashion-mnist
   python3 python3-numpy python3-h5py python3-pytest python3-matplotlib python3-sklearn python3-optuna
   python3-dev pybind11-dev python3-torch python3-torchvision python3-tqdm
@@ -49,6 +52,12 @@ build() {
   log "configuring and building in $BUILD_DIR (Release, $JOBS jobs)"
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
   cmake --build "$BUILD_DIR" -j "$JOBS"
+  log "installing subset, its man page and completion, and the Python package under $PREFIX"
+  if [ -w "$PREFIX" ] || [ "$(id -u)" -eq 0 ]; then cmake --install "$BUILD_DIR" --prefix "$PREFIX" >/dev/null
+  else as_root cmake --install "$BUILD_DIR" --prefix "$PREFIX" >/dev/null
+  fi
+  # The tests check that the set-up put these where a shell and python3 find them.
+  export SUBSET_SETUP_PREFIX="$PREFIX"
 }
 
 # The main job: what the toolkit is for. A small hyperparameter search (10 configurations of the proxy
@@ -57,7 +66,7 @@ build() {
 # training stops early on its own validation split, as `subset evaluate` does; about a minute on two
 # idle cores. docs/benchmarks.md has the full-scale benchmark.
 run_main_job() {
-  local subset="$BUILD_DIR/tools/subset" store="$BUILD_DIR/fmnist.h5" emb="$BUILD_DIR/fmnist-pca64.h5"
+  local subset="$PREFIX/bin/subset" store="$BUILD_DIR/fmnist.h5" emb="$BUILD_DIR/fmnist-pca64.h5"
   local selection="$BUILD_DIR/pca-kmeans10.sel.h5" space="$BUILD_DIR/main-space.json" out="$BUILD_DIR/main-hpo"
   log "importing Fashion-MNIST into $store"
   "$subset" import fashion-mnist -o "$store" --force

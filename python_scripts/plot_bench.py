@@ -18,10 +18,44 @@ def load_matplotlib():
     return plt
 
 
-def plot(results_path, output_path):
+def readable_log_ticks(lo, hi):
+    """Positions of labelled ticks on a log axis showing [lo, hi] (0 < lo < hi): at least 3 whenever
+    the range allows. Powers of ten when they give 3 (three decades or more); else 1, 2, 5 x 10^k
+    (about a decade); else 1..9 x 10^k; and for a range narrower still, evenly spaced round numbers."""
+    import math
+    from matplotlib.ticker import MaxNLocator
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10.0 ** e for e in decades for m in mantissas if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 3:
+            return ticks
+    return [t for t in MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi) if lo <= t <= hi and t > 0]
+
+
+def tick_format(ticks):
+    """The shortest %g format (2 to 12 significant digits) that tells all the ticks apart."""
+    for digits in range(2, 13):
+        if len({"%.*g" % (digits, t) for t in ticks}) == len(ticks):
+            return "%%.%dg" % digits
+    return "%.12g"
+
+
+def set_energy_ticks(ax):
+    """Labels the log-kWh axis readably: a bench's points often lie within one decade, where
+    matplotlib's default log ticks label a single power of ten (or none)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi)  # fixed: the ticks are chosen for these limits
+    ticks = readable_log_ticks(lo, hi)
+    fmt = tick_format(ticks)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: fmt % x))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def figure(results):
+    """The plot of a results.json's contents, as a matplotlib figure."""
     plt = load_matplotlib()
-    with open(results_path) as f:
-        results = json.load(f)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     methods = []
     for row in results["rows"]:
@@ -45,8 +79,15 @@ def plot(results_path, output_path):
     ax.set_title("%s: proxy %s, %d epochs" % (results["store"].split("/")[-1], results["model"], results["epochs"]))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    set_energy_ticks(ax)  # once every point is drawn: the limits are final
     fig.tight_layout()
-    fig.savefig(output_path)
+    return fig
+
+
+def plot(results_path, output_path):
+    with open(results_path) as f:
+        results = json.load(f)
+    figure(results).savefig(output_path)
 
 
 def main(argv):

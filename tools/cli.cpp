@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "tools/nn_plugin.h"
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
 #include "libsubset/core/train_settings.h"
@@ -49,6 +51,17 @@ std::function<std::string()> start_energy_recording(const GlobalOptions& global)
   auto meter = std::make_shared<energy::EnergyMeter>(global.meter);
   meter->start();
   return [meter] { return energy::to_json(meter->stop()).dump(); };
+}
+
+void name_free_text_values(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    const std::string type = option->get_type_name();  // "TEXT", or "TEXT:{a,b}" with a validator
+    if (type != "TEXT" && type.rfind("TEXT:", 0) != 0) continue;
+    std::string name = option->get_lnames().empty() ? option->get_name(true, false) : option->get_lnames().front();
+    for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    option->type_name(name);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) name_free_text_values(*sub);
 }
 
 CLI::Option* add_json_flag(CLI::App& app, bool& json) {
@@ -101,8 +114,9 @@ void TrainingOptions::apply(TrainSettings& settings) const {
 }
 
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global) {
-  if (global.quiet || !isatty(STDERR_FILENO)) return nullptr;
-  return [](const std::string& line) { std::cerr << line << "\n"; };
+  // The one progress rule (libsubset/core/progress.h): a live line on a terminal, a plain line every
+  // few seconds at most in a log, nothing with --quiet. The printer lives as long as the function.
+  return progress_sinks("", !global.quiet).status;
 }
 
 EmbeddingOptions add_embedding_options(CLI::App& app, const std::string& embedding_help) {

@@ -16,6 +16,7 @@ namespace subset::cli {
 struct GlobalOptions {
   int threads = 0;  // 0: all cores
   bool quiet = false;
+  bool verbose = false;  // -v: phases, timings, every reported figure and the files written, on stdout
   // Energy accounting, as given (validated by resolve_meter_options before any command runs).
   CLI::Option* pue = nullptr;
   CLI::Option* region = nullptr;
@@ -55,6 +56,11 @@ Command add_embed_command(CLI::App& parent, const GlobalOptions& global);
 Command add_al_command(CLI::App& parent, const GlobalOptions& global);
 Command add_hpo_command(CLI::App& parent, const GlobalOptions& global);
 
+// Names the value of every option typed as plain text after the option, as argparse does
+// ("--output OUTPUT", "store STORE"), so that --help never says TEXT; options with a type of their
+// own (numbers, choices, method parameters) keep it.
+void name_free_text_values(CLI::App& app);
+
 // Adds --json to a subcommand.
 CLI::Option* add_json_flag(CLI::App& app, bool& json);
 
@@ -64,7 +70,8 @@ CLI::Validator non_negative_integer();
 // A whole number in [0, 2^64): CLI11's own conversion to uint64_t wraps "-1" to 2^64 - 1 and clamps
 // larger numbers to it, silently recording a seed the user did not give.
 CLI::Validator seed_value();
-// Status lines for long workflows: to stderr when it is a terminal and --quiet is not given.
+// Status lines for long workflows, under the one progress rule (libsubset/core/progress.h): a live
+// line on a terminal, a line every few seconds at most in a log, nothing with --quiet.
 std::function<void(const std::string&)> status_lines(const GlobalOptions& global);
 
 // The proxy-model options shared by evaluate and bench: every parameter of train_schema() (model,

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/bench.h"
 #include "tools/cli.h"
@@ -68,14 +69,25 @@ Command add_bench_command(CLI::App& parent, const GlobalOptions& global) {
             job.use_weights = !o->unweighted;
             if (!o->no_plot) job.plot_command = {o->python, plot_script()};
             job.meter = global.meter;
-            job.status = status_lines(global);
+            // Phase lines and per-epoch progress on one display, under the one rule (core/progress.h).
+            const ProgressSinks progress = progress_sinks("", !global.quiet);
+            job.status = progress.status;
+            job.progress = progress.progress;
             job.methods = workflows::split_bench_list(o->methods_text, "methods");
             job.fractions = workflows::parse_bench_fractions(o->fractions_text);
             workflows::check_bench_lists(job.methods, job.fractions);  // before loading libtorch
             job.embedding = embedding.resolve(*app, job.store, global, !o->json);
             const workflows::BenchResult result = nn_workflows().bench(job);
+            if (progress.printer) progress.printer->finish();
             if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
             else std::cout << workflows::format_bench(result);
+            if (!o->json && global.verbose) {
+              std::cout << workflows::format_bench_timings(result);
+              std::cout << "wrote " << result.output_dir << "/results.json, " << result.output_dir << "/results.csv"
+                        << (result.plotted ? ", " + result.output_dir + "/plot.png" : "") << ", "
+                        << result.output_dir << "/selections/ (" << result.rows.size() * static_cast<size_t>(job.repeats)
+                        << " selection files)\n";
+            }
             return 0;
           }};
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/transform/registry.h"
 #include "libsubset/workflows/compress_job.h"
 #include "tools/cli.h"
@@ -25,7 +26,7 @@ std::string number(double v) {
   return text;
 }
 
-void print_outcome(const workflows::CompressOutcome& o, const workflows::CompressJob& job) {
+void print_outcome(const workflows::CompressOutcome& o, const workflows::CompressJob& job, bool verbose) {
   std::cout << "compressed " << o.n << (o.test_n ? " + " + std::to_string(o.test_n) + " test" : "") << " rows from "
             << o.input_dim << " to " << o.output_dim << " features with " << o.method;
   if (o.stats.contains("solver")) std::cout << " (" << o.stats["solver"].get<std::string>() << " solver)";
@@ -48,6 +49,22 @@ void print_outcome(const workflows::CompressOutcome& o, const workflows::Compres
     std::cout << ")\n";
   }
   if (job.model_out) std::cout << "  model -> " << *job.model_out << "\n";
+  if (!verbose) return;
+  // -v: every figure of the fit, the phases and the files written.
+  std::cout << "  parameters " << o.params.dump() << "\n";
+  for (const auto& [key, value] : s.items()) {
+    if (key == "explained_variance_ratio" || key == "explained_variance_ratio_sum" || key == "fit_seconds" ||
+        key.find("mse") != std::string::npos)
+      continue;  // printed above
+    const std::string text = value.dump();
+    std::cout << "  " << key << " " << (text.size() <= 160 ? text : std::to_string(value.size()) + " entries (see --json)")
+              << "\n";
+  }
+  std::cout << "  phases: " << (job.apply_model ? "" : "fit " + number(o.fit_seconds) + " s, ") << "apply "
+            << number(o.apply_seconds) << " s, write " << number(o.write_seconds) << " s\n";
+  if (o.energy.is_object() && o.energy.contains("kwh"))
+    std::cout << "  energy " << number(o.energy["kwh"].get<double>()) << " kWh (recorded in the output)\n";
+  std::cout << "  wrote " << job.output << (job.model_out ? ", " + *job.model_out : "") << "\n";
 }
 
 }  // namespace
@@ -101,11 +118,15 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
             if (spec) job.params = params->given(spec->params, spec->name);
             // The autoencoder is libtorch's: loading the model-training library installs it.
             if (workflows::compress_needs_torch(job)) nn_workflows();
-            job.status = status_lines(global);
+            // Phase lines and the fit's progress (autoencoder epochs) on one display (core/progress.h).
+            const ProgressSinks progress = progress_sinks("", !global.quiet);
+            job.status = progress.status;
+            job.progress = progress.progress;
             job.energy_report = start_energy_recording(global);
             const workflows::CompressOutcome out = workflows::run_compress(job);
+            if (progress.printer) progress.printer->finish();
             if (o->json) std::cout << workflows::to_json(out).dump(2) << "\n";
-            else print_outcome(out, job);
+            else print_outcome(out, job, global.verbose);
             return 0;
           }};
 }

@@ -1,5 +1,4 @@
 // `subset condense STORE --method dm|dc --ipc K -o SYN.h5`: synthesise K images per class.
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -11,23 +10,6 @@
 #include "tools/param_options.h"
 
 namespace subset::cli {
-namespace {
-
-// Condensation runs for minutes to days, often detached: its progress goes to stderr whether or
-// not that is a terminal (unless --quiet), at most one iteration line every few seconds.
-std::function<void(const std::string&)> throttled_progress(const GlobalOptions& global) {
-  if (global.quiet) return nullptr;
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [last](const std::string& line) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool iteration_line = line.find(" iteration ") != std::string::npos;
-    if (iteration_line && now - *last < std::chrono::seconds(5)) return;
-    if (iteration_line) *last = now;
-    std::cerr << line << std::endl;
-  };
-}
-
-}  // namespace
 
 Command add_condense_command(CLI::App& parent, const GlobalOptions& global) {
   struct Options {
@@ -61,7 +43,7 @@ Command add_condense_command(CLI::App& parent, const GlobalOptions& global) {
             schema.set_all(job.settings, params->given());
             params->given(schema.schema(), job.settings.method);  // each applies to the method
             job.meter = global.meter;
-            job.status = throttled_progress(global);
+            job.status = status_lines(global);  // the one rule: live on a terminal, every 5 s at most in a log
             const workflows::CondenseOutcome out = nn_workflows().condense(job);
             if (o->json) {
               std::cout << workflows::to_json(out).dump(2) << "\n";

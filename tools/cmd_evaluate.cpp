@@ -3,6 +3,8 @@
 // and the energy each saves.
 #include <iostream>
 
+#include "libsubset/core/progress.h"
+#include "libsubset/workflows/bench.h"
 #include "libsubset/workflows/evaluate.h"
 #include "tools/cli.h"
 #include "tools/nn_plugin.h"
@@ -49,11 +51,29 @@ Command add_evaluate_command(CLI::App& parent, const GlobalOptions& global) {
             job.use_weights = !o->unweighted;
             job.train_full = !o->no_full;
             job.meter = global.meter;
-            job.status = status_lines(global);
+            // Phase lines and per-epoch progress on one display, under the one rule (core/progress.h).
+            const ProgressSinks progress = progress_sinks("", !global.quiet);
+            job.status = progress.status;
+            job.progress = progress.progress;
             const workflows::NnWorkflows& nn = nn_workflows();
             const workflows::EvaluateResult result = nn.evaluate(job);
+            if (progress.printer) progress.printer->finish();
             if (o->json) std::cout << workflows::to_json(result).dump(2) << "\n";
             else std::cout << workflows::format_evaluation(result);
+            if (!o->json && global.verbose) {
+              // Where the time went: each training's wall time, and each selection's recorded cost.
+              std::cout << "where the time went (seconds per repeat):\n";
+              if (result.has_full)
+                std::cout << "  full: training " << workflows::seconds_text(result.full.seconds)
+                          << (result.full.cached ? " (cached: measured by an earlier run)" : "") << "\n";
+              for (const auto& s : result.selections) {
+                std::cout << "  " << s.method << " (" << s.path << "): ";
+                if (s.selection_energy)
+                  std::cout << (s.kind == "store" ? "making it " : "selection ")
+                            << workflows::seconds_text({s.selection_energy->seconds}) << " (recorded), ";
+                std::cout << "training " << workflows::seconds_text(s.training.seconds) << "\n";
+              }
+            }
             return 0;
           }};
 }

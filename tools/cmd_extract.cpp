@@ -1,4 +1,5 @@
 // `subset extract STORE --selection SEL.h5 -o SMALL.h5`: the selected rows as a store of their own.
+#include <cstdio>
 #include <iostream>
 
 #include "libsubset/io/extract.h"
@@ -27,6 +28,18 @@ Command add_extract_command(CLI::App& parent, const GlobalOptions& global) {
             const io::StoreInfo info = io::extract_selection(o->store, o->selection, out);
             if (o->json) std::cout << info.to_json().dump(2) << "\n";
             else print_store_report(info, std::cout);
+            if (!o->json && global.verbose) {
+              // The library measures extraction as one scope (its energy report): reading the
+              // selected rows and writing them.
+              if (info.energy.is_object() && info.energy.contains("seconds")) {
+                char seconds[32];
+                std::snprintf(seconds, sizeof seconds, "%.3g", info.energy.value("seconds", 0.0));
+                std::cout << "  time        " << seconds << " s reading the " << info.n()
+                          << " selected rows of " << o->store << " and writing them\n";
+              }
+              std::cout << "  wrote       " << o->output << " (rows of " << o->store << " picked by " << o->selection
+                        << ")\n";
+            }
             return 0;
           }};
 }

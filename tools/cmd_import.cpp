@@ -62,13 +62,17 @@ Command add_import_command(CLI::App& parent, const GlobalOptions& global) {
     std::string delimiter = ",";
     std::string compression = "none";
     int64_t chunk_rows = 0;
+    std::string layout, scale;
+    double test_fraction = 0;
+    uint64_t seed = 0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand("import", "Convert data into an HDF5 feature store");
   app->footer(
       "SOURCE is `fashion-mnist` (Debian's dataset-fashion-mnist: 60000 train + 10000 test images),\n"
-      "a .npy array [N, ...] (float32, float64, integer or bool; values kept as they are), or a .csv\n"
-      "file with a header row (every column is a feature except --label-column).");
+      "a .npy array [N, ...] (float32, float64, integer or bool; values kept as they are unless --scale),\n"
+      "or a .csv file with a header row (every column is a feature except --label-column). A 4-D array\n"
+      "whose last axis is 1 or 3 needs --layout nhwc|nchw; the store keeps images as C,H,W.");
   app->add_option("source", o->source, "fashion-mnist, FILE.npy or FILE.csv")->required();
   app->add_option("-o,--output", o->output, "Store to write (.h5)")->required();
   app->add_flag("--force", o->force, "Overwrite an existing output");
@@ -81,6 +85,12 @@ Command add_import_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--delimiter", o->delimiter, "CSV field separator")->capture_default_str();
   app->add_option("--image-shape", o->image_shape, "C,H,W of each row (inferred for [N,H,W] and [N,C,H,W] .npy)");
   app->add_option("--class-names", o->class_names, "Comma-separated class names, label 0 first (.npy)");
+  app->add_option("--layout", o->layout, "Axis order of a 4-D .npy: nhwc (channels last, transposed) or nchw")
+      ->check(CLI::IsMember({"nhwc", "nchw"}));
+  app->add_option("--scale", o->scale, "Multiply every feature value by S, a number or fraction (e.g. 1/255)");
+  app->add_option("--test-fraction", o->test_fraction,
+                  "Hold out this fraction of the rows as a stratified test split (needs labels)");
+  app->add_option("--seed", o->seed, "Seed of the --test-fraction draw")->check(seed_value())->capture_default_str();
   app->add_option("--compression", o->compression, "Feature compression: none, gzip or gzip:LEVEL")
       ->capture_default_str();
   app->add_option("--chunk-rows", o->chunk_rows, "Rows per HDF5 chunk (0: about 1 MiB per chunk)")
@@ -95,12 +105,20 @@ Command add_import_command(CLI::App& parent, const GlobalOptions& global) {
               SUBSET_CHECK(!given(name), name, "does not apply to " << kind << " input");
             };
             auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
-            io::StoreInfo info;
+            SUBSET_CHECK(!given("--seed") || given("--test-fraction"), "--seed",
+                         "applies to the --test-fraction draw only");
+            std::optional<io::Scale> scale;
+            if (given("--scale")) scale = io::parse_scale(o->scale);
+            std::optional<io::TestSplit> split;
+            if (given("--test-fraction")) split = io::TestSplit{o->test_fraction, o->seed};
+            io::ImportReport report;
             if (o->source == "fashion-mnist") {
+              SUBSET_CHECK(!given("--scale"), "--scale", "fashion-mnist is imported as pixel / 255, in [0, 1], already");
+              SUBSET_CHECK(!given("--test-fraction"), "--test-fraction", "fashion-mnist has its own test split");
               for (const char* n : {"--labels", "--test-features", "--test-labels", "--label-column", "--delimiter",
-                                    "--image-shape", "--class-names"})
+                                    "--image-shape", "--class-names", "--layout"})
                 reject(n, "fashion-mnist");
-              info = io::import_fashion_mnist(o->dataset_dir, out);
+              report = io::import_fashion_mnist(o->dataset_dir, out);
             } else if (ends_with(o->source, ".npy")) {
               for (const char* n : {"--dataset-dir", "--label-column", "--delimiter"}) reject(n, ".npy");
               io::NpyImport req;
@@ -110,18 +128,26 @@ Command add_import_command(CLI::App& parent, const GlobalOptions& global) {
               req.test_labels = opt(o->test_labels);
               if (given("--image-shape")) req.image_shape = parse_image_shape(o->image_shape);
               if (given("--class-names")) req.class_names = split_list(o->class_names);
-              info = io::import_npy(req, out);
+              if (given("--layout")) req.layout = o->layout == "nhwc" ? io::ImageLayout::NHWC : io::ImageLayout::NCHW;
+              req.scale = scale;
+              req.test_split = split;
+              report = io::import_npy(req, out);
             } else if (ends_with(o->source, ".csv")) {
-              for (const char* n : {"--dataset-dir", "--labels", "--test-labels", "--image-shape", "--class-names"})
+              for (const char* n : {"--dataset-dir", "--labels", "--test-labels", "--image-shape", "--class-names",
+                                    "--layout"})
                 reject(n, ".csv");
               SUBSET_CHECK(o->delimiter.size() == 1, "--delimiter", "must be a single character");
-              io::CsvImport req{o->source, opt(o->label_column), opt(o->test_features), o->delimiter[0]};
-              info = io::import_csv(req, out);
+              io::CsvImport req{o->source, opt(o->label_column), opt(o->test_features), o->delimiter[0], scale, split};
+              report = io::import_csv(req, out);
             } else {
               SUBSET_FAIL(o->source, "unknown source: expected fashion-mnist, a .npy file or a .csv file");
             }
-            if (o->json) std::cout << info.to_json().dump(2) << "\n";
-            else print_store_report(info, std::cout);
+            if (o->json) {
+              std::cout << report.to_json().dump(2) << "\n";
+            } else {
+              print_store_report(report.info, std::cout);
+              for (const auto& note : report.notes) std::cout << "  note        " << note << "\n";
+            }
             return 0;
           }};
 }

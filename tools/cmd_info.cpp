@@ -1,7 +1,8 @@
-// `subset info STORE`: what a store holds, from its metadata and labels only.
+// `subset info FILE`: what a file the tool wrote is and holds (a store, an embedding store, a
+// selection, a model, a condensation checkpoint), told and described by io::describe_file.
 #include <iostream>
 
-#include "libsubset/io/store.h"
+#include "libsubset/io/describe_file.h"
 #include "tools/cli.h"
 #include "tools/store_report.h"
 
@@ -9,25 +10,27 @@ namespace subset::cli {
 
 Command add_info_command(CLI::App& parent, const GlobalOptions&) {
   struct Options {
-    std::string store;
+    std::string file;
+    io::DescribeOptions describe;
     bool json = false;
-    bool check_values = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
-      "info", "Describe a feature store (validates structure, shapes, dtypes and labels; features are not read)");
-  app->add_option("store", opts->store, "HDF5 feature store")->required();
+      "info",
+      "Describe a file subset wrote: a feature store (validates structure, shapes, dtypes and labels; features are not "
+      "read), an embedding store, a selection, a model or a condensation checkpoint");
+  app->add_option("file", opts->file, "Store, selection, model or checkpoint (.h5)")->required();
+  app->add_option("--store", opts->describe.store,
+                  "Selection or embedding store: say whether it belongs to this store (the test extract and evaluate "
+                  "apply)");
   add_json_flag(*app, opts->json);
-  app->add_flag("--check-values", opts->check_values,
-                "Also stream every feature row and fail on the first NaN or Inf (reads the whole store)");
+  app->add_flag("--check-values", opts->describe.check_values,
+                "Also read every stored value (a store's features, both splits) and fail on the first NaN or Inf; "
+                "ends with what was checked");
   return {app, [opts]() {
-            const io::FeatureStore store = io::FeatureStore::open(opts->store);
-            if (opts->check_values) {
-              store.check_finite(io::Split::Train);
-              if (store.info().has_test) store.check_finite(io::Split::Test);
-            }
-            if (opts->json) std::cout << store.info().to_json().dump(2) << "\n";
-            else print_store_report(store.info(), std::cout);
+            const io::FileDescription description = io::describe_file(opts->file, opts->describe);
+            if (opts->json) std::cout << description.json.dump(2) << "\n";
+            else print_file_report(description, std::cout);
             return 0;
           }};
 }

@@ -1,4 +1,5 @@
 // `subset select STORE --method NAME (--budget K | --fraction F) -o SEL.h5`
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -105,13 +106,35 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
             std::cout << "selected " << sel.indices.size() << " of " << m.source_n << " rows with " << m.method
                       << (m.per_class ? " (per class)" : "") << ", seed " << m.seed << ", in " << seconds << " s -> "
                       << job.output << "\n";
+            // By default the method's results; -v adds its internal counters (all stay in --json).
+            const std::vector<std::string>& headline = workflows::headline_stats();
+            auto is_headline = [&](const std::string& key) {
+              return std::find(headline.begin(), headline.end(), key) != headline.end();
+            };
             for (const auto& [key, value] : m.stats.items())
-              if (key != "seconds" && value.is_primitive()) std::cout << "  " << key << " " << value << "\n";
+              if (key != "seconds" && value.is_primitive() && is_headline(key))
+                std::cout << "  " << key << " " << value << "\n";
             if (out.energy) {
               std::snprintf(seconds, sizeof seconds, "%.3g", out.energy->kwh());
               std::cout << "  energy " << seconds << " kWh"
                         << (m.embedding.is_null() ? "" : " plus the embedding's, recorded with it")
                         << " (recorded in the selection file; `subset evaluate` counts it)\n";
+            }
+            if (global.verbose) {
+              std::cout << "  parameters " << m.params.dump() << "\n";
+              for (const auto& [key, value] : m.stats.items()) {
+                if (key == "seconds" || is_headline(key)) continue;
+                const std::string text = value.dump();
+                std::cout << "  " << key << " "
+                          << (text.size() <= 160 ? text : std::to_string(value.size()) + " entries (see --json)") << "\n";
+              }
+              std::cout << "  phases:";
+              for (size_t i = 0; i < out.phases.size(); ++i) {
+                std::snprintf(seconds, sizeof seconds, "%.3g", out.phases[i].second);
+                std::cout << (i ? ", " : " ") << out.phases[i].first << " " << seconds << " s";
+              }
+              std::cout << "\n  wrote " << job.output << (job.indices_out ? ", " + *job.indices_out : "")
+                        << (job.centroids_out ? ", " + *job.centroids_out : "") << "\n";
             }
             return 0;
           }};

@@ -3,7 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <new>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "libsubset/core/edit_distance.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/params.h"
@@ -11,6 +15,31 @@
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
 #include "tools/cli.h"
+#include "tools/completion.h"
+
+namespace {
+
+// For a parse error whose first unexpected argument is an option ("--budgt", "--budgt=5", "-z"):
+// "unknown option --budgt; did you mean --budget?", the suggestion drawn from the options of the
+// chosen subcommand and the global ones (which follow a subcommand too). nullopt for a stray
+// positional argument, whose CLI11 message says it well enough.
+std::optional<std::string> unknown_option_message(const CLI::App& app) {
+  const std::vector<std::string> rest = app.remaining(true);
+  if (rest.empty() || rest.front().size() < 2 || rest.front()[0] != '-') return std::nullopt;
+  const std::string given = rest.front().substr(0, rest.front().find('='));
+  // Long names only: every one-letter option is one edit away from any other ("-z": "-o"?).
+  std::vector<std::string> names;
+  auto add = [&](const CLI::App& a) {
+    for (const CLI::Option* option : a.get_options())
+      for (const std::string& n : option->get_lnames()) names.push_back("--" + n);
+  };
+  for (const CLI::App* sub : app.get_subcommands()) add(*sub);
+  add(app);
+  const std::optional<std::string> near = subset::nearest_name(given, names);
+  return "unknown option " + given + (near ? "; did you mean " + *near + "?" : "");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace subset;
@@ -25,9 +54,17 @@ int main(int argc, char** argv) {
   app.add_option("--threads", global.threads, "Threads for OpenMP, BLAS and libtorch (0 = all cores)")
       ->check(cli::non_negative_integer())
       ->capture_default_str();
-  app.add_flag("-q,--quiet", global.quiet, "No progress lines on stderr (they are only drawn on a terminal anyway)");
+  app.add_flag("-q,--quiet", global.quiet, "No progress on stderr (otherwise a live line on a terminal, and in a log or pipe a line every 5 s at most, none for work done within 5 s)");
+  app.add_flag("-v,--verbose", global.verbose,
+               "More detail on stdout: the phases and where the time went, every figure the method reports, "
+               "the files written");
   bool debug = false;
   app.add_flag("--debug", debug, "On an unexpected failure, print everything the library said (libtorch's backtrace)");
+
+  // Thrown from its flag's callback, which CLI11 runs before it checks that a subcommand was given.
+  struct CompletionRequested {};
+  app.add_flag_callback("--bash-completion", [] { throw CompletionRequested{}; },
+                        "Print the bash completion script and exit (installed with the binary)");
 
   cli::add_energy_options(app, global);
 
@@ -47,6 +84,7 @@ int main(int argc, char** argv) {
   };
   // Global options may also follow the subcommand: `subset energy --region FR -- CMD`.
   for (const auto& c : commands) c.app->fallthrough();
+  cli::name_free_text_values(app);
 
   try {
     app.parse(argc, argv);
@@ -56,17 +94,32 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CompletionRequested&) {
+    std::cout << cli::bash_completion_script(app);
+    return 0;
   } catch (const CLI::ParseError& e) {
     std::string what = fold_into_one_line(e.what());
     // `subset frob`: CLI11 reports the missing subcommand, not the word it did not know.
     if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty()) {
       const std::vector<std::string> rest = app.remaining();
-      if (!rest.empty() && rest.front().rfind('-', 0) != 0) what = "unknown subcommand '" + rest.front() + "'";
+      if (!rest.empty() && rest.front().rfind('-', 0) != 0) {
+        std::vector<std::string> names;
+        for (const auto& c : commands) names.push_back(c.app->get_name());
+        what = "unknown subcommand '" + rest.front() + "'" + did_you_mean(rest.front(), names);
+      }
     }
+    // `subset select --budgt 5`: the nearest option of the chosen subcommand (or a global one). It
+    // comes first: a mistyped required option (`--mehtod`) is otherwise reported as missing.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e))
+      if (const std::optional<std::string> unknown = unknown_option_message(app)) what = *unknown;
     std::cerr << "error: " << what << " (run `subset --help` for usage)\n";
     return 2;
   }
 
+  if (global.quiet && global.verbose) {
+    std::cerr << "error: give -q/--quiet or -v/--verbose, not both\n";
+    return 2;
+  }
   try {
     set_threads(global.threads);
     global.meter = cli::resolve_meter_options(global);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "libsubset/core/edit_distance.h"
 #include "libsubset/core/error.h"
 
 namespace subset {
@@ -208,7 +209,7 @@ void ParamSchema::check_domain(const ParamSpec& spec, const ParamValue& value) c
       const auto& s = std::get<std::string>(value);
       for (const auto& c : spec.choices)
         if (c == s) return;
-      fail("'" + s + "'");
+      fail("'" + s + "'" + did_you_mean(s, spec.choices));
       return;
     }
     case ParamType::Int:
@@ -229,13 +230,19 @@ ParamValue ParamSchema::parse(const std::string& name, const std::string& text) 
   const ParamSpec* spec = find(name);
   if (!spec) {
     std::string known;
-    for (const auto& s : specs_) known += (known.empty() ? "" : ", ") + s.name;
-    throw Error("unknown parameter '" + name + "'" + (known.empty() ? " (it takes none)" : "; known: " + known),
+    std::vector<std::string> names;
+    for (const auto& s : specs_) {
+      known += (known.empty() ? "" : ", ") + s.name;
+      names.push_back(s.name);
+    }
+    throw Error("unknown parameter '" + name + "'" +
+                    (known.empty() ? " (it takes none)" : "; known: " + known + did_you_mean(name, names)),
                 owner_);
   }
   ParamValue value;
   auto bad = [&]() {
-    throw ParamError(name, "parameter '" + name + "' " + must_be(*spec) + ", got '" + text + "'");
+    throw ParamError(name, "parameter '" + name + "' " + must_be(*spec) + ", got '" + text + "'" +
+                               (spec->type == ParamType::Choice ? did_you_mean(text, spec->choices) : std::string()));
   };
   switch (spec->type) {
     case ParamType::Int: {

@@ -57,6 +57,8 @@ nlohmann::json StoreInfo::to_json() const {
   j["has_weights"] = has_weights;
   j["test_n"] = test_n();
   j["test_class_counts"] = has_test_labels ? counts(test_class_counts) : nlohmann::json(nullptr);
+  j["value_min"] = value_min ? nlohmann::json(*value_min) : nlohmann::json(nullptr);
+  j["value_max"] = value_max ? nlohmann::json(*value_max) : nlohmann::json(nullptr);
   return j;
 }
 
@@ -71,6 +73,20 @@ struct FeatureArray::Impl {
 };
 
 namespace {
+
+// A scalar numeric root attribute as a finite double; nullopt when absent or not one finite number.
+std::optional<double> read_double_attr(hid_t obj, const char* name) {
+  if (!h5::attr_exists(obj, name)) return std::nullopt;
+  h5::Handle attr = h5::attr_handle(H5Aopen(obj, name, H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  h5::Handle type = h5::type_handle(H5Aget_type(attr.id()));
+  h5::Handle space = h5::space_handle(H5Aget_space(attr.id()));
+  if (!type || !space || H5Tget_class(type.id()) != H5T_FLOAT || H5Sget_simple_extent_npoints(space.id()) != 1)
+    return std::nullopt;
+  double v = 0;
+  if (H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v) < 0 || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
 
 std::string describe_shape(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -307,6 +323,12 @@ FeatureStore FeatureStore::open(const std::string& path) {
   }
   if (const auto same = h5::read_string_attr(fid, "same_rows", path))
     info.same_rows = SameRows::from_json(nlohmann::json::parse(*same, nullptr, false));
+  // Informational too: both or neither, and only finite numbers in order.
+  const auto lo = read_double_attr(fid, "value_min"), hi = read_double_attr(fid, "value_max");
+  if (lo && hi && *lo <= *hi) {
+    info.value_min = lo;
+    info.value_max = hi;
+  }
 
   info.features = inspect_float_matrix(fid, "/features", path);
   {

@@ -66,6 +66,9 @@ struct StoreInfo {
   // What made an embedding store (root attribute "embedding", JSON: model, settings, input_dim), or
   // null.
   nlohmann::json embedding = nullptr;
+  // The smallest and largest feature value of both splits (root attributes value_min/value_max,
+  // recorded by StoreWriter); nullopt in stores written before they were recorded.
+  std::optional<double> value_min, value_max;
   ArrayInfo features;
   std::vector<int64_t> image_shape;  // [C, H, W], empty when not images
   std::vector<std::string> class_names;
@@ -86,7 +89,7 @@ struct StoreInfo {
   // (object|null), n, dim, dtype,
   // image_shape (array|null), chunk_rows, compression, storage_bytes, checksum (string|null),
   // class_names, num_classes, class_counts (label -> count),
-  // test_n, test_class_counts.
+  // test_n, test_class_counts, value_min, value_max (number|null).
   nlohmann::json to_json() const;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "libsubset/core/error.h"
@@ -34,6 +35,13 @@ struct SplitState {
   unsigned long crc = 0;  // running CRC-32 of the rows' bytes, stored as the "checksum" attribute
 };
 const char* split_name(Split s) { return s == Split::Train ? "features" : "test features"; }
+
+// A scalar float64 root attribute (the recorded value range).
+void write_double_attr(hid_t obj, const char* name, double value, const std::string& where) {
+  h5::Handle space = h5::space_handle(H5Screate(H5S_SCALAR));
+  h5::Handle attr = h5::attr_handle(H5Acreate2(obj, name, H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT));
+  SUBSET_CHECK(attr && H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, &value) >= 0, where, "cannot write attribute " << name);
+}
 }  // namespace
 
 struct StoreWriter::Impl {
@@ -48,6 +56,9 @@ struct StoreWriter::Impl {
   std::string created_by = std::string("libsubset ") + kVersion;
   std::vector<std::pair<std::string, std::string>> extra_attrs;
   std::vector<std::pair<std::string, std::vector<int64_t>>> row_values;
+  // The smallest and largest feature value written (both splits), kept as rows stream through.
+  float value_min = std::numeric_limits<float>::infinity();
+  float value_max = -std::numeric_limits<float>::infinity();
 
   Impl(const std::string& path, bool force, WriteOptions opts) : output(path, force), options(opts) {}
   SplitState& state(Split s) { return splits[s == Split::Train ? 0 : 1]; }
@@ -115,6 +126,12 @@ void StoreWriter::write_rows(Split split, int64_t count, const float* data) {
   SUBSET_CHECK(bad < 0, st.origin.empty() ? impl_->where() : st.origin,
                "NaN or Inf in " << split_name(split) << " at row " << st.written + bad / st.cols << ", column "
                                 << bad % st.cols);
+  // Every value is finite here, so plain comparisons suffice (and vectorise).
+  float lo = impl_->value_min, hi = impl_->value_max;
+  for (int64_t i = 0, n = count * st.cols; i < n; ++i) {
+    lo = data[i] < lo ? data[i] : lo;
+    hi = data[i] > hi ? data[i] : hi;
+  }
   const hsize_t start[2] = {static_cast<hsize_t>(st.written), 0};
   const hsize_t dims[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(st.cols)};
   h5::Handle file_space = h5::space_handle(H5Dget_space(st.features.id()));
@@ -124,6 +141,8 @@ void StoreWriter::write_rows(Split split, int64_t count, const float* data) {
                impl_->where(), "cannot write " << split_name(split) << " (disk full?)");
   st.crc = crc32_z(st.crc, reinterpret_cast<const unsigned char*>(data), static_cast<size_t>(count * st.cols) * 4);
   st.written += count;
+  impl_->value_min = lo;
+  impl_->value_max = hi;
 }
 
 void StoreWriter::write_labels(Split split, const std::vector<int64_t>& labels) {
@@ -230,6 +249,9 @@ void StoreWriter::commit() {
   h5::write_int_attr(root, "format_version", kFormatVersion);
   h5::write_string_attr(root, "source", im.source);
   h5::write_string_attr(root, "created_by", im.created_by);
+  // commit() has checked that every declared row was written, and a split has at least one row.
+  write_double_attr(root, "value_min", im.value_min, where);
+  write_double_attr(root, "value_max", im.value_max, where);
   for (const auto& [name, value] : im.extra_attrs) h5::write_string_attr(root, name, value);
   if (im.options.energy_report) h5::write_string_attr(root, "energy", im.options.energy_report());
 

@@ -57,7 +57,9 @@ class StoreWriter {
   // Any extra root attribute (e.g. a JSON manifest).
   void set_root_attribute(const std::string& name, const std::string& value);
 
-  // Checks completeness, writes the attributes, closes the file and renames it into place.
+  // Checks completeness, writes the attributes, closes the file and renames it into place. The root
+  // attributes value_min/value_max record the smallest and largest feature value written (both
+  // splits), tracked as rows are written.
   void commit();
   const std::string& path() const;
 

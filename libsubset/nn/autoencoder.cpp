@@ -112,6 +112,14 @@ class Autoencoder : public transform::Transform {
         line << "autoencoder: epoch " << epoch << "/" << epochs_ << ", training mse " << epoch_loss.back();
         options.status(line.str());
       }
+      if (options.progress) {
+        ProgressUpdate u;
+        u.done = epoch;
+        u.total = epochs_;
+        u.what = "fitting autoencoder";
+        u.unit = "epochs";
+        options.progress(u);
+      }
     }
     for (auto& p : params) p.requires_grad_(false);
     stats_ = {{"epoch_mse", epoch_loss}, {"steps", adam.steps()}, {"backend", gemm_backend()}};

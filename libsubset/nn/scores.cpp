@@ -76,7 +76,10 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
   tensors.features = at::from_blob(const_cast<float*>(data.features), {data.n, data.dim}, at::kFloat).to(device);
   tensors.labels = at::from_blob(const_cast<int64_t*>(data.labels), {data.n}, at::kLong).to(device);
   at::Tensor total = at::zeros({data.n}, tensors.features.options());
-  const int64_t all_epochs = *t.epochs * settings.repeats;
+  // Progress in epochs of proxy training, each repeat's scoring pass over the rows counted as one
+  // more (forgetting counts while training: no pass), reported after it, so that 100% is the end.
+  const int64_t per_repeat = *t.epochs + (kind == ScoreKind::Forgetting ? 0 : 1);
+  const int64_t all_units = per_repeat * settings.repeats;
   for (int64_t r = 0; r < settings.repeats; ++r) {
     // Seeded as train_and_test seeds a training with seed + r.
     const Rng root(t.seed + static_cast<uint64_t>(r));
@@ -93,11 +96,12 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
     }
     hooks.on_epoch = [&](int64_t epoch, double) {
       check_interrupted();
-      if (settings.progress) settings.progress(r * *t.epochs + epoch, all_epochs);
+      if (settings.progress) settings.progress(r * per_repeat + epoch, all_units);
     };
     internal::train_classifier(model, tensors, loop, hooks);
     total.add_(kind == ScoreKind::Forgetting ? internal::forgetting_counts(correct).to(at::kFloat)
                                              : score_pass(model, kind, tensors.features, tensors.labels));
+    if (settings.progress) settings.progress((r + 1) * per_repeat, all_units);
   }
   total.div_(static_cast<double>(settings.repeats));
   const at::Tensor host = total.to(c10::Device(c10::kCPU)).contiguous();

@@ -24,7 +24,8 @@ struct ScoreSettings {
     return t;
   }();
   int64_t repeats = 1;  // >= 1; the scores are the mean over the repeats
-  // Called after each proxy epoch with (epochs done, epochs * repeats); may throw to cancel.
+  // Called after each proxy epoch and each scoring pass with (units done, units in all): per repeat
+  // `epochs` units of training and one of scoring (none for forgetting). May throw to cancel.
   std::function<void(int64_t, int64_t)> progress;
 };
 

@@ -398,8 +398,10 @@ Selection KCenterSelector::select(const SelectionRequest& request, const RunCont
       [&](int thread, int) { run.points(thread); },
       [&](int64_t s) {
         next = run.finish();
-        const int64_t done = s + 1 - base;
-        if (done > 0 && (done % 16 == 0 || done == request.budget)) context.report(done, request.budget);
+        // Each step costs one pass over the points, an already selected centre's as much as a
+        // pick's: progress counts them all.
+        const int64_t done = s + 1;
+        if (done % 16 == 0 || done == total) context.report(done, total);
       });
 
   // Weights: points per new center (cluster numbers of the new picks follow already_selected's).

@@ -61,7 +61,10 @@ KMeansResult kmeans_fit(MatrixViewF x, const std::vector<int64_t>& fixed, const 
   std::vector<int32_t> label;
   std::vector<double> dist;
   std::vector<int64_t> initial;
-  int64_t done = 0, total = o.iterations;
+  // Progress is weighted by cost: a k-means++ seeding step updates the N x d distances to one new
+  // centre (one unit); a Lloyd iteration computes N x k x d of them (k units). Counting both as one
+  // showed "1001/1020 (98%)" after seeding with minutes of Lloyd still to run.
+  int64_t done = 0, total = o.iterations * k;
   int64_t seeding_distances = 0, seeding_brute = 0;
   if (o.init == KMeansInit::PlusPlus) {
     total += k;

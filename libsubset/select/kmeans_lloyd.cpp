@@ -479,6 +479,9 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
   std::vector<int32_t> previous;
   double previous_inertia = 0.0;
   int64_t relocated_last = 0;
+  // Progress units left to Lloyd, spread evenly over its iterations (kmeans_fit: k units each, one
+  // seeding step being one).
+  const int64_t step = iterations > 0 ? (progress_total - progress_done) / iterations : 0;
   for (int64_t it = 0;; ++it) {
     const bool last = it == iterations;
     if (have) {
@@ -507,8 +510,9 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
     res.relocated += relocated_last;
     res.iterations = it + 1;
     check_interrupted();
-    context.report(progress_done + it + 1, progress_total);
+    context.report(progress_done + (it + 1) * step, progress_total);
   }
+  context.report(progress_total, progress_total);  // converged early: the iterations left are not run
   const int64_t k = lloyd.k();
   res.centroids = lloyd.centres().topRows(k);
   res.assignment = std::move(label);

@@ -1,6 +1,7 @@
 #include "libsubset/select/registry.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/params.h"
@@ -127,11 +128,27 @@ Selection select_per_class(const Selector& selector, const SelectionRequest& req
   if (sliced)
     SUBSET_CHECK(static_cast<int64_t>(scores->size()) == request.n, "scores",
                  "need one score per point (" << request.n << "), got " << scores->size());
+  // One progress for the whole run: each class's own (done, total) is placed in its share of
+  // kPerClassUnits, weighted by its cost (points x picks, as for the geometric methods), instead of
+  // every class starting again at 0%. When the scores were computed here, that was the long part
+  // (its progress went out as it is) and the per-class picks are quick orderings: not reported.
+  constexpr int64_t kPerClassUnits = 1000000;
+  std::vector<double> share_end(take.size(), 0.0);
+  {
+    double cost = 0.0;
+    for (size_t c = 0; c < take.size(); ++c) {
+      if (take[c] > 0) cost += static_cast<double>(members[c].size()) * static_cast<double>(take[c]);
+      share_end[c] = cost;
+    }
+    for (double& e : share_end) e = cost > 0 ? e / cost : 1.0;
+  }
+  const bool report_classes = static_cast<bool>(context.progress) && all_scores.empty();
   for (size_t c = 0; c < take.size(); ++c) {
     if (take[c] == 0) {
       per_class.push_back(nlohmann::json::object());
       continue;
     }
+    const double from = c == 0 ? 0.0 : share_end[c - 1], to = share_end[c];
     const auto& m = members[c];
     for (size_t j = 0; j < m.size(); ++j) local_of[static_cast<size_t>(m[j])] = static_cast<int64_t>(j);
     SelectionRequest sub;
@@ -154,12 +171,18 @@ Selection select_per_class(const Selector& selector, const SelectionRequest& req
     }
     for (int64_t a : request.already_selected)
       if (labels[static_cast<size_t>(a)] == static_cast<int64_t>(c)) sub.already_selected.push_back(local_of[a]);
-    RunContext sub_context{seeds.fork(c).seed(), context.progress};
+    RunContext sub_context{seeds.fork(c).seed(), nullptr};
+    if (report_classes)
+      sub_context.progress = [&context, from, to](int64_t done, int64_t total) {
+        const double f = total > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0) : 0.0;
+        context.report(std::llround((from + (to - from) * f) * kPerClassUnits), kPerClassUnits);
+      };
     picks[c] = selector.select(sub, sub_context);
     for (auto& i : picks[c].indices) i = m[static_cast<size_t>(i)];
     per_class.push_back(picks[c].stats);
   }
 
+  if (report_classes) context.report(kPerClassUnits, kPerClassUnits);
   std::vector<size_t> counts;
   for (const auto& p : picks) counts.push_back(p.indices.size());
   Selection out;

@@ -48,7 +48,7 @@ struct ScoreRequest {
   int64_t repeats = 1;   // independent proxies (repeat r: seed + r); scores are their mean
   uint64_t seed = 0;
   ProxySettings proxy;
-  std::function<void(int64_t, int64_t)> progress;  // (epochs done, epochs in all), may be empty
+  std::function<void(int64_t, int64_t)> progress;  // (units done, in all): epochs, plus a scoring pass per repeat; may be empty
 };
 
 // Returns n scores, one per point, higher = harder (see above).

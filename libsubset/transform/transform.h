@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "libsubset/core/matrix.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/core/model_state.h"
 
 namespace subset::transform {
@@ -33,6 +34,7 @@ struct FitOptions {
   std::optional<double> variance;  // pca: keep the fewest components explaining this fraction
   uint64_t seed = 0;               // every random choice of the fit
   std::function<void(const std::string&)> status;  // progress lines (e.g. per epoch); may be empty
+  ProgressFn progress;  // the fit's progress where it is counted (the autoencoder's epochs); may be empty
 };
 
 class Transform {

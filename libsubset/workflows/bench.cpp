@@ -152,7 +152,16 @@ BenchResult run_bench(const BenchJob& job) {
   BenchResult result;
   result.output_dir = job.output_dir;
   const internal::TrainingData data = internal::load_training_data(store);
-  result.reference = internal::reference_result(data, reference_job);
+  // Every training planned before the first (the full data's by reference_result when not cached);
+  // a selection's rows are planned as the fraction of the store's (per class, a few may differ).
+  internal::TrainingProgress progress(job.progress);
+  const TrainSettings planned = internal::prepared_settings(data, reference_job.training);
+  auto planned_rows = [&](double fraction) {
+    return std::max<int64_t>(1, std::llround(fraction * static_cast<double>(data.features.rows())));
+  };
+  for (size_t m = 0; m < methods.size(); ++m)
+    for (double fraction : job.fractions) progress.plan(planned_rows(fraction), job.repeats, planned);
+  result.reference = internal::reference_result(data, reference_job, &progress);
   const EvaluateResult& ref = result.reference;
 
   for (const BenchMethod& bm : methods) {
@@ -185,9 +194,14 @@ BenchResult run_bench(const BenchJob& job) {
         selection_reports.push_back(*picked.energy);
         const io::SelectionFile& sel = picked.selection;
         row.evaluation.weighted = job.use_weights && !sel.weights.empty();
+        const TrainSettings settings =
+            progress.track(internal::repeat_settings(reference_job.training, r), planned_rows(fraction),
+                           "subset " + method + " " + fraction_label(fraction) + ", repeat " + std::to_string(r + 1) +
+                               "/" + std::to_string(job.repeats));
         trainings.push_back(internal::train_measured(data, sel.indices,
                                                      row.evaluation.weighted ? sel.weights : std::vector<float>{},
-                                                     internal::repeat_settings(reference_job.training, r), job.meter));
+                                                     settings, job.meter));
+        progress.finished();
         selected_rows = static_cast<int64_t>(sel.indices.size());
       }
       SelectionEvaluation& ev = row.evaluation;

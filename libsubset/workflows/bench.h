@@ -36,6 +36,9 @@ struct BenchJob {
   std::vector<std::string> plot_command;
   energy::MeterOptions meter;
   std::function<void(const std::string&)> status;
+  // Per-epoch progress over all the trainings (as EvaluateJob::progress); the selections between
+  // them are not counted. May be empty.
+  ProgressFn progress;
 };
 
 struct BenchRow {
@@ -89,5 +92,17 @@ std::string fraction_label(double fraction);
 // results.csv: a header, the full-data line, then one line per row.
 std::string bench_results_csv(const BenchResult& result);
 std::string format_bench(const BenchResult& result);
+// Wall times as the verbose reports print them: "1.23 s", "1.23, 1.25, 1.22 s" (one per repeat).
+std::string seconds_text(const std::vector<double>& seconds);
+// Where the sweep's time went (`bench -v`): per row, each repeat's selection and training seconds,
+// and the full-data trainings'.
+std::string format_bench_timings(const BenchResult& result);
+// Energy per percentage point of test accuracy ("J/pt", the column j_per_point): the joules of one
+// run as the plot places it -- the selection (with its embedding) plus one training on the subset;
+// for the full-data line one full training -- facility energy (PUE included, kWh x 3.6e6), divided
+// by the mean test accuracy in percent. Lower is better. Infinite for 0% accuracy.
+double joules_per_accuracy_point(double kwh, double accuracy);
+double joules_per_accuracy_point(const BenchRow& row);
+double joules_per_accuracy_point(const TrainingRuns& full);
 
 }  // namespace subset::workflows

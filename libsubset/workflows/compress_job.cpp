@@ -145,6 +145,7 @@ PreparedTransform prepare_transform(const CompressJob& job, const io::StoreInfo&
   p.fit = transform::plan_fit(spec, params, job.target, info.n(), info.dim());
   p.fit->seed = job.seed;
   p.fit->status = job.status;
+  p.fit->progress = job.progress;
   p.transform = transform::create(spec.name, params);
   p.seed = job.seed;
   return p;
@@ -202,6 +203,7 @@ CompressOutcome run_compress(const CompressJob& job) {
     }
   }
   out.apply_seconds = since(t1);
+  const auto t2 = Clock::now();
   if (fit) state.stats["fit_seconds"] = out.fit_seconds;
 
   out.method = state.method;
@@ -211,7 +213,7 @@ CompressOutcome run_compress(const CompressJob& job) {
   out.n = info.n();
   out.test_n = info.test_n();
   out.stats = state.stats;
-  const std::string created_by = std::string("libsubset ") + kVersion + " (subset compress)";
+  const std::string created_by = std::string("libsubset ") + kVersion + " (" + job.command + ")";
   const nlohmann::json record = {
       {"method", state.method},
       {"params", state.params},
@@ -245,6 +247,7 @@ CompressOutcome run_compress(const CompressJob& job) {
     io::write_model_file(*job.model_out, job.force, model);
   }
   writer.commit();
+  out.write_seconds = since(t2);
   out.output = io::FeatureStore::open(job.output).info();
   return out;
 }
@@ -260,6 +263,7 @@ nlohmann::json to_json(const CompressOutcome& o) {
           {"stats", o.stats},
           {"fit_seconds", o.fit_seconds},
           {"apply_seconds", o.apply_seconds},
+          {"write_seconds", o.write_seconds},
           {"output", o.output.path},
           {"energy", o.energy}};
 }

@@ -31,11 +31,14 @@ struct CompressJob {
   std::optional<std::string> model_out;  // fitting only
   bool force = false;
   std::function<void(const std::string&)> status;  // progress lines; may be empty
+  ProgressFn progress;  // the fit's counted progress (the autoencoder's epochs); may be empty
   // When set, called once all work is done; its text (the energy report, JSON) is recorded in the
   // output store and the model file (attribute "energy").
   std::function<std::string()> energy_report;
   // Extra root attributes of the output store (name -> text), e.g. `subset embed`'s provenance.
   std::map<std::string, std::string> root_attributes;
+  // The command recorded as the outputs' creator ("libsubset 0.1.0 (subset compress)").
+  std::string command = "subset compress";
 };
 
 struct CompressOutcome {
@@ -49,6 +52,7 @@ struct CompressOutcome {
   nlohmann::json stats;
   double fit_seconds = 0;    // 0 when a saved model was applied
   double apply_seconds = 0;  // transforming both splits and writing them
+  double write_seconds = 0;  // then the model file (--model-out) and completing the output store
   io::StoreInfo output;
   nlohmann::json energy = nullptr;
 };

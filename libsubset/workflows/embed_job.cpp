@@ -144,6 +144,7 @@ void embed_unsupervised(const EmbedJob& job, const nlohmann::json& resolved,
   c.status = job.status;
   c.energy_report = energy_report;
   c.root_attributes = attributes;
+  c.command = "subset embed";
   const CompressOutcome compressed = run_compress(c);
   out.dim = compressed.output_dim;
   out.stats = compressed.stats;

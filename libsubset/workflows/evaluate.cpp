@@ -89,7 +89,13 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
   for (const auto& s : stores) s.store.check_finite(io::Split::Train);
 
   const internal::TrainingData data = internal::load_training_data(store);
-  EvaluateResult result = internal::reference_result(data, job);
+  // Every training is planned before the first starts (the full data's, when not cached, by
+  // reference_result), so that the fraction done holds from the start.
+  internal::TrainingProgress progress(job.progress);
+  const TrainSettings planned = internal::prepared_settings(data, job.training);
+  for (const auto& sel : selections) progress.plan(static_cast<int64_t>(sel.indices.size()), job.repeats, planned);
+  for (const auto& s : stores) progress.plan(s.store.info().n(), job.repeats, planned);
+  EvaluateResult result = internal::reference_result(data, job, &progress);
 
   auto price = [&](const nlohmann::json& recorded, SelectionEvaluation& ev, const char* what) {
     if (!recorded.is_null()) {
@@ -111,8 +117,13 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
     for (int64_t r = 0; r < job.repeats; ++r) {
       if (job.status)
         job.status(ev.path + ": training " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
+      const TrainSettings settings = progress.track(internal::repeat_settings(job.training, r),
+                                                    static_cast<int64_t>(sel.indices.size()),
+                                                    ev.path + ", repeat " + std::to_string(r + 1) + "/" +
+                                                        std::to_string(job.repeats));
       repeats.push_back(internal::train_measured(data, sel.indices, ev.weighted ? sel.weights : std::vector<float>{},
-                                                 internal::repeat_settings(job.training, r), job.meter));
+                                                 settings, job.meter));
+      progress.finished();
     }
     ev.training = internal::summarize(ev.method, static_cast<int64_t>(sel.indices.size()), repeats);
     price(sel.manifest.energy, ev, "selection file");
@@ -134,8 +145,11 @@ EvaluateResult run_evaluate(const EvaluateJob& job) {
     for (int64_t r = 0; r < job.repeats; ++r) {
       if (job.status)
         job.status(ev.path + ": training " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
-      repeats.push_back(internal::train_measured_on(data, features, labels, weights,
-                                                    internal::repeat_settings(job.training, r), job.meter));
+      const TrainSettings settings = progress.track(internal::repeat_settings(job.training, r), info.n(),
+                                                    ev.path + ", repeat " + std::to_string(r + 1) + "/" +
+                                                        std::to_string(job.repeats));
+      repeats.push_back(internal::train_measured_on(data, features, labels, weights, settings, job.meter));
+      progress.finished();
     }
     ev.training = internal::summarize(ev.method, info.n(), repeats);
     price(info.energy, ev, "store");

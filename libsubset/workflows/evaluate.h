@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "libsubset/energy/meter.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/core/settings_schema.h"
 #include "libsubset/core/train_settings.h"
 
@@ -35,6 +36,9 @@ struct EvaluateJob {
   std::string cache_path;                // empty: STORE + ".evaluate-cache.json"
   energy::MeterOptions meter;
   std::function<void(const std::string&)> status;  // progress lines ("full: repeat 2/3 ...")
+  // Per-epoch progress over all the run's trainings, weighted by rows x epochs (TrainingProgress in
+  // internal/training.h); may be empty.
+  ProgressFn progress;
 };
 
 // R trainings of one training set.

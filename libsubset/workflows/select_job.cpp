@@ -114,7 +114,17 @@ io::FeatureStore open_embedding(const std::string& path, const io::FeatureStore&
   return embedding;
 }
 
+const std::vector<std::string>& headline_stats() {
+  // kcenter: covering_radius; kmeans: inertia, iterations, converged; probcover: coverage, delta,
+  // purity; herding: mean_gap; importance scores: pruned, strata; typiclust: clusters.
+  static const std::vector<std::string> keys{"covering_radius", "inertia", "iterations", "converged", "coverage",
+                                             "delta", "purity", "mean_gap", "pruned", "strata", "clusters",
+                                             "already_selected"};
+  return keys;
+}
+
 SelectOutcome run_select(const SelectJob& job) {
+  const auto t_start = std::chrono::steady_clock::now();
   const select::MethodSpec& spec = select::method(job.method);
   const ParamMap params = spec.params.resolve(job.params);
   const auto selector = spec.create(params);
@@ -173,8 +183,10 @@ SelectOutcome run_select(const SelectJob& job) {
     request.features = matrix.data();
     request.dim = matrix.cols();
   }
+  const double read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   SelectOutcome outcome = outcome_of(run_method(*selector, spec, request, job.per_class, job.seed, job.progress), spec,
                                      params, budget, job.already_selected, job.per_class, job.seed);
+  outcome.phases = {{"read", read_seconds}, {"select", outcome.seconds}};
   io::SelectionFile& file = outcome.selection;
   io::SelectionManifest& m = file.manifest;
   m.features_dataset = job.features_dataset;
@@ -187,6 +199,7 @@ SelectOutcome run_select(const SelectJob& job) {
   if (meter) outcome.energy = meter->stop();
   record_embedding_cost(store_path, store, outcome.energy, m);
   if (!writes) return outcome;
+  const auto t_write = std::chrono::steady_clock::now();
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
   if (job.centroids_out) {
@@ -200,6 +213,7 @@ SelectOutcome run_select(const SelectJob& job) {
                                 " (" + job.output + ")",
                             "subset select --centroids-out", {*job.centroids_out, job.force, centroid_options});
   }
+  outcome.phases.emplace_back("write", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_write).count());
   return outcome;
 }
 
@@ -235,6 +249,7 @@ SelectOutcome select_array(const ArraySelectJob& job) {
 
   SelectOutcome outcome = outcome_of(run_method(*selector, spec, request, job.per_class, job.seed, job.progress), spec,
                                      params, budget, job.already_selected, job.per_class, job.seed);
+  outcome.phases = {{"select", outcome.seconds}};
   io::SelectionManifest& m = outcome.selection.manifest;
   m.source = job.source;
   m.source_n = n;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libsubset/energy/meter.h"
@@ -48,7 +49,16 @@ struct SelectOutcome {
   RowMatrixF centroids;         // methods with centroids: one per index; empty otherwise
   double seconds = 0;           // wall time of the selection itself (not I/O)
   std::optional<energy::EnergyReport> energy;  // when SelectJob::meter was set
+  // Wall time of each phase, in order: "read" (opening the store and reading its labels and
+  // features, run_select only), "select" (= seconds), "write" (the selection file and the other
+  // outputs; absent when nothing is written).
+  std::vector<std::pair<std::string, double>> phases;
 };
+
+// The keys of SelectionManifest::stats a user reads by default: the methods' results
+// (covering_radius, inertia, coverage, ...). The others are internal counters (distance
+// evaluations, points skipped by each bound, ...), for `select -v` and --json.
+const std::vector<std::string>& headline_stats();
 
 // Validates the whole job before any work (method, parameters, budget, labels, dataset, output
 // paths), then selects and writes. Throws Error on the first problem; nothing is written then.

@@ -186,6 +186,48 @@ void write_cache(const std::string& path, nlohmann::json cache, const nlohmann::
 
 }  // namespace
 
+int64_t TrainingProgress::share_of(int64_t rows, const TrainSettings& settings) {
+  if (settings.schedule == "steps" && settings.steps) return std::max<int64_t>(1, *settings.steps * settings.batch);
+  return std::max<int64_t>(1, std::max<int64_t>(rows, 1) * settings.epochs.value_or(1));
+}
+
+void TrainingProgress::plan(int64_t rows, int64_t count, const TrainSettings& settings) {
+  if (!report_) return;
+  total_ += share_of(rows, settings) * count;
+  capped_ = capped_ || settings.schedule == "early-stop";
+}
+
+TrainSettings TrainingProgress::track(const TrainSettings& settings, int64_t rows, const std::string& what) {
+  TrainSettings s = settings;
+  if (!report_) return s;
+  share_ = share_of(rows, resolve_defaults(settings));
+  what_ = what;
+  s.on_epoch = [this, own = settings.on_epoch, capped = resolve_defaults(settings).schedule == "early-stop"](
+                   int64_t epoch, int64_t epochs, double loss) {
+    if (own) own(epoch, epochs, loss);
+    const double f = epochs > 0 ? std::min(1.0, static_cast<double>(epoch) / static_cast<double>(epochs)) : 1.0;
+    ProgressUpdate u;
+    u.done = std::min(total_, base_ + static_cast<int64_t>(f * static_cast<double>(share_)));
+    u.total = total_;
+    u.total_is_cap = capped_;
+    u.what = what_ + ": epoch " + std::to_string(epoch) + (capped ? " of at most " : "/") + std::to_string(epochs);
+    report_(u);
+  };
+  return s;
+}
+
+void TrainingProgress::finished() {
+  if (!report_) return;
+  base_ = std::min(total_, base_ + share_);
+  share_ = 0;
+  ProgressUpdate u;
+  u.done = base_;
+  u.total = total_;
+  u.total_is_cap = capped_;
+  u.what = what_ + ": trained";
+  report_(u);
+}
+
 void check_trainable(const io::FeatureStore& store) {
   const io::StoreInfo& info = store.info();
   const std::string& store_path = info.path;
@@ -370,7 +412,8 @@ void check_cache(const EvaluateJob& job, const std::vector<std::string>& inputs)
   }
 }
 
-TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes) {
+TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes,
+                            TrainingProgress* progress) {
   const std::string path = cache_path_of(job);
   const nlohmann::json key = cache_key(data, job);
   // --no-cache skips reading only: the fresh figures replace the entry, as the user asked for them.
@@ -393,9 +436,15 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
     }
   }
   std::vector<MeasuredTraining> repeats;
+  if (progress) progress->plan(data.features.rows(), job.repeats, prepared_settings(data, job.training));
   for (int64_t r = 0; r < job.repeats; ++r) {
     if (job.status) job.status("full data: training " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
-    repeats.push_back(train_measured(data, {}, {}, repeat_settings(job.training, r), job.meter));
+    TrainSettings s = repeat_settings(job.training, r);
+    if (progress)
+      s = progress->track(s, data.features.rows(),
+                          "full data, repeat " + std::to_string(r + 1) + "/" + std::to_string(job.repeats));
+    repeats.push_back(train_measured(data, {}, {}, s, job.meter));
+    if (progress) progress->finished();
   }
   TrainingRuns runs = summarize("full", data.features.rows(), repeats);
   // Read again: another run may have added entries meanwhile, or put something else there.
@@ -412,7 +461,7 @@ TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, st
   return runs;
 }
 
-EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job) {
+EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job, TrainingProgress* progress) {
   EvaluateResult result;
   result.store = job.store;
   result.training = resolve_defaults(job.training);
@@ -421,7 +470,7 @@ EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job
   result.accounting = job.meter.accounting;
   result.has_full = job.train_full;
   if (job.train_full) {
-    result.full = full_reference(data, job, result.notes);
+    result.full = full_reference(data, job, result.notes, progress);
   } else {
     result.full.label = "full";
     result.notes.push_back("no full-data trainings (--no-full): no reference to compare against, so no energy "

@@ -3,6 +3,8 @@ stdout, and bad input that writes nothing and leaves an existing directory alone
 import csv
 import json
 import os
+import re
+import sys
 
 import pytest
 
@@ -134,3 +136,63 @@ def test_foreign_file_at_the_cache_path_is_refused(run, tmp_path):
                  "is not an evaluate cache")
     assert cache.read_text() == "mine\n"
     assert sorted(os.listdir(tmp_path)) == ["s.h5", "s.h5.evaluate-cache.json"]
+
+
+# ---- joules per accuracy point and the plot's energy axis (issue 19) ----------------------------
+
+def test_joules_per_accuracy_point(sweep):
+    out, stdout = sweep
+    r = json.load(open(out / "results.json"))
+    # One run (selection with its embedding + one training), kWh -> J, per percentage point.
+    for x in r["rows"]:
+        joules = (x["select_kwh"] + x["embed_kwh"] + x["train_kwh"]) * 3.6e6
+        assert x["j_per_point"] == pytest.approx(joules / (100 * x["accuracy_mean"]), rel=1e-9)
+    full = r["full"]
+    assert full["j_per_point"] == pytest.approx(full["train_kwh"] * 3.6e6 / (100 * full["accuracy_mean"]), rel=1e-9)
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert float(rows[0]["j_per_point"]) == pytest.approx(full["j_per_point"], rel=1e-5)
+    for c, j in zip(rows[1:], r["rows"]):
+        assert float(c["j_per_point"]) == pytest.approx(j["j_per_point"], rel=1e-5)
+    # The table: a J/pt column, with each row's value to 3 significant digits.
+    lines = stdout.splitlines()
+    header = next(line for line in lines if line.startswith("method"))
+    assert "J/pt" in header.split()
+    for j in r["rows"]:
+        line = next(line for line in lines if line.split()[:2] == [j["method"], "%g" % j["fraction"]])
+        values = [v for v in line.split() if re.fullmatch(r"[0-9.]+(e[+-][0-9]+)?", v)]
+        assert any(float(v) == pytest.approx(j["j_per_point"], rel=5e-3) for v in values), (line, j["j_per_point"])
+
+
+def labelled_energy_ticks(results, source_dir):
+    """The labels matplotlib draws on the plot's energy axis (major and minor ticks), within its limits."""
+    sys.path.insert(0, os.path.join(source_dir, "python_scripts"))
+    try:
+        import plot_bench
+    finally:
+        sys.path.pop(0)
+    fig = plot_bench.figure(results)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    labels = [t.get_text() for t in ax.get_xticklabels(which="both") if t.get_text() and lo <= t.get_position()[0] <= hi]
+    return lo, hi, labels
+
+
+def test_plot_energy_axis_is_readable(sweep, source_dir):
+    out, _ = sweep
+    r = json.load(open(out / "results.json"))
+    lo, hi, labels = labelled_energy_ticks(r, source_dir)
+    assert len(labels) >= 3, (lo, hi, labels)
+    assert len(set(labels)) == len(labels)
+    # Narrower ranges than a small sweep's, down to a spread of 0.2%: still 3 distinct labels, each
+    # naming its tick's value.
+    for spread in (8.0, 2.0, 1.2, 1.002):
+        s = json.loads(json.dumps(r))
+        n = len(s["rows"])
+        for i, x in enumerate(s["rows"]):
+            x["select_kwh"], x["train_kwh"] = 0.0, 1e-5 * spread ** (i / max(1, n - 1))
+        s["full"]["train_kwh"] = 1e-5 * spread
+        lo, hi, labels = labelled_energy_ticks(s, source_dir)
+        assert hi / lo < 10 and len(labels) >= 3, (spread, lo, hi, labels)
+        assert len(set(labels)) == len(labels), labels
+        assert all(lo <= float(t) <= hi for t in labels), labels

@@ -58,7 +58,7 @@ def test_unknown_option_or_argument(run, args, needle):
     assert_error(run(*args), needle, code=2)
 
 
-@pytest.mark.parametrize("args,needle", [(["info"], "store"), (["import", "x.npy"], "--output"),
+@pytest.mark.parametrize("args,needle", [(["info"], "file"), (["import", "x.npy"], "--output"),
                                          (["import", "-o", "y.h5"], "source")])
 def test_missing_required_argument(run, args, needle):
     assert_error(run(*args), needle, code=2)

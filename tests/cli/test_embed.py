@@ -91,6 +91,9 @@ def test_pca_equals_compress(run, setup, tmp_path):
         np.testing.assert_array_equal(read(emb, name), read(comp, name))
     with h5py.File(emb, "r") as f:
         assert json.loads(f.attrs["same_rows"])["n"] == N
+        assert f.attrs["created_by"].endswith("(subset embed)")  # made through compress's code, by embed
+    with h5py.File(comp, "r") as f:
+        assert f.attrs["created_by"].endswith("(subset compress)")
 
 
 def test_selection_on_embedding_is_accepted_on_source(run, setup, tmp_path):
@@ -143,7 +146,7 @@ def test_bench_embedding_column(run, setup, tmp_path):
     assert row["saved_kwh"] == pytest.approx(r["full"]["train_kwh"] - row["embed_kwh"] - row["select_kwh"] -
                                              row["train_kwh"], rel=1e-6, abs=1e-15)
     header = open(out / "results.csv").readline().strip().split(",")
-    assert header[-1] == "embed_kwh"
+    assert header[-2:] == ["embed_kwh", "j_per_point"]  # columns are only ever appended
     assert_error(run("bench", setup["store"], "--embedding", setup["other_emb"], "--methods", "random", "--fractions",
                      "0.5", "--no-plot", "-o", tmp_path / "b2"), "--embedding")
     assert not os.path.exists(tmp_path / "b2")

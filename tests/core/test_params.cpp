@@ -105,7 +105,7 @@ TEST_CASE("choices accept only the listed values") {
 TEST_CASE("unknown parameters list the known ones") {
   const ParamSchema s = kcenter_schema();
   const subset::Error e = error_of([&] { s.resolve({{"kk", "3"}}); });
-  CHECK(e.message() == "unknown parameter 'kk'; known: k, fraction, balanced, metric, tag");
+  CHECK(e.message() == "unknown parameter 'kk'; known: k, fraction, balanced, metric, tag; did you mean 'k'?");
   CHECK(e.where() == "kcenter");
 
   const ParamSchema none("random");

@@ -108,7 +108,7 @@ TEST_CASE("import_fashion_mnist: gzip'd IDX files") {
   TempDir dir, out;
   make_fashion_dir(dir);
   const std::string path = out.file("fmnist.h5");
-  const auto info = subset::io::import_fashion_mnist(dir.path().string(), to(path));
+  const auto info = subset::io::import_fashion_mnist(dir.path().string(), to(path)).info;
   CHECK(info.path == path);
   CHECK(info.n() == 12);
   CHECK(info.class_counts == std::map<int64_t, int64_t>{{0, 4}, {1, 1}, {2, 2}, {3, 1}, {5, 2}, {7, 1}, {9, 1}});
@@ -179,7 +179,7 @@ TEST_CASE("import_npy with labels, a test split, class names and an inferred ima
   req.test_labels = dir.file("ty.npy");
   req.class_names = {"red", "green", "blue"};
   const std::string path = dir.file("out.h5");
-  const auto info = subset::io::import_npy(req, to(path));
+  const auto info = subset::io::import_npy(req, to(path)).info;
   CHECK(info.n() == 6);
   CHECK(info.dim() == 4);
   CHECK(info.image_shape == std::vector<int64_t>{1, 2, 2});
@@ -200,7 +200,7 @@ TEST_CASE("import_npy with labels, a test split, class names and an inferred ima
   write_bytes(dir.file("f.npy"), npy_bytes("<f8", false, "(2, 3)", raw_le<double>({0.1, 0.2, 0.3, -1, -2, -3})));
   subset::io::NpyImport plain;
   plain.features = dir.file("f.npy");
-  const auto pinfo = subset::io::import_npy(plain, to(dir.file("plain.h5")));
+  const auto pinfo = subset::io::import_npy(plain, to(dir.file("plain.h5"))).info;
   CHECK(pinfo.image_shape.empty());
   CHECK_FALSE(pinfo.has_labels);
   const auto f = FeatureStore::open(dir.file("plain.h5")).features().read_all();
@@ -221,7 +221,7 @@ TEST_CASE("import_npy with labels, a test split, class names and an inferred ima
   subset::io::NpyImport creq, freq;
   creq.features = dir.file("c.npy");
   freq.features = dir.file("fo.npy");
-  CHECK(subset::io::import_npy(freq, to(dir.file("fo.h5"))).image_shape == std::vector<int64_t>{1, 2, 3});
+  CHECK(subset::io::import_npy(freq, to(dir.file("fo.h5"))).info.image_shape == std::vector<int64_t>{1, 2, 3});
   subset::io::import_npy(creq, to(dir.file("c.h5")));
   const auto fm = FeatureStore::open(dir.file("fo.h5")).features().read_all();
   CHECK(fm == FeatureStore::open(dir.file("c.h5")).features().read_all());
@@ -231,7 +231,7 @@ TEST_CASE("import_npy with labels, a test split, class names and an inferred ima
   subset::io::NpyImport shaped;
   shaped.features = dir.file("f.npy");
   shaped.image_shape = {3, 1, 1};
-  CHECK(subset::io::import_npy(shaped, to(dir.file("shaped.h5"))).image_shape == std::vector<int64_t>{3, 1, 1});
+  CHECK(subset::io::import_npy(shaped, to(dir.file("shaped.h5"))).info.image_shape == std::vector<int64_t>{3, 1, 1});
 }
 
 TEST_CASE("import_npy rejects bad input before anything is written") {
@@ -295,7 +295,7 @@ TEST_CASE("import_csv: text labels become sorted class names and the test CSV is
   req.label_column = "animal";
   req.test_path = dir.file("test.csv");
   const std::string path = dir.file("out.h5");
-  const auto info = subset::io::import_csv(req, to(path));
+  const auto info = subset::io::import_csv(req, to(path)).info;
   CHECK(info.class_names == std::vector<std::string>{"bird", "cat", "dog"});
   CHECK(info.n() == 4);
   CHECK(info.dim() == 2);
@@ -318,7 +318,7 @@ TEST_CASE("import_csv: text labels become sorted class names and the test CSV is
   subset::io::CsvImport ints;
   ints.path = dir.file("int.csv");
   ints.label_column = "y";
-  const auto iinfo = subset::io::import_csv(ints, to(dir.file("int.h5")));
+  const auto iinfo = subset::io::import_csv(ints, to(dir.file("int.h5"))).info;
   CHECK(iinfo.class_names.empty());
   CHECK(FeatureStore::open(dir.file("int.h5")).labels() == std::vector<int64_t>{3, 0, 1, 1});
 }
@@ -388,7 +388,7 @@ TEST_CASE("importers refuse labels that are not class ids before anything is wri
     expect([&] { subset::io::import_npy(req, to(out)); }, message, dir.file(name));
   }
   req.labels = dir.file("below_n.npy");
-  CHECK(subset::io::import_npy(req, to(out)).num_classes() == 6);
+  CHECK(subset::io::import_npy(req, to(out)).info.num_classes() == 6);
   std::remove(out.c_str());
 
   subset::io::CsvImport csv;

@@ -417,3 +417,54 @@ TEST_CASE("labels at or above max(training rows, class names) are refused at com
   }
   CHECK(subset::io::FeatureStore::open(path).info().num_classes() == 7);
 }
+
+TEST_CASE("the value range of both splits is recorded as float64 root attributes and read back") {
+  TempDir dir;
+  const std::string path = dir.file("range.h5");
+  // Train holds the largest value in its second block, test the smallest.
+  const std::vector<float> a = {0.5f, -1.25f, 3.0f, 2.0f}, b = {7.75f, 0.0f}, t = {-9.5f, 1.0f};
+  {
+    StoreWriter w(path, false);
+    w.begin_features(Split::Train, 3, 2);
+    w.write_rows(Split::Train, 2, a.data());
+    w.write_rows(Split::Train, 1, b.data());
+    w.begin_features(Split::Test, 1, 2);
+    w.write_rows(Split::Test, 1, t.data());
+    w.commit();
+  }
+  auto read_double = [&](const char* name) {
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
+    REQUIRE(attr >= 0);
+    hid_t type = H5Aget_type(attr);
+    CHECK(H5Tequal(type, H5T_IEEE_F64LE) > 0);
+    double v = 0;
+    REQUIRE(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0);
+    H5Tclose(type);
+    H5Aclose(attr);
+    H5Fclose(file);
+    return v;
+  };
+  CHECK(read_double("value_min") == -9.5);
+  CHECK(read_double("value_max") == 7.75);
+  const auto info = subset::io::FeatureStore::open(path).info();
+  REQUIRE(info.value_min);
+  REQUIRE(info.value_max);
+  CHECK(*info.value_min == -9.5);
+  CHECK(*info.value_max == 7.75);
+  CHECK(info.to_json()["value_min"] == -9.5);
+  CHECK(info.to_json()["value_max"] == 7.75);
+
+  // A store written before the range was recorded (attributes removed) opens without one.
+  {
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    REQUIRE(H5Adelete(file, "value_max") >= 0);
+    H5Fclose(file);
+  }
+  const auto old = subset::io::FeatureStore::open(path).info();
+  CHECK_FALSE(old.value_min);
+  CHECK_FALSE(old.value_max);
+  CHECK(old.to_json()["value_min"].is_null());
+}

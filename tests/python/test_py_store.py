@@ -224,6 +224,41 @@ def test_import_csv_as_cli(run, fixtures, out_dir):
     assert not (out_dir / "bad.h5").exists()
 
 
+def test_import_layout_scale_and_test_fraction_as_cli(run, fixtures, tmp_path, out_dir):
+    """layout=, scale=, test_fraction=/seed= write what `subset import --layout --scale --test-fraction
+    --seed` writes; the recorded value range is Store.value_range."""
+    arr = np.random.default_rng(3).integers(0, 256, size=(12, 4, 5, 3), dtype=np.uint8)
+    labels = np.array([0] * 6 + [1] * 4 + [2] * 2)
+    np.save(tmp_path / "x.npy", arr)
+    np.save(tmp_path / "y.npy", labels)
+    cli, py = out_dir / "cli.h5", out_dir / "py.h5"
+    assert_ok(run("import", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", "--layout", "nhwc", "--scale", "1/255",
+                  "--test-fraction", "0.25", "--seed", "4", "-o", cli))
+    store = libsubset.import_npy(tmp_path / "x.npy", py, labels=tmp_path / "y.npy", layout="nhwc", scale="1/255",
+                                 test_fraction=0.25, seed=4)
+    assert_same_store(cli, py)
+    assert store.image_shape == (3, 4, 5) and store.n == 9 and store.n_test == 3
+    both = np.concatenate([store.features[:].ravel(), store.test_features[:].ravel()])
+    assert store.value_range == (float(both.min()), float(both.max()))
+    # A float scale is the same factor as its decimal text.
+    half = libsubset.import_npy(tmp_path / "x.npy", out_dir / "half.h5", layout="nchw", scale=0.5)
+    assert np.array_equal(half.features[:], (arr.reshape(12, -1).astype(np.float64) * 0.5).astype(np.float32))
+    with pytest.raises(ValueError, match="layout"):
+        libsubset.import_npy(tmp_path / "x.npy", out_dir / "bad.h5")
+    with pytest.raises(ValueError, match="scale"):
+        libsubset.import_npy(tmp_path / "x.npy", out_dir / "bad.h5", layout="nhwc", scale=0)
+    with pytest.raises(ValueError, match="test.fraction"):
+        libsubset.import_npy(tmp_path / "x.npy", out_dir / "bad.h5", layout="nhwc", test_fraction=0.25)
+    assert not (out_dir / "bad.h5").exists()
+
+    c = fixtures["csv"]
+    cli2, py2 = out_dir / "cli2.h5", out_dir / "py2.h5"
+    assert_ok(run("import", c["train"], "--label-column", "species", "--scale", "2", "--test-fraction", "0.25",
+                  "--seed", "9", "-o", cli2))
+    libsubset.import_csv(c["train"], py2, label_column="species", scale=2, test_fraction=0.25, seed=9)
+    assert_same_store(cli2, py2)
+
+
 def test_existing_output_refused_unless_force(fixtures, out_dir):
     out = out_dir / "s.h5"
     out.write_bytes(b"keep me")

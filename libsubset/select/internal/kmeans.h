@@ -33,7 +33,9 @@ SeedRun run_seeding(MatrixViewF x, int64_t k, int64_t trials, const std::vector<
                     const RunContext* context, int64_t progress_total);
 
 // Lloyd (kmeans_lloyd.cpp) from the k x dim initial centroids, then the final assignment and the
-// selection; `label`/`dist`, when not empty, are the exact assignment to those centroids.
+// selection; `label`/`dist`, when not empty, are the exact assignment to those centroids. Progress
+// goes from progress_done to progress_total in equal steps, one per iteration, and to progress_total
+// at the end (also when it converged early).
 KMeansResult run_lloyd(MatrixViewF x, const std::vector<int64_t>& fixed, const RowMatrixF& initial_centroids,
                        std::vector<int32_t> label, std::vector<double> dist, int64_t iterations, double tolerance,
                        const RunContext& context, int64_t progress_done, int64_t progress_total);

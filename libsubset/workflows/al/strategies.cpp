@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "libsubset/core/edit_distance.h"
 #include "libsubset/core/params.h"
 #include "libsubset/core/rng.h"
 #include "libsubset/select/registry.h"
@@ -78,7 +79,7 @@ StrategyNeeds strategy_needs(const std::string& s) {
   }
   std::string known;
   for (const auto& name : strategy_names()) known += (known.empty() ? "" : ", ") + name;
-  SUBSET_FAIL_PARAM("strategy", "unknown strategy '" << s << "' (known: " << known << ")");
+  SUBSET_FAIL_PARAM("strategy", "unknown strategy '" << s << "' (known: " << known << ")" << did_you_mean(s, strategy_names()));
 }
 
 std::vector<float> uncertainty_scores(const std::string& strategy, const float* probs, int64_t m, int64_t c) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libsubset/core/matrix.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/io/store.h"
 #include "libsubset/nn/trainer.h"
 #include "libsubset/workflows/evaluate.h"
@@ -27,6 +28,31 @@ struct TrainingData {
   // image shape): the ConvNet's standardisation, the same for every training set evaluated.
   std::vector<float> channel_mean;
   std::vector<float> channel_stddev;
+};
+
+// Per-epoch progress over a run's trainings (evaluate, bench), weighted by cost: a training's share
+// is its rows x epochs (under the steps schedule steps x batch, whatever the rows), the epochs of
+// early stopping being a cap (the figures then say "at least"/"at most"). Plan every training
+// before the first starts; then track() each (with the rows it was planned with) and finished()
+// after it.
+class TrainingProgress {
+ public:
+  explicit TrainingProgress(ProgressFn report) : report_(std::move(report)) {}
+  bool active() const { return static_cast<bool>(report_); }
+  // `count` trainings on `rows` rows each under `settings` (resolved by prepared_settings).
+  void plan(int64_t rows, int64_t count, const TrainSettings& settings);
+  // `settings` with an on_epoch that reports "WHAT: epoch E/EPOCHS" within the next planned share
+  // (chained to the settings' own on_epoch).
+  TrainSettings track(const TrainSettings& settings, int64_t rows, const std::string& what);
+  // The tracked training ended (early stopping: before its cap): progress moves to its share's end.
+  void finished();
+
+ private:
+  static int64_t share_of(int64_t rows, const TrainSettings& settings);
+  ProgressFn report_;
+  int64_t base_ = 0, total_ = 0, share_ = 0;  // share_: of the training tracked now
+  bool capped_ = false;
+  std::string what_;
 };
 
 // Throws unless the store has labels and a labelled /test split.
@@ -74,11 +100,13 @@ void check_cache(const EvaluateJob& job, const std::vector<std::string>& inputs)
 // (re-priced with today's accounting), else measured and recorded there. Notes what happened.
 // The entry's key covers the features, labels, weights and test split (their checksums) and the
 // settings. Throws when the path holds something that is not a cache (see check_cache).
-TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes);
+// `progress`, when not null, gets the trainings planned (when they are not cached) and tracked.
+TrainingRuns full_reference(const TrainingData& data, const EvaluateJob& job, std::vector<std::string>& notes,
+                            TrainingProgress* progress = nullptr);
 
 // An EvaluateResult holding the job's settings and the full-data reference (none, with a note,
 // when job.train_full is false), no selections yet.
-EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job);
+EvaluateResult reference_result(const TrainingData& data, const EvaluateJob& job, TrainingProgress* progress = nullptr);
 
 // Training settings with the seed of repeat r.
 TrainSettings repeat_settings(const TrainSettings& base, int64_t repeat);

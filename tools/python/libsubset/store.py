@@ -113,8 +113,9 @@ class Store:
     labels: int64 array or None (has_labels). class_names: list (may be empty). class_counts:
     {label: rows}. num_classes. weights: float32 array (rows of a weighted extract) or None.
     features: the rows, a lazily read array-like (FeatureRows). has_test, n_test, test_features,
-    test_labels, test_class_counts: the held-out split (None / 0 when absent). info: the dict that
-    `subset info --json` prints.
+    test_labels, test_class_counts: the held-out split (None / 0 when absent). value_range: (min, max)
+    of every feature value, both splits, as recorded when the store was written (None in older
+    stores). info: the dict that `subset info --json` prints.
     """
 
     def __init__(self, path):
@@ -132,6 +133,8 @@ class Store:
         self.class_counts = _class_counts(info["class_counts"])
         self.test_class_counts = _class_counts(info["test_class_counts"])
         self.n_test = int(info["test_n"])
+        lo, hi = info.get("value_min"), info.get("value_max")
+        self.value_range = None if lo is None or hi is None else (float(lo), float(hi))
         self.has_test = bool(self._handle.has_test)
         self.features = FeatureRows(self._handle, False, self.n, self.dim)
         self.test_features = FeatureRows(self._handle, True, self.n_test, self.dim) if self.has_test else None
@@ -224,28 +227,48 @@ def _shape(image_shape):
     return shape
 
 
+def _scale(scale):
+    """--scale's text: a number (1/255 as a float is fine) or a string such as "1/255"."""
+    if scale is None or isinstance(scale, str):
+        return scale
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise ValueError(f"scale: expected a positive number or a fraction such as '1/255', got {scale!r}")
+    return repr(float(scale))
+
+
+def _fraction(test_fraction):
+    return None if test_fraction is None else float(test_fraction)
+
+
 def import_npy(features, out, *, labels=None, test_features=None, test_labels=None, image_shape=None, class_names=None,
-               force=False, compression="none", chunk_rows=0, energy=None):
+               layout=None, scale=None, test_fraction=None, seed=0, force=False, compression="none", chunk_rows=0,
+               energy=None):
     """`subset import FEATURES.npy -o OUT`: .npy files (paths) as a store. features [N, ...] (float32,
     float64, integer or bool; trailing axes flattened), labels [N] non-negative integers, the
     held-out split's test_features/test_labels, image_shape (C, H, W) (inferred for [N, H, W] and
-    [N, C, H, W]), class_names (a list, label 0 first). Returns the Store."""
+    [N, C, H, W]), class_names (a list, label 0 first). layout "nhwc" or "nchw" for a 4-D array
+    (required when its last axis is 1 or 3: nhwc is transposed to C, H, W); scale: a factor every
+    value is multiplied by (a number or a string such as "1/255"); test_fraction with seed: a
+    stratified held-out split made from the labelled rows. Returns the Store."""
     path, force = _output(out, force)
     _native.import_npy(output=path, features=os.fspath(features), labels=_optional_path(labels),
                        test_features=_optional_path(test_features), test_labels=_optional_path(test_labels),
-                       image_shape=_shape(image_shape), class_names=_names(class_names), force=force,
+                       image_shape=_shape(image_shape), class_names=_names(class_names), layout=layout,
+                       scale=_scale(scale), test_fraction=_fraction(test_fraction), seed=int(seed), force=force,
                        gzip_level=_gzip_level(compression), chunk_rows=int(chunk_rows), accounting=accounting(energy))
     return Store(path)
 
 
-def import_csv(table, out, *, label_column=None, test_features=None, delimiter=",", force=False, compression="none",
-               chunk_rows=0, energy=None):
+def import_csv(table, out, *, label_column=None, test_features=None, delimiter=",", scale=None, test_fraction=None,
+               seed=0, force=False, compression="none", chunk_rows=0, energy=None):
     """`subset import TABLE.csv -o OUT`: a CSV file with a header row, every column a feature except
     label_column (integers or class names); test_features: a CSV with the same header for the
-    held-out split. Returns the Store."""
+    held-out split, or test_fraction with seed: a stratified held-out split made from the rows (needs
+    label_column); scale: as import_npy's. Returns the Store."""
     path, force = _output(out, force)
     _native.import_csv(output=path, path=os.fspath(table), label_column=label_column,
-                       test_path=_optional_path(test_features), delimiter=str(delimiter), force=force,
+                       test_path=_optional_path(test_features), delimiter=str(delimiter), scale=_scale(scale),
+                       test_fraction=_fraction(test_fraction), seed=int(seed), force=force,
                        gzip_level=_gzip_level(compression), chunk_rows=int(chunk_rows), accounting=accounting(energy))
     return Store(path)
 

@@ -18,6 +18,7 @@
 #include "libsubset/core/params.h"
 #include "libsubset/energy/meter.h"
 #include "libsubset/energy/report.h"
+#include "libsubset/io/describe_file.h"
 #include "libsubset/io/extract.h"
 #include "libsubset/io/importers.h"
 #include "libsubset/io/selection_file.h"
@@ -158,8 +159,10 @@ void import_fashion_mnist(const std::string& output, const std::string& dataset_
 
 void import_npy(const std::string& output, const std::string& features, const std::optional<std::string>& labels,
                 const std::optional<std::string>& test_features, const std::optional<std::string>& test_labels,
-                const std::vector<int64_t>& image_shape, const std::vector<std::string>& class_names, bool force,
-                int gzip_level, int64_t chunk_rows, const std::optional<py::dict>& accounting) {
+                const std::vector<int64_t>& image_shape, const std::vector<std::string>& class_names,
+                const std::optional<std::string>& layout, const std::optional<std::string>& scale,
+                const std::optional<double>& test_fraction, uint64_t seed, bool force, int gzip_level,
+                int64_t chunk_rows, const std::optional<py::dict>& accounting) {
   io::NpyImport request;
   request.features = features;
   request.labels = labels;
@@ -167,15 +170,24 @@ void import_npy(const std::string& output, const std::string& features, const st
   request.test_labels = test_labels;
   request.image_shape = image_shape;
   request.class_names = class_names;
+  if (layout) {
+    SUBSET_CHECK_PARAM(*layout == "nhwc" || *layout == "nchw", "layout", "expected 'nhwc' or 'nchw', got '" << *layout << "'");
+    request.layout = *layout == "nhwc" ? io::ImageLayout::NHWC : io::ImageLayout::NCHW;
+  }
+  if (scale) request.scale = io::parse_scale(*scale);
+  if (test_fraction) request.test_split = io::TestSplit{*test_fraction, seed};
   write_store(output_options(output, force, gzip_level, chunk_rows), accounting,
               [&](const io::OutputOptions& out) { io::import_npy(request, out); });
 }
 
 void import_csv(const std::string& output, const std::string& path, const std::optional<std::string>& label_column,
-                const std::optional<std::string>& test_path, const std::string& delimiter, bool force, int gzip_level,
-                int64_t chunk_rows, const std::optional<py::dict>& accounting) {
+                const std::optional<std::string>& test_path, const std::string& delimiter,
+                const std::optional<std::string>& scale, const std::optional<double>& test_fraction, uint64_t seed,
+                bool force, int gzip_level, int64_t chunk_rows, const std::optional<py::dict>& accounting) {
   SUBSET_CHECK_PARAM(delimiter.size() == 1, "delimiter", "must be a single character, got '" << delimiter << "'");
-  const io::CsvImport request{path, label_column, test_path, delimiter[0]};
+  io::CsvImport request{path, label_column, test_path, delimiter[0], std::nullopt, std::nullopt};
+  if (scale) request.scale = io::parse_scale(*scale);
+  if (test_fraction) request.test_split = io::TestSplit{*test_fraction, seed};
   write_store(output_options(output, force, gzip_level, chunk_rows), accounting,
               [&](const io::OutputOptions& out) { io::import_csv(request, out); });
 }
@@ -194,7 +206,8 @@ void bind_store(py::module_& m) {
   py::class_<OpenStore>(m, "FeatureStore")
       .def_property_readonly("path", [](const OpenStore& s) { return s.store.path(); })
       .def_property_readonly("has_test", [](const OpenStore& s) { return s.store.info().has_test; })
-      .def_property_readonly("info", [](const OpenStore& s) { return to_python(s.store.info().to_json()); })
+      // What `subset info --json` prints for the store (io::describe_store).
+      .def_property_readonly("info", [](const OpenStore& s) { return to_python(io::describe_store(s.store).json); })
       .def("labels", &labels, py::arg("test"))
       .def("weights", &weights)
       .def("read_range", &read_range, py::arg("test"), py::arg("begin"), py::arg("count"))
@@ -203,10 +216,12 @@ void bind_store(py::module_& m) {
   m.def("import_fashion_mnist", &import_fashion_mnist, py::arg("output"), py::arg("dataset_dir"), py::arg("force"),
         py::arg("gzip_level"), py::arg("chunk_rows"), py::arg("accounting"));
   m.def("import_npy", &import_npy, py::arg("output"), py::arg("features"), py::arg("labels"), py::arg("test_features"),
-        py::arg("test_labels"), py::arg("image_shape"), py::arg("class_names"), py::arg("force"), py::arg("gzip_level"),
-        py::arg("chunk_rows"), py::arg("accounting"));
+        py::arg("test_labels"), py::arg("image_shape"), py::arg("class_names"), py::arg("layout"), py::arg("scale"),
+        py::arg("test_fraction"), py::arg("seed"), py::arg("force"), py::arg("gzip_level"), py::arg("chunk_rows"),
+        py::arg("accounting"));
   m.def("import_csv", &import_csv, py::arg("output"), py::arg("path"), py::arg("label_column"), py::arg("test_path"),
-        py::arg("delimiter"), py::arg("force"), py::arg("gzip_level"), py::arg("chunk_rows"), py::arg("accounting"));
+        py::arg("delimiter"), py::arg("scale"), py::arg("test_fraction"), py::arg("seed"), py::arg("force"),
+        py::arg("gzip_level"), py::arg("chunk_rows"), py::arg("accounting"));
   m.def("extract", &extract, py::arg("store"), py::arg("selection"), py::arg("output"), py::arg("force"),
         py::arg("accounting"));
   m.attr("fashion_mnist_dir") = io::kFashionMnistDir;
