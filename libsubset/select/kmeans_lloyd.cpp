@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -472,7 +473,8 @@ double sum_in_order(const std::vector<double>& v) {
 
 // Lloyd from lloyd.centres(); `label`/`dist`, when not empty, are the exact assignment to them.
 KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<double> dist, int64_t iterations,
-                       double tolerance, const RunContext& context, int64_t progress_done, int64_t progress_total) {
+                       double tolerance, const RunContext& context, int64_t progress_done, int64_t progress_total,
+                       double progress_seconds) {
   KMeansResult res;
   NearestPoints near;
   bool have = !label.empty();
@@ -480,10 +482,20 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
   double previous_inertia = 0.0;
   int64_t relocated_last = 0;
   // Progress units left to Lloyd, spread evenly over its iterations (kmeans_fit: k units each, one
-  // seeding step being one).
-  const int64_t step = iterations > 0 ? (progress_total - progress_done) / iterations : 0;
+  // seeding step being one). That guess of the cost can be far off either way: a seeding step streams
+  // the N x d points, a Lloyd iteration runs N x k x d through BLAS, and which is faster per
+  // distance depends on the machine and on d (60000 x 784, k 1000 on a 2-core test machine: an
+  // iteration cost 66 seeding steps, not 1000). So once a whole iteration is timed (the first one
+  // after seeding only moves the centres: the assignment came with the seeds), an iteration counts
+  // as many units as the time it took would have bought at the seeding's pace, and the total
+  // follows. The fraction done only grows:
+  // (k + (j + 1) w) / (k + iterations w) > (k + j k) / (k + iterations k) for w >= 1.
+  int64_t step = iterations > 0 ? (progress_total - progress_done) / iterations : 0;
+  bool timed = !(progress_seconds > 0 && progress_done > 0);  // nothing to time against
   for (int64_t it = 0;; ++it) {
     const bool last = it == iterations;
+    const auto iteration_started = std::chrono::steady_clock::now();
+    const bool whole_iteration = !have;
     if (have) {
       lloyd.forget_bounds();
       have = false;
@@ -510,6 +522,14 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
     res.relocated += relocated_last;
     res.iterations = it + 1;
     check_interrupted();
+    if (!timed && whole_iteration) {
+      const double took =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - iteration_started).count();
+      step = std::clamp<int64_t>(std::llround(took * static_cast<double>(progress_done) / progress_seconds), 1,
+                                 int64_t{1} << 40);
+      progress_total = progress_done + iterations * step;
+      timed = true;
+    }
     context.report(progress_done + (it + 1) * step, progress_total);
   }
   context.report(progress_total, progress_total);  // converged early: the iterations left are not run
@@ -530,12 +550,13 @@ namespace kmeans_internal {
 
 KMeansResult run_lloyd(MatrixViewF x, const std::vector<int64_t>& fixed, const RowMatrixF& initial_centroids,
                        std::vector<int32_t> label, std::vector<double> dist, int64_t iterations, double tolerance,
-                       const RunContext& context, int64_t progress_done, int64_t progress_total) {
+                       const RunContext& context, int64_t progress_done, int64_t progress_total,
+                       double progress_seconds) {
   const int64_t k = initial_centroids.rows();
   Lloyd lloyd(x, fixed, k);
   lloyd.centres().topRows(k) = initial_centroids;
   return run_lloyd(lloyd, std::move(label), std::move(dist), iterations, tolerance, context, progress_done,
-                   progress_total);
+                   progress_total, progress_seconds);
 }
 
 }  // namespace kmeans_internal
@@ -548,7 +569,7 @@ KMeansResult kmeans_lloyd(MatrixViewF x, const RowMatrixF& initial_centroids, co
                                                                     << " columns, the points " << x.cols());
   SUBSET_CHECK(iterations >= 0, "iterations", "must be >= 0");
   BlasSingleThread single;
-  return run_lloyd(x, fixed, initial_centroids, {}, {}, iterations, tolerance, context, 0, iterations);
+  return run_lloyd(x, fixed, initial_centroids, {}, {}, iterations, tolerance, context, 0, iterations, 0.0);
 }
 
 }  // namespace subset::select

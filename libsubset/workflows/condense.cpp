@@ -13,6 +13,7 @@
 #include "libsubset/core/version.h"
 #include "libsubset/energy/report.h"
 #include "libsubset/io/atomic_output.h"
+#include "libsubset/io/describe_file.h"
 #include "libsubset/io/model_file.h"
 #include "libsubset/io/store.h"
 #include "libsubset/io/store_writer.h"
@@ -28,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 // A checkpoint is a model file (io/model_file.h) of method kCheckpointMethod: arrays images
 // [rows, dim], momentum [rows, dim] and labels [rows] (as floats: exact below 2^24), params the
 // resolved settings, stats the progress and the energy spent so far.
-constexpr const char* kCheckpointMethod = "condense-checkpoint";
+constexpr const char* kCheckpointMethod = io::kCondenseCheckpointMethod;  // how `subset info` knows one
 
 // Settings that must agree between a checkpoint and the run resuming it: all but the iterations.
 nlohmann::json resumable_part(nlohmann::json settings) {

@@ -34,11 +34,13 @@ SeedRun run_seeding(MatrixViewF x, int64_t k, int64_t trials, const std::vector<
 
 // Lloyd (kmeans_lloyd.cpp) from the k x dim initial centroids, then the final assignment and the
 // selection; `label`/`dist`, when not empty, are the exact assignment to those centroids. Progress
-// goes from progress_done to progress_total in equal steps, one per iteration, and to progress_total
-// at the end (also when it converged early).
+// goes from progress_done to progress_total in equal steps, one per iteration, and to the total at
+// the end (also when it converged early). When progress_seconds > 0 (what the progress_done units
+// took), the step and the total are recomputed after the first iteration from its time.
 KMeansResult run_lloyd(MatrixViewF x, const std::vector<int64_t>& fixed, const RowMatrixF& initial_centroids,
                        std::vector<int32_t> label, std::vector<double> dist, int64_t iterations, double tolerance,
-                       const RunContext& context, int64_t progress_done, int64_t progress_total);
+                       const RunContext& context, int64_t progress_done, int64_t progress_total,
+                       double progress_seconds);
 
 // The input checks of every entry point (kmeans.cpp).
 void check_input(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k);
