@@ -1,7 +1,7 @@
 #include "tools/completion.h"
 
-#include <map>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "libsubset/select/registry.h"
