@@ -69,9 +69,12 @@ def test_evaluate_gives_the_clis_accuracies(run, setup, tmp_path):
     assert [s["accuracies"] for s in py["selections"]] == [s["accuracies"] for s in cli["selections"]]
     assert py["selections"][0]["n"] == 10 and py["selections"][0]["method"] == "random"
     assert set(py) == set(cli)
-    # The per-training lines and the epoch counter arrived on this thread.
+    # The per-training lines and the count arrived on this thread. The count is the CLI's: every
+    # epoch of every training weighted by its rows, 20 rows x 2 epochs (full) + 10 x 2 (the
+    # selection) = 60 (hand-computed), never going back, ending at the total.
     assert any("training 1/1" in line for line in lines), lines
-    assert counts and all(total == 2 and 1 <= done <= 2 for done, total in counts), counts
+    assert counts and all(total == 60 for _, total in counts), counts
+    assert [done for done, _ in counts] == sorted(done for done, _ in counts) and counts[-1] == (60, 60), counts
     assert os.path.exists(tmp_path / "py.json"), "the full-data figures are cached where cache= says"
 
 

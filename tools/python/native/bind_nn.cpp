@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "libsubset/core/error.h"
+#include "libsubset/core/progress.h"
 #include "libsubset/io/store.h"
 #include "libsubset/workflows/al/answers.h"
 #include "libsubset/workflows/al/export.h"
@@ -211,8 +212,9 @@ py::object evaluate(const std::string& store, const std::vector<std::string>& se
   job.meter = meter_or_default(accounting);
   ProgressRelay relay(progress);
   job.status = relay.lines();
+  // The CLI's one count over every epoch of every training, weighted by rows (core/progress.h).
   if (const auto counter = relay.counter())
-    job.training.on_epoch = [counter](int64_t epoch, int64_t epochs, double) { counter(epoch, epochs); };
+    job.progress = [counter](const ProgressUpdate& u) { counter(u.done, u.total); };
   workflows::EvaluateResult result;
   run_released(threads, relay, [&] { result = workflows::run_evaluate(job); });
   return to_python(workflows::to_json(result));
