@@ -194,27 +194,30 @@ void describe_arrays(const ModelState& s, nlohmann::json& j, const DescribeOptio
   if (options.check_values) j["values_checked"] = values_checked(parts);
 }
 
-nlohmann::json common_model_keys(const std::string& path, const Markers& markers, const ModelFile& file) {
-  return {{"path", path},
-          {"file_size", file_size(path)},
-          {"format", kModelFormatName},
-          {"format_version", markers.format_version},
-          {"source", file.source},
-          {"source_checksum", file.source_checksum},
-          {"created_by", file.created_by},
-          {"energy", file.energy},
-          {"energy_summary", energy_summary(file.energy)}};
+// The description every model-file kind starts from: its kind and the keys they share.
+FileDescription model_file_description(FileKind kind, const std::string& path, const Markers& markers,
+                                       const ModelFile& file) {
+  FileDescription d;
+  d.kind = kind;
+  d.json = {{"kind", kind_name(kind)},
+            {"path", path},
+            {"file_size", file_size(path)},
+            {"format", kModelFormatName},
+            {"format_version", markers.format_version},
+            {"source", file.source},
+            {"source_checksum", file.source_checksum},
+            {"created_by", file.created_by},
+            {"energy", file.energy},
+            {"energy_summary", energy_summary(file.energy)}};
+  return d;
 }
 
 FileDescription describe_model(const std::string& path, const Markers& markers, const DescribeOptions& options) {
   refuse_store_option(options, "a model file");
   const ModelFile file = read_model_file(path);
   const ModelState& s = file.state;
-  FileDescription d;
-  d.kind = FileKind::Model;
+  FileDescription d = model_file_description(FileKind::Model, path, markers, file);
   nlohmann::json& j = d.json;
-  j = common_model_keys(path, markers, file);
-  j["kind"] = kind_name(d.kind);
   j["method"] = s.method;
   j["input_dim"] = s.input_dim;
   j["output_dim"] = s.output_dim;
@@ -243,14 +246,11 @@ FileDescription describe_checkpoint(const std::string& path, const Markers& mark
   refuse_store_option(options, "a checkpoint");
   const ModelFile file = read_model_file(path);
   const ModelState& s = file.state;
-  FileDescription d;
-  d.kind = FileKind::Checkpoint;
+  FileDescription d = model_file_description(FileKind::Checkpoint, path, markers, file);
   nlohmann::json& j = d.json;
-  j = common_model_keys(path, markers, file);
-  j["kind"] = kind_name(d.kind);
   j["of"] = "subset condense";
-  // The output it is the checkpoint of: condense names it OUTPUT.checkpoint.h5.
-  const std::string suffix = ".checkpoint.h5";
+  // The output it is the checkpoint of: condense names it OUTPUT + kCondenseCheckpointSuffix.
+  const std::string suffix = kCondenseCheckpointSuffix;
   j["output"] = path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0
                     ? nlohmann::json(path.substr(0, path.size() - suffix.size()))
                     : nlohmann::json(nullptr);

@@ -22,6 +22,8 @@ namespace subset::io {
 
 // The method name a condensation checkpoint records (workflows/condense.cpp writes it).
 inline constexpr const char* kCondenseCheckpointMethod = "condense-checkpoint";
+// What condense appends to its output's path to name the checkpoint (workflows/condense.h).
+inline constexpr const char* kCondenseCheckpointSuffix = ".checkpoint.h5";
 
 enum class FileKind { Store, EmbeddingStore, Selection, Model, Checkpoint };
 // "store", "embedding store", "selection", "model", "checkpoint": the "kind" of the description.

@@ -2,9 +2,11 @@
 // the outcome without loading libtorch.
 #include "libsubset/workflows/condense.h"
 
+#include "libsubset/io/describe_file.h"
+
 namespace subset::workflows {
 
-std::string checkpoint_path(const CondenseJob& job) { return job.output + ".checkpoint.h5"; }
+std::string checkpoint_path(const CondenseJob& job) { return job.output + io::kCondenseCheckpointSuffix; }
 
 nlohmann::json to_json(const CondenseOutcome& o) {
   return {{"settings", o.settings}, {"rows", o.rows}, {"classes", o.classes}, {"iterations_done", o.iterations_done},
