@@ -15,6 +15,7 @@
 #include "tools/nn_plugin.h"
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/core/progress.h"
 #include "libsubset/energy/accounting.h"
 #include "libsubset/energy/report.h"
@@ -66,6 +67,18 @@ void name_free_text_values(CLI::App& app) {
 
 CLI::Option* add_json_flag(CLI::App& app, bool& json) {
   return app.add_flag("--json", json, "Print one JSON object on stdout instead of a table");
+}
+
+CLI::Option* add_memory_limit_option(CLI::App& app, std::string& size, const std::string& what) {
+  return app
+      .add_option("--memory-limit", size,
+                  "Memory the whole run may use (512M, 4G; default: what the machine has available); " + what)
+      ->type_name("SIZE");
+}
+
+std::optional<double> memory_limit_of(const std::string& size) {
+  if (size.empty()) return std::nullopt;
+  return parse_memory_size(size, "memory-limit");
 }
 
 CLI::Validator non_negative_integer() {

@@ -64,6 +64,12 @@ void name_free_text_values(CLI::App& app);
 // Adds --json to a subcommand.
 CLI::Option* add_json_flag(CLI::App& app, bool& json);
 
+// Adds --memory-limit SIZE (512M, 4G, ...; text, parsed by memory_limit_of so that a bad size
+// gets libsubset's one-line error); memory_limit_of("") is unset. `what`: what the command does
+// under it, for --help.
+CLI::Option* add_memory_limit_option(CLI::App& app, std::string& size, const std::string& what);
+std::optional<double> memory_limit_of(const std::string& size);
+
 // Accepts a whole non-negative integer; the message names the value (CLI11's NonNegativeNumber
 // prints the range up to DBL_MAX in full, 300 digits, and calls "abc" out of range).
 CLI::Validator non_negative_integer();

@@ -74,7 +74,7 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
     workflows::CompressJob job;
     int64_t dim = 0;
     double variance = 0, eps = 0;
-    std::string apply, model_out;
+    std::string apply, model_out, memory_limit;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -96,6 +96,9 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--model-out", o->model_out, "Also save the fitted transform as a model file, for --apply");
   app->add_option("--seed", o->job.seed, "Seed of every random choice of the fit")->check(seed_value())->capture_default_str();
   app->add_flag("--force", o->job.force, "Overwrite existing outputs");
+  add_memory_limit_option(*app, o->memory_limit,
+                          "pca and the projections stream the store; a run that would not fit (the autoencoder "
+                          "holds all rows) is refused before any work");
   add_json_flag(*app, o->json);
 
   // Every method parameter becomes an option, generated from the method's one declaration.
@@ -110,6 +113,7 @@ Command add_compress_command(CLI::App& parent, const GlobalOptions& global) {
             if (app->count("--eps")) job.target.eps = o->eps;
             if (app->count("--apply")) job.apply_model = o->apply;
             if (app->count("--model-out")) job.model_out = o->model_out;
+            job.memory_limit = memory_limit_of(o->memory_limit);
             SUBSET_CHECK(!job.apply_model || !app->count("--seed"), "--seed",
                          "applies to fitting; --apply uses the fitted model as it is");
             const transform::MethodSpec* spec = job.method.empty() ? nullptr : &transform::method(job.method);

@@ -11,6 +11,7 @@ namespace subset::cli {
 Command add_extract_command(CLI::App& parent, const GlobalOptions& global) {
   struct Options {
     std::string store, selection, output;
+    std::string memory_limit;
     bool force = false;
     bool json = false;
   };
@@ -21,11 +22,14 @@ Command add_extract_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("-s,--selection", o->selection, "Selection file (from subset select)")->required();
   app->add_option("-o,--output", o->output, "Store to write")->required();
   app->add_flag("--force", o->force, "Overwrite an existing output");
+  add_memory_limit_option(*app, o->memory_limit,
+                          "selected rows that do not fit go through a temporary file beside the output");
   add_json_flag(*app, o->json);
   return {app, [o, &global]() {
             io::OutputOptions out{o->output, o->force, {}};
             out.write.energy_report = start_energy_recording(global);
-            const io::StoreInfo info = io::extract_selection(o->store, o->selection, out);
+            const io::StoreInfo info =
+                io::extract_selection(o->store, o->selection, out, memory_limit_of(o->memory_limit));
             if (o->json) std::cout << info.to_json().dump(2) << "\n";
             else print_store_report(info, std::cout);
             if (!o->json && global.verbose) {

@@ -31,6 +31,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
     double fraction = 0;
     std::string indices_out;
     std::string centroids_out;
+    std::string memory_limit;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -55,6 +56,9 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--centroids-out", o->centroids_out,
                   "kmeans: also write the centroids (synthetic points) as a store, weighted by cluster size");
   app->add_flag("--force", o->job.force, "Overwrite existing outputs");
+  add_memory_limit_option(*app, o->memory_limit,
+                          "features that do not fit stay on disk and are read in blocks (kcenter, herding, kmeans; "
+                          "--per-class: one class at a time)");
   add_json_flag(*app, o->json);
 
   // Every method parameter becomes an option, generated from the method's one declaration.
@@ -68,6 +72,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
             if (app->count("--fraction")) job.fraction = o->fraction;
             if (!o->indices_out.empty()) job.indices_out = o->indices_out;
             if (!o->centroids_out.empty()) job.centroids_out = o->centroids_out;
+            job.memory_limit = memory_limit_of(o->memory_limit);
             const select::MethodSpec& spec = select::method(job.method);
             job.params = params->given(spec.params, spec.name);
             job.embedding = embedding.resolve(*app, job.store, global, !o->json);
@@ -128,6 +133,7 @@ Command add_select_command(CLI::App& parent, const GlobalOptions& global) {
                 std::cout << "  " << key << " "
                           << (text.size() <= 160 ? text : std::to_string(value.size()) + " entries (see --json)") << "\n";
               }
+              if (!out.memory_plan.empty()) std::cout << "  features " << out.memory_plan << "\n";
               std::cout << "  phases:";
               for (size_t i = 0; i < out.phases.size(); ++i) {
                 std::snprintf(seconds, sizeof seconds, "%.3g", out.phases[i].second);

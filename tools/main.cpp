@@ -1,12 +1,14 @@
 // `subset`: the command-line face of libsubset. Parses arguments, runs one subcommand, and turns
 // every failure into one line on stderr and a non-zero exit status.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
 #include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "libsubset/core/memory.h"
 #include "libsubset/core/edit_distance.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
@@ -129,6 +131,12 @@ int main(int argc, char** argv) {
       io::OutputTransaction outputs;
       const int status = c.run();
       outputs.commit();
+      // On stderr, so that --json output stays one object: what --memory-limit is compared with.
+      if (global.verbose) {
+        char peak[48];
+        std::snprintf(peak, sizeof peak, "%.1f MiB", peak_resident_bytes() / (1024.0 * 1024.0));
+        std::cerr << "peak memory " << peak << " resident\n";
+      }
       return status;
     }
     std::cerr << "error: no subcommand given (run `subset --help` for usage)\n";

@@ -1,9 +1,18 @@
 #include "libsubset/io/extract.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
 #include <numeric>
 
 #include "libsubset/core/error.h"
+#include "libsubset/core/interrupt.h"
+#include "libsubset/core/memory.h"
+#include "libsubset/core/params.h"
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/store_writer.h"
@@ -63,44 +72,128 @@ void check_selection_matches(const SelectionManifest& m, const FeatureStore& sto
 
 namespace {
 
+// The temporary file of an out-of-core extract is a hidden partial file of OUTPUT + this.
+constexpr const char* kSpillSuffix = ".rows";
+
+// The selected rows (sel.indices) in selection order, passed to `emit` a block at a time, out of
+// core: one pass over the store copies them in row order to a temporary file beside `output`;
+// then each output block reads its rows back from it.
+void produce_from_spill(const FeatureArray& features, const std::vector<int64_t>& indices,
+                        const std::vector<int64_t>& order, int64_t read_block_rows, int64_t write_block_rows,
+                        const std::string& output, const EmitRows& emit) {
+  const int64_t dim = features.cols();
+  const auto row_bytes = static_cast<size_t>(dim) * sizeof(float);
+  AtomicOutput spill(output + kSpillSuffix, true);  // removed when done, on failure and on Ctrl-C
+  {
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(spill.temp_path().c_str(), "wb"), std::fclose);
+    if (!file) SUBSET_FAIL_FILE(spill.temp_path(), errno, "cannot write the rows' temporary file");
+    size_t next = 0;
+    features.for_each_block(read_block_rows, [&](int64_t first, MatrixViewF block) {
+      const int64_t end = first + block.rows();
+      for (; next < order.size() && indices[static_cast<size_t>(order[next])] < end; ++next) {
+        const int64_t row = indices[static_cast<size_t>(order[next])] - first;
+        if (std::fwrite(block.data() + row * dim, 1, row_bytes, file.get()) != row_bytes)
+          SUBSET_FAIL_FILE(spill.temp_path(), errno, "cannot write the rows' temporary file (disk full?)");
+      }
+      return next < order.size();
+    });
+    if (std::fflush(file.get()) != 0) SUBSET_FAIL_FILE(spill.temp_path(), errno, "cannot write the rows' temporary file");
+  }
+  // Output position p holds the row written rank[p]-th to the file.
+  std::vector<int64_t> rank(order.size());
+  for (size_t r = 0; r < order.size(); ++r) rank[static_cast<size_t>(order[r])] = static_cast<int64_t>(r);
+  const int fd = ::open(spill.temp_path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) SUBSET_FAIL_FILE(spill.temp_path(), errno, "cannot read the rows' temporary file");
+  std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
+  const auto k = static_cast<int64_t>(indices.size());
+  std::vector<float> buffer(static_cast<size_t>(std::min(write_block_rows, k) * dim));
+  for (int64_t first = 0; first < k; first += write_block_rows) {
+    check_interrupted();
+    const int64_t count = std::min(write_block_rows, k - first);
+    for (int64_t p = first; p < first + count; ++p) {
+      const auto offset = static_cast<off_t>(rank[static_cast<size_t>(p)]) * static_cast<off_t>(row_bytes);
+      char* to = reinterpret_cast<char*>(buffer.data() + (p - first) * dim);
+      for (size_t got = 0; got < row_bytes;) {
+        const ssize_t r = ::pread(fd, to + got, row_bytes - got, offset + static_cast<off_t>(got));
+        if (r <= 0) SUBSET_FAIL_FILE(spill.temp_path(), r < 0 ? errno : EIO, "cannot read the rows' temporary file");
+        got += static_cast<size_t>(r);
+      }
+    }
+    emit(count, buffer.data());
+  }
+}
+
 StoreInfo extract_from(const FeatureStore& store, const std::string& store_path, const SelectionFile& sel,
-                       const std::string& selection_path, const OutputOptions& out) {
+                       const std::string& selection_path, const OutputOptions& out,
+                       const std::optional<double>& memory_limit) {
   check_selection_matches(sel.manifest, store, selection_path);
   SUBSET_CHECK(!sel.indices.empty(), selection_path, "selection is empty");
   check_output_path(out.path, out.force);
   const StoreInfo& info = store.info();
+  remove_stale_partials(out.path + kSpillSuffix);  // a killed out-of-core run's rows file
 
-  // One streaming pass over the source, copying each selected row to its place in selection order.
   const auto k = static_cast<int64_t>(sel.indices.size());
   std::vector<int64_t> order(static_cast<size_t>(k));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sel.indices[a] < sel.indices[b]; });
-  RowMatrixF rows(k, info.dim());
   const FeatureArray features = store.features();
-  size_t next = 0;
-  features.for_each_block(features.block_rows_for(size_t{64} << 20), [&](int64_t first, MatrixViewF block) {
-    const int64_t end = first + block.rows();
-    while (next < order.size() && sel.indices[order[next]] < end) {
-      rows.row(order[next]) = block.row(sel.indices[order[next]] - first);
-      ++next;
-    }
-    return next < order.size();
-  });
 
+  // Memory: the labels (written at the end) and the order; then either the selected rows and a
+  // read block, or two blocks and the file's ranks.
+  const MemoryLimit limit = MemoryLimit::of(memory_limit);
+  const double row_bytes = static_cast<double>(info.dim()) * sizeof(float);
+  const double fixed = 8.0 * static_cast<double>(info.has_labels ? info.n() + k : 0) + 16.0 * static_cast<double>(k);
+  const double spendable = limit.spendable() - fixed;
+  const double selected = static_cast<double>(k) * row_bytes;
+  const double chunk = static_cast<double>(std::max<int64_t>(1, info.features.chunk_rows)) * row_bytes;
+  constexpr double kBlock = 64.0 * 1024 * 1024;
   std::string source = std::to_string(k) + " rows of " + store_path + " selected by " + sel.manifest.method + " (" +
                        selection_path + ")";
-  return write_derived_store(store, rows, sel.indices, sel.weights, true, source, "subset extract", out);
+  if (selected + std::min(kBlock, chunk) <= spendable) {
+    // One streaming pass over the source, copying each selected row to its place in selection order.
+    RowMatrixF rows(k, info.dim());
+    size_t next = 0;
+    features.for_each_block(features.block_rows_for(static_cast<size_t>(std::min(kBlock, spendable - selected))),
+                            [&](int64_t first, MatrixViewF block) {
+                              const int64_t end = first + block.rows();
+                              while (next < order.size() && sel.indices[order[next]] < end) {
+                                rows.row(order[next]) = block.row(sel.indices[order[next]] - first);
+                                ++next;
+                              }
+                              return next < order.size();
+                            });
+    return write_derived_store(store, rows, sel.indices, sel.weights, true, source, "subset extract", out);
+  }
+  const double block = std::min(kBlock, spendable / 2.0);
+  SUBSET_CHECK_PARAM(block >= chunk, "memory-limit",
+                     limit.describe() << " is too small to extract " << k << " rows of " << info.dim()
+                                      << " values out of core: it needs " << format_bytes(fixed)
+                                      << " besides two blocks of " << format_bytes(chunk) << ", and "
+                                      << format_bytes(std::max(limit.spendable(), 0.0)) << " is left");
+  const int64_t read_rows = features.block_rows_for(static_cast<size_t>(block));
+  const auto write_rows = std::max<int64_t>(1, static_cast<int64_t>(block / row_bytes));
+  return write_derived_store(
+      store, k, info.dim(),
+      [&](const EmitRows& emit) {
+        produce_from_spill(features, sel.indices, order, read_rows, write_rows, out.path, emit);
+      },
+      sel.indices, sel.weights, true, source, "subset extract", out);
 }
 
 }  // namespace
 
-StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out) {
+StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path, const OutputOptions& out,
+                            const std::optional<double>& memory_limit) {
   const FeatureStore store = FeatureStore::open(store_path);
-  return extract_from(store, store_path, read_selection(selection_path), selection_path, out);
+  return extract_from(store, store_path, read_selection(selection_path), selection_path, out, memory_limit);
 }
 
 StoreInfo extract_selection(const std::string& store_path, const SelectionFile& selection,
-                            const std::string& selection_name, const OutputOptions& out) {
+                            const std::string& selection_name, const OutputOptions& out,
+                            const std::optional<double>& memory_limit) {
   const FeatureStore store = FeatureStore::open(store_path);
   // read_selection() validates the indices and records the largest; a selection made in memory
   // (select on an array or a store) has not been through it.
@@ -111,16 +204,25 @@ StoreInfo extract_selection(const std::string& store_path, const SelectionFile& 
   SUBSET_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), selection_name,
                "index " << *std::adjacent_find(sorted.begin(), sorted.end()) << " appears twice");
   checked.manifest.max_index = sorted.empty() ? -1 : sorted.back();
-  return extract_from(store, store_path, checked, selection_name, out);
+  return extract_from(store, store_path, checked, selection_name, out, memory_limit);
 }
 
 StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows, const std::vector<int64_t>& label_rows,
                               const std::vector<float>& weights, bool same_space, const std::string& source,
                               const std::string& command, const OutputOptions& out) {
+  return write_derived_store(
+      store, rows.rows(), rows.cols(), [&rows](const EmitRows& emit) { emit(rows.rows(), rows.data()); }, label_rows,
+      weights, same_space, source, command, out);
+}
+
+StoreInfo write_derived_store(const FeatureStore& store, int64_t rows, int64_t cols, const ProduceRows& produce,
+                              const std::vector<int64_t>& label_rows, const std::vector<float>& weights,
+                              bool same_space, const std::string& source, const std::string& command,
+                              const OutputOptions& out) {
   const StoreInfo& info = store.info();
   StoreWriter w(out.path, out.force, out.write);
-  w.begin_features(Split::Train, rows.rows(), rows.cols());
-  w.write_rows(Split::Train, rows.rows(), rows.data());
+  w.begin_features(Split::Train, rows, cols);
+  produce([&w](int64_t count, const float* data) { w.write_rows(Split::Train, count, data); });
   if (info.has_labels) {
     const std::vector<int64_t> all = store.labels();
     std::vector<int64_t> labels;
@@ -139,7 +241,7 @@ StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows,
   }
   if (same_space) w.set_image_shape(info.image_shape);
   std::vector<std::string> names = info.class_names;
-  if (names.empty() && info.has_labels && info.num_classes() > rows.rows()) {
+  if (names.empty() && info.has_labels && info.num_classes() > rows) {
     // A store's labels must stay below max(rows, class names): a subset smaller than the source's
     // class count keeps its labels valid by naming the classes ("0", "1", ...).
     for (int64_t c = 0; c < info.num_classes(); ++c) names.push_back(std::to_string(c));

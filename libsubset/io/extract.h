@@ -1,6 +1,8 @@
 #pragma once
 // Materialising a selection: the selected rows of a store (features, labels, weights) written as
 // a new store that keeps the source's test split, so any tool can train on it.
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,13 +15,23 @@
 namespace subset::io {
 
 // Rows are written in selection order. Refuses a selection made from another store (row count or
-// feature checksum differ). Memory: the selected rows plus one 64 MiB read block.
+// feature checksum differ). Memory: the selected rows plus one read block of at most 64 MiB when
+// they fit under `memory_limit` (core/memory.h: unset, what the machine has available); otherwise
+// the same file is written out of core: one pass over the store copies the selected rows, in row
+// order, to a temporary file beside the output, and the output is then written in selection order
+// from it, one block at a time (memory: 16 bytes per selected row and two blocks).
 StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path,
-                            const OutputOptions& out);
+                            const OutputOptions& out, const std::optional<double>& memory_limit = std::nullopt);
 // The same for a selection already in memory (the Python module's Selection); `selection_name`
 // stands for its path in messages and in the output's "source" attribute.
 StoreInfo extract_selection(const std::string& store_path, const SelectionFile& selection,
-                            const std::string& selection_name, const OutputOptions& out);
+                            const std::string& selection_name, const OutputOptions& out,
+                            const std::optional<double>& memory_limit = std::nullopt);
+
+// Rows handed over in order, a run at a time: produce(emit) calls emit(count, rows) until all are
+// given.
+using EmitRows = std::function<void(int64_t count, const float* rows)>;
+using ProduceRows = std::function<void(const EmitRows& emit)>;
 
 // Writes `rows` as a new store derived from `store`: labels of the source rows `label_rows` (one
 // per row), optional weights, and, when `same_space` (rows live in the store's /features space),
@@ -28,6 +40,12 @@ StoreInfo extract_selection(const std::string& store_path, const SelectionFile& 
 StoreInfo write_derived_store(const FeatureStore& store, const RowMatrixF& rows, const std::vector<int64_t>& label_rows,
                               const std::vector<float>& weights, bool same_space, const std::string& source,
                               const std::string& command, const OutputOptions& out);
+// The same with the rows produced in runs (rows x cols in all), so that they need not all be in
+// memory at once.
+StoreInfo write_derived_store(const FeatureStore& store, int64_t rows, int64_t cols, const ProduceRows& produce,
+                              const std::vector<int64_t>& label_rows, const std::vector<float>& weights,
+                              bool same_space, const std::string& source, const std::string& command,
+                              const OutputOptions& out);
 
 // Throws Error when a selection (its manifest) was not made from `store` or does not fit it, in
 // this order: row count (source_n), dimension (source_dim, when recorded), feature checksum -- or,

@@ -469,7 +469,9 @@ std::string FeatureStore::features_checksum(Split split) const {
   const FeatureArray a = features(split);
   if (!a.info().checksum.empty()) return a.info().checksum;
   unsigned long crc = 0;
-  a.for_each_block(a.block_rows_for(size_t{64} << 20), [&](int64_t, MatrixViewF block) {
+  // Small blocks: this pass runs beside whatever a command holds (under --memory-limit, within
+  // MemoryLimit's margin), and CRC speed does not grow with the block beyond a few MiB.
+  a.for_each_block(a.block_rows_for(size_t{8} << 20), [&](int64_t, MatrixViewF block) {
     crc = crc32_z(crc, reinterpret_cast<const unsigned char*>(block.data()), static_cast<size_t>(block.size()) * 4);
     return true;
   });

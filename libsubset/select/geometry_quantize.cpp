@@ -183,7 +183,7 @@ Quantized quantize_rows(const float* x, int64_t n, int64_t dim) {
   return out;
 }
 
-void check_values(const float* x, int64_t n, int64_t dim, double limit, const char* method) {
+void check_values(const float* x, int64_t n, int64_t dim, double limit, const char* method, int64_t first_row) {
   int64_t bad = n;
   const auto lim = static_cast<float>(limit);
 #pragma omp parallel for schedule(static) reduction(min : bad)
@@ -193,7 +193,7 @@ void check_values(const float* x, int64_t n, int64_t dim, double limit, const ch
     for (int64_t j = 0; j < dim; ++j) ok &= (row[j] <= lim) & (row[j] >= -lim);  // false for NaN
     if (!ok && i < bad) bad = i;
   }
-  SUBSET_CHECK(bad == n, method, "row " << bad << " of the features holds NaN, Inf or a value beyond +-" << limit);
+  SUBSET_CHECK(bad == n, method, "row " << first_row + bad << " of the features holds NaN, Inf or a value beyond +-" << limit);
 }
 
 }  // namespace subset::select::geometry

@@ -10,7 +10,9 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/select/internal/extremes.h"
 #include "libsubset/select/internal/geometry.h"
+#include "libsubset/select/internal/herding_streamed.h"
 #include "libsubset/select/internal/steps.h"
 
 namespace subset::select {
@@ -22,20 +24,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int64_t kParallelMin = 4096;  // fewer points: one thread (a step is then too short to share)
 constexpr int64_t kBlock = 256;         // rows per unit of work
 
-// The smallest value seen, lowest index on ties.
-struct Nearest {
-  double value = kInf;
-  int64_t index = -1;
-  void consider(double v, int64_t i) {
-    if (index < 0 || v < value || (v == value && i < index)) {
-      value = v;
-      index = i;
-    }
-  }
-  void merge(const Nearest& o) {
-    if (o.index >= 0) consider(o.value, o.index);
-  }
-};
 
 // The target on a 16-bit grid: t = t_step * t_level + t_rest, ||t_rest|| <= rest_norm.
 void grid_target(const std::vector<float>& target, double t_sq, std::vector<int16_t>& target_levels, double& t_step,
@@ -146,7 +134,8 @@ HerdingSelector::HerdingSelector(const ParamMap& p) : prune_(p.get_bool("quantiz
 Selection HerdingSelector::select(const SelectionRequest& request, const RunContext& context) const {
   const int64_t n = request.n;
   const int64_t d = request.dim;
-  SUBSET_CHECK(request.has_features() && d >= 1, "herding", "method needs features");
+  SUBSET_CHECK((request.has_features() || request.streamed()) && d >= 1, "herding", "method needs features");
+  if (request.streamed()) return herding_streamed(request, context);
   const float* x = request.features;
   geometry::check_values(x, n, d, 1e18, "herding");
   auto row = [&](int64_t i) { return x + i * d; };

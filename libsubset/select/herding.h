@@ -22,6 +22,8 @@ namespace subset::select {
 // data mean and the mean of the chosen points right after pick i. No weights. stats: mean_gap =
 // || mean(all) - mean(chosen) ||_2 after the last pick, over all chosen points (already_selected
 // included). Features must be finite with |v| <= 1e18 (so that the target cannot overflow).
+// Features left on disk (SelectionRequest::on_disk) give the same result, read in blocks
+// (internal/herding_streamed.h); stats then also count blocks_scanned and blocks_skipped.
 class HerdingSelector : public Selector {
  public:
   static ParamSchema params();

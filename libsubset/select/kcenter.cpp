@@ -11,7 +11,9 @@
 #include "libsubset/core/params.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/rng.h"
+#include "libsubset/select/internal/extremes.h"
 #include "libsubset/select/internal/geometry.h"
+#include "libsubset/select/internal/kcenter_on_disk.h"
 #include "libsubset/select/internal/steps.h"
 
 namespace subset::select {
@@ -27,21 +29,6 @@ constexpr int32_t kChunk = 1024;        // points (or centers) per scheduling un
 constexpr int64_t kParallelMin = 4096;  // fewer points: one thread (a step is then too short to share)
 constexpr size_t kPrefetch = 8;         // candidates ahead whose rows are prefetched
 
-// The farthest unselected point seen: largest distance, then lowest index.
-struct Farthest {
-  double value = -1.0;
-  int64_t index = -1;
-  void consider(double v, int64_t i) {
-    if (v < 0.0) return;  // selected
-    if (index < 0 || v > value || (v == value && i < index)) {
-      value = v;
-      index = i;
-    }
-  }
-  void merge(const Farthest& o) {
-    if (o.index >= 0) consider(o.value, o.index);
-  }
-};
 
 struct Counters {
   int64_t by_cluster = 0, by_triangle = 0, by_sketch = 0, by_quantized = 0, evaluated = 0, updated = 0,
@@ -361,11 +348,12 @@ Selection KCenterSelector::select(const SelectionRequest& request, const RunCont
   const int64_t n = request.n;
   SUBSET_CHECK(init_index_ < n, "kcenter",
                "parameter 'init-index' must be below the number of points, " << n << ", got " << init_index_);
-  SUBSET_CHECK(request.has_features() && request.dim >= 1, "kcenter", "method needs features");
+  SUBSET_CHECK((request.has_features() || request.streamed()) && request.dim >= 1, "kcenter", "method needs features");
   const auto& already = request.already_selected;
   const int64_t total = static_cast<int64_t>(already.size()) + request.budget;
   SUBSET_CHECK_PARAM(total <= std::numeric_limits<int32_t>::max(), "budget",
                "kcenter supports at most " << std::numeric_limits<int32_t>::max() << " chosen points");
+  if (request.streamed()) return kcenter_on_disk(request, context, init_index_);
   geometry::check_values(request.features, n, request.dim, 1e18, "kcenter");
 
   KCenterRun run(request, sketch_dims_, quantized_bounds_, total);

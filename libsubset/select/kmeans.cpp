@@ -13,6 +13,7 @@
 #include "libsubset/linalg/blas_info.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/internal/kmeans.h"
+#include "libsubset/select/internal/kmeans_streamed.h"
 #include "libsubset/select/sampling.h"
 
 namespace subset::select {
@@ -20,17 +21,40 @@ using namespace kmeans_internal;
 
 namespace kmeans_internal {
 
-void check_input(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k) {
-  const int64_t n = x.rows();
-  SUBSET_CHECK(n > 0 && x.cols() > 0, "kmeans", "no points");
-  SUBSET_CHECK(n <= std::numeric_limits<int32_t>::max() && x.cols() <= std::numeric_limits<int32_t>::max(),
-               "kmeans", "at most 2^31 - 1 points and dimensions");
+void check_shape(int64_t n, int64_t d, const std::vector<int64_t>& fixed, int64_t k) {
+  SUBSET_CHECK(n > 0 && d > 0, "kmeans", "no points");
+  SUBSET_CHECK(n <= std::numeric_limits<int32_t>::max() && d <= std::numeric_limits<int32_t>::max(), "kmeans",
+               "at most 2^31 - 1 points and dimensions");
   for (int64_t f : fixed) SUBSET_CHECK(f >= 0 && f < n, "already selected", "index " << f << " out of range");
   SUBSET_CHECK_PARAM(k >= 1 && k + static_cast<int64_t>(fixed.size()) <= n, "budget",
                "k-means needs 1 <= k <= " << n - static_cast<int64_t>(fixed.size()) << ", got " << k);
-  // Squares of differences and GEMM products must stay finite in float.
-  const double limit = std::sqrt(static_cast<double>(FLT_MAX) / (16.0 * static_cast<double>(x.cols())));
-  geometry::check_values(x.data(), n, x.cols(), limit, "kmeans");
+}
+
+double value_limit(int64_t d) { return std::sqrt(static_cast<double>(FLT_MAX) / (16.0 * static_cast<double>(d))); }
+
+void check_input(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k) {
+  check_shape(x.rows(), x.cols(), fixed, k);
+  geometry::check_values(x.data(), x.rows(), x.cols(), value_limit(x.cols()), "kmeans");
+}
+
+void check_options(const KMeansOptions& o) {
+  SUBSET_CHECK(o.iterations >= 1, "iterations", "must be >= 1, got " << o.iterations);
+  SUBSET_CHECK(o.local_trials >= 0, "local-trials", "must be >= 0, got " << o.local_trials);
+  SUBSET_CHECK(o.tolerance >= 0.0, "tolerance", "must be >= 0, got " << o.tolerance);
+}
+
+void labels_from_seeding(const SeedRun& sr, int64_t fixed, int64_t k, std::vector<int32_t>& label,
+                         std::vector<double>& dist) {
+  const auto F = static_cast<int32_t>(fixed);
+  const auto K = static_cast<int32_t>(k);
+  const size_t n = sr.owner.size();
+  label.resize(n);
+  dist.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t o = sr.owner[i];
+    label[i] = o < F ? K + o : o - F;
+    dist[i] = sr.d2[i];
+  }
 }
 
 }  // namespace kmeans_internal
@@ -54,9 +78,7 @@ KMeansResult kmeans_fit(MatrixViewF x, const std::vector<int64_t>& fixed, const 
                         const RunContext& context) {
   const int64_t n = x.rows(), k = o.k;
   check_input(x, fixed, k);
-  SUBSET_CHECK(o.iterations >= 1, "iterations", "must be >= 1, got " << o.iterations);
-  SUBSET_CHECK(o.local_trials >= 0, "local-trials", "must be >= 0, got " << o.local_trials);
-  SUBSET_CHECK(o.tolerance >= 0.0, "tolerance", "must be >= 0, got " << o.tolerance);
+  check_options(o);
   Rng rng(context.seed);
   BlasSingleThread single;
   std::vector<int32_t> label;
@@ -75,16 +97,7 @@ KMeansResult kmeans_fit(MatrixViewF x, const std::vector<int64_t>& fixed, const 
     initial = std::move(sr.seeds);
     seeding_distances = sr.distances;
     seeding_brute = sr.brute;
-    // Seeding centres are (fixed..., seeds...); Lloyd columns are (seeds..., fixed...).
-    const auto F = static_cast<int32_t>(fixed.size());
-    const auto K = static_cast<int32_t>(k);
-    label.resize(sz(n));
-    dist.resize(sz(n));
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t o_ = sr.owner[sz(i)];
-      label[sz(i)] = o_ < F ? K + o_ : o_ - F;
-      dist[sz(i)] = sr.d2[sz(i)];
-    }
+    labels_from_seeding(sr, static_cast<int64_t>(fixed.size()), k, label, dist);
     done = k;
   } else {
     std::vector<int64_t> excluded = fixed;
@@ -127,9 +140,16 @@ ParamSchema KMeansSelector::params() {
 KMeansSelector::KMeansSelector(const ParamMap& p) : options_(KMeansOptions::from_params(p, 1)) {}
 
 KMeansResult KMeansSelector::fit(const SelectionRequest& request, const RunContext& context) const {
-  SUBSET_CHECK(request.has_features() && request.dim >= 1, "kmeans", "method needs features");
   KMeansOptions o = options_;
   o.k = request.budget;
+  if (request.streamed()) {
+    const RowBlocks& rows = *request.on_disk;
+    SUBSET_CHECK(rows.n() == request.n && rows.dim() == request.dim, "kmeans",
+                 "features on disk are " << rows.n() << " x " << rows.dim() << ", the request " << request.n << " x "
+                                         << request.dim);
+    return kmeans_fit_streamed(rows, request.already_selected, o, context);
+  }
+  SUBSET_CHECK(request.has_features() && request.dim >= 1, "kmeans", "method needs features");
   return kmeans_fit(request.feature_view(), request.already_selected, o, context);
 }
 

@@ -28,8 +28,9 @@
 // Each iteration assigns every point to its nearest centre (fixed centres included; ties to the
 // lower column, centroids before fixed points) and moves every centroid to the mean of its points
 // (in double; fixed centres never move). The nearest centre comes from ||x||^2 - 2 x.c + ||c||^2
-// through BLAS sgemm on fixed blocks of rows (single-threaded calls, one block per OpenMP thread:
-// the same per-element rounding at any thread count); from the second iteration on, a point
+// through BLAS sgemm on fixed blocks of rows (one single-threaded call per block, over the block's
+// points that the bounds below leave: the same per-element rounding at any thread count, and
+// whether the rows are in memory or read from disk); from the second iteration on, a point
 // skips the sgemm when Hamerly-style bounds prove its centre unchanged (its exact distance to its
 // centre below a lower bound on its distance to every other: the previous second-nearest
 // distance minus how far the others moved, the k/16 (at most 64) centroids that moved most being
@@ -51,6 +52,11 @@
 // the points nearest to an already-selected point (those count for the fixed point, which is not
 // returned); without already-selected points they sum to n. A weight can be 0 when the final
 // assignment leaves a centroid without points.
+//
+// ## Features on disk
+// With SelectionRequest::on_disk the selector reads the rows in blocks and returns the same
+// result, bit for bit, holding per-point state only (internal/kmeans_streamed.h: one pass over
+// the data per seeding step, per Lloyd iteration, and for the selection).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,4 +1,7 @@
-// Lloyd iterations with sgemm-based assignment, the final assignment and the representatives.
+// Lloyd iterations with sgemm-based assignment, the final assignment and the representatives:
+// LloydCore (internal/kmeans_lloyd.h), the in-memory passes over it, and the iteration loop.
+#include "libsubset/select/internal/kmeans_lloyd.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -7,13 +10,13 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <queue>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/threads.h"
-#include "libsubset/select/internal/geometry.h"
 #include "libsubset/linalg/product.h"
-#include "libsubset/select/internal/kmeans.h"
+#include "libsubset/select/internal/geometry.h"
 
 namespace subset::select {
 using namespace kmeans_internal;
@@ -26,61 +29,6 @@ using geometry::sq_dist;
 // k / kMoversShare, at most kMovers.
 constexpr int64_t kMovers = 64;
 constexpr int64_t kMoversShare = 16;
-
-// Per column (centroid), the T smallest (g, index) seen, g a GEMM distance.
-struct NearestPoints {
-  static constexpr int T = 16;
-  int64_t k = 0;
-  std::vector<float> g;
-  std::vector<int32_t> idx;
-  std::vector<int32_t> count;
-  std::vector<float> thr;  // largest g held once full, +inf before
-
-  void reset(int64_t cols) {
-    k = cols;
-    g.assign(sz(cols) * T, 0.0f);
-    idx.assign(sz(cols) * T, 0);
-    count.assign(sz(cols), 0);
-    thr.assign(sz(cols), std::numeric_limits<float>::infinity());
-  }
-  // Keeps the T smallest (g, index) pairs. Within one list rows arrive in increasing index order,
-  // so an equal g never displaces an earlier point.
-  void insert(int64_t j, float v, int32_t i) {
-    float* gj = g.data() + j * T;
-    int32_t* ij = idx.data() + j * T;
-    int32_t& c = count[sz(j)];
-    if (c < T) {
-      gj[c] = v;
-      ij[c] = i;
-      ++c;
-      if (c == T) thr[sz(j)] = *std::max_element(gj, gj + T);
-      return;
-    }
-    int worst = 0;  // the largest (g, index)
-    for (int t = 1; t < T; ++t)
-      if (gj[t] > gj[worst] || (gj[t] == gj[worst] && ij[t] > ij[worst])) worst = t;
-    gj[worst] = v;
-    ij[worst] = i;
-    thr[sz(j)] = *std::max_element(gj, gj + T);
-  }
-  // Adds another list's pairs (from other rows): the result is the T smallest (g, index) pairs
-  // of both, whichever rows each list saw.
-  void merge(const NearestPoints& o) {
-    for (int64_t j = 0; j < k; ++j) {
-      std::vector<std::pair<float, int32_t>> all;
-      for (int t = 0; t < count[sz(j)]; ++t) all.push_back({g[sz(j) * T + sz(t)], idx[sz(j) * T + sz(t)]});
-      for (int t = 0; t < o.count[sz(j)]; ++t) all.push_back({o.g[sz(j) * T + sz(t)], o.idx[sz(j) * T + sz(t)]});
-      std::sort(all.begin(), all.end());
-      const int c = static_cast<int>(std::min<size_t>(all.size(), T));
-      for (int t = 0; t < c; ++t) {
-        g[sz(j) * T + sz(t)] = all[sz(t)].first;
-        idx[sz(j) * T + sz(t)] = all[sz(t)].second;
-      }
-      count[sz(j)] = c;
-      thr[sz(j)] = c == T ? all[sz(T - 1)].first : std::numeric_limits<float>::infinity();
-    }
-  }
-};
 
 // Row-wise argmin of cn[j] - 2 s[j] (lowest j on ties) and the second smallest value, in 16
 // lanes so that it vectorises. Writes the argmin and the two values (without ||x||^2).
@@ -130,107 +78,386 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void argmin2_rows(c
   }
 }
 
-class Lloyd {
- public:
-  Lloyd(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k)
-      : x_(x.data()), n_(x.rows()), d_(x.cols()), k_(k), fixed_(fixed), is_fixed_(sz(n_), 0),
-        centres_(k + static_cast<int64_t>(fixed.size()), x.cols()), xn_(sz(n_)), lb_(sz(n_), 0.0) {
-    for (size_t s = 0; s < fixed.size(); ++s) {
-      is_fixed_[sz(fixed[s])] = 1;
-      std::copy_n(row(fixed[s]), d_, centres_.row(k + static_cast<int64_t>(s)).data());
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n_; ++i) xn_[sz(i)] = static_cast<float>(norm2(row(i), d_));
-    kall_ = centres_.rows();
-    block_ = std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(kall_, 1), 64, 2048);
-    block_ = std::min(block_, n_);
-    cn_.resize(sz(kall_));
-    drift_.assign(sz(kall_), 0.0);
-    gemm_rel_ = static_cast<double>(d_ + 8) * static_cast<double>(FLT_EPSILON);
+double norm2(const float* v, int64_t d) {
+  double s = 0.0;
+  for (int64_t t = 0; t < d; ++t) s += static_cast<double>(v[t]) * static_cast<double>(v[t]);
+  return s;
+}
+
+}  // namespace
+
+namespace kmeans_internal {
+
+// ---------------------------------------------------------------------------------------------
+// NearestPoints
+
+void NearestPoints::reset(int64_t cols, bool with_exact) {
+  k = cols;
+  exact = with_exact;
+  g.assign(sz(cols) * T, 0.0f);
+  idx.assign(sz(cols) * T, 0);
+  e.assign(with_exact ? sz(cols) * T : 0, 0.0);
+  count.assign(sz(cols), 0);
+  thr.assign(sz(cols), std::numeric_limits<float>::infinity());
+}
+
+int NearestPoints::insert(int64_t j, float v, int32_t i) {
+  float* gj = g.data() + j * T;
+  int32_t* ij = idx.data() + j * T;
+  int32_t& c = count[sz(j)];
+  if (c < T) {
+    const int slot = c;
+    gj[c] = v;
+    ij[c] = i;
+    ++c;
+    if (c == T) thr[sz(j)] = *std::max_element(gj, gj + T);
+    return slot;
   }
+  int worst = 0;  // the largest (g, index)
+  for (int t = 1; t < T; ++t)
+    if (gj[t] > gj[worst] || (gj[t] == gj[worst] && ij[t] > ij[worst])) worst = t;
+  gj[worst] = v;
+  ij[worst] = i;
+  thr[sz(j)] = *std::max_element(gj, gj + T);
+  return worst;
+}
 
-  RowMatrixF& centres() { return centres_; }
-  int64_t k() const { return k_; }
-  const float* row(int64_t i) const { return x_ + i * d_; }
-  int64_t points_skipped() const { return skipped_; }
-
-  // The labels were set elsewhere (seeding, caller): no bounds known for them yet.
-  void forget_bounds() { bounds_ = false; }
-
-  // Nearest centre of every point (ties to the lower column) and its squared distance (geometry's
-  // sq_dist: exact up to double rounding). With `near`, a full pass that also keeps the T nearest
-  // non-fixed points of each centroid. Otherwise, after an update, points whose bounds prove their
-  // centre unchanged skip the sgemm (Hamerly's bounds: a lower bound on the distance to every other
-  // centre, lowered by how far the centres moved; the `kMovers` centres that moved most are
-  // measured exactly instead, so that one far jump does not void every bound).
-  //
-  // sgemm runs on fixed blocks of rows, one block per OpenMP thread at a time, single-threaded:
-  // every distance comes from the same calls at any thread count (a multi-threaded OpenBLAS sgemm
-  // rounds differently depending on how it splits the work).
-  void assign(std::vector<int32_t>& label, std::vector<double>& dist, NearestPoints* near) {
-    label.resize(sz(n_));
-    dist.resize(sz(n_));
-    cn_max_ = 0.0f;
-    for (int64_t j = 0; j < kall_; ++j) {
-      cn_[sz(j)] = static_cast<float>(norm2(centres_.row(j).data(), d_));
-      cn_max_ = std::max(cn_max_, cn_[sz(j)]);
+void NearestPoints::merge(const NearestPoints& o) {
+  struct Entry {
+    float g;
+    int32_t idx;
+    double e;
+  };
+  const auto before = [](const Entry& a, const Entry& b) { return a.g < b.g || (a.g == b.g && a.idx < b.idx); };
+  std::vector<Entry> all;
+  for (int64_t j = 0; j < k; ++j) {
+    all.clear();
+    for (int t = 0; t < count[sz(j)]; ++t) {
+      const size_t s = sz(j) * T + sz(t);
+      all.push_back({g[s], idx[s], exact ? e[s] : 0.0});
     }
-    std::vector<int64_t> rows;  // the points that need the full sgemm
-    if (near || !bounds_) {
-      rows.resize(sz(n_));
-      std::iota(rows.begin(), rows.end(), 0);
-    } else {
-      rows = settle_by_bounds(label, dist);
+    for (int t = 0; t < o.count[sz(j)]; ++t) {
+      const size_t s = sz(j) * T + sz(t);
+      all.push_back({o.g[s], o.idx[s], exact ? o.e[s] : 0.0});
     }
-    skipped_ += n_ - static_cast<int64_t>(rows.size());
-    full_rows(rows, label, dist, near);
-    bounds_ = true;
+    std::sort(all.begin(), all.end(), before);
+    const int c = static_cast<int>(std::min<size_t>(all.size(), T));
+    for (int t = 0; t < c; ++t) {
+      const size_t s = sz(j) * T + sz(t);
+      g[s] = all[sz(t)].g;
+      idx[s] = all[sz(t)].idx;
+      if (exact) e[s] = all[sz(t)].e;
+    }
+    count[sz(j)] = c;
+    thr[sz(j)] = c == T ? all[sz(T - 1)].g : std::numeric_limits<float>::infinity();
   }
+}
 
-  // Moves every centroid to the mean of its points; empty ones to the farthest points first.
-  // `label` may be changed (relocated points). Returns the number of relocations.
-  int64_t update(std::vector<int32_t>& label, const std::vector<double>& dist) {
-    std::vector<int64_t> count(sz(k_), 0);
-    for (int32_t l : label)
-      if (l < k_) ++count[sz(l)];
-    int64_t empty = 0;
-    for (int64_t c : count) empty += c == 0;
-    const RowMatrixF before = centres_.topRows(k_);
-    if (empty > 0) {
-      std::vector<int64_t> order;
-      order.reserve(sz(n_));
-      for (int64_t i = 0; i < n_; ++i)
-        if (!is_fixed_[sz(i)]) order.push_back(i);
-      const auto far = [&](int64_t a, int64_t b) {
-        return dist[sz(a)] > dist[sz(b)] || (dist[sz(a)] == dist[sz(b)] && a < b);
-      };
-      const auto take = std::min<int64_t>(empty, static_cast<int64_t>(order.size()));
-      std::partial_sort(order.begin(), order.begin() + take, order.end(), far);
-      int64_t next = 0;
-      for (int64_t j = 0; j < k_ && next < take; ++j) {
-        if (count[sz(j)] != 0) continue;
-        const int64_t p = order[sz(next++)];
-        const int32_t old = label[sz(p)];
-        if (old < k_) --count[sz(old)];
-        label[sz(p)] = static_cast<int32_t>(j);
-        lb_[sz(p)] = 0.0;  // its bound was about another centre
-        count[sz(j)] = 1;
+// ---------------------------------------------------------------------------------------------
+// LloydCore
+
+LloydCore::LloydCore(int64_t n, int64_t d, const std::vector<int64_t>& fixed, int64_t k)
+    : n_(n), d_(d), k_(k), kall_(k + static_cast<int64_t>(fixed.size())), is_fixed_(sz(n), 0),
+      centres_(k + static_cast<int64_t>(fixed.size()), d), xn_(sz(n), 0.0f), lb_(sz(n), 0.0) {
+  for (int64_t f : fixed) is_fixed_[sz(f)] = 1;
+  eligible_ = n_ - static_cast<int64_t>(fixed.size());
+  block_ = std::clamp<int64_t>((int64_t{2} << 20) / std::max<int64_t>(kall_, 1), 64, 2048);
+  block_ = std::min(block_, n_);
+  cn_.resize(sz(kall_));
+  drift_.assign(sz(kall_), 0.0);
+  gemm_rel_ = static_cast<double>(d_ + 8) * static_cast<double>(FLT_EPSILON);
+}
+
+void LloydCore::set_norms(int64_t first, const float* rows, int64_t count) {
+#pragma omp parallel for schedule(static) if (count > 4096)
+  for (int64_t r = 0; r < count; ++r) xn_[sz(first + r)] = static_cast<float>(norm2(rows + r * d_, d_));
+}
+
+// Bound on |GEMM distance - real distance| for point i against any centre.
+double LloydCore::gemm_err(int64_t i) const {
+  return gemm_rel_ * (static_cast<double>(xn_[sz(i)]) + static_cast<double>(cn_max_)) * 1.001;
+}
+
+void LloydCore::begin_assign(bool with_near) {
+  cn_max_ = 0.0f;
+  for (int64_t j = 0; j < kall_; ++j) {
+    cn_[sz(j)] = static_cast<float>(norm2(centres_.row(j).data(), d_));
+    cn_max_ = std::max(cn_max_, cn_[sz(j)]);
+  }
+  bounded_ = !with_near && bounds_;
+  if (!bounded_) return;
+  // the kMovers centroids that moved most (ties to the lower index) are measured exactly; every
+  // other centre moved at most `stay`
+  std::vector<int64_t> order(sz(k_));
+  std::iota(order.begin(), order.end(), 0);
+  const auto h = std::min<int64_t>({kMovers, k_, std::max<int64_t>(1, k_ / kMoversShare)});
+  std::partial_sort(order.begin(), order.begin() + h, order.end(), [&](int64_t a, int64_t b) {
+    return drift_[sz(a)] > drift_[sz(b)] || (drift_[sz(a)] == drift_[sz(b)] && a < b);
+  });
+  stay_ = 0.0;  // the largest move among the others (partial_sort leaves them unordered)
+  for (int64_t q = h; q < k_; ++q) stay_ = std::max(stay_, drift_[sz(order[sz(q)])]);
+  movers_.assign(order.begin(), order.begin() + h);
+  mc_.resize(h, d_);
+  mcn_.resize(sz(h));
+  for (int64_t m = 0; m < h; ++m) {
+    mc_.row(m) = centres_.row(movers_[sz(m)]);
+    mcn_[sz(m)] = cn_[sz(movers_[sz(m)])];
+  }
+}
+
+int64_t LloydCore::assign_block(int64_t b, const float* rows, std::vector<int32_t>& label, std::vector<double>& dist,
+                                NearestPoints* near, Scratch& w) {
+  const int64_t b0 = b * block_;
+  const int64_t nb = std::min(block_, n_ - b0);
+  const int64_t h = static_cast<int64_t>(movers_.size());
+  w.s.resize(sz(block_ * std::max(kall_, h)));
+  w.rows.clear();
+  int64_t settled = 0;
+  if (bounded_) {
+    // After an update: keeps the label of every point whose bounds prove it (setting its dist);
+    // the others go through the sgemm below.
+    linalg::gemm_nt(rows, nb, mc_.data(), h, d_, w.s.data());
+    for (int64_t r = 0; r < nb; ++r) {
+      const int64_t i = b0 + r;
+      const int32_t a = label[sz(i)];
+      const double e = sq_dist(rows + r * d_, centres_.row(a).data(), d_);
+      dist[sz(i)] = e;
+      // lower bound on the distance to every centre but a
+      double lower = lb_[sz(i)] - stay_;
+      const double err = gemm_err(i);
+      for (int64_t m = 0; m < h && lower > 0.0; ++m) {
+        if (movers_[sz(m)] == a) continue;
+        const double g = static_cast<double>(xn_[sz(i)]) + static_cast<double>(mcn_[sz(m)]) -
+                         2.0 * static_cast<double>(w.s[sz(r * h + m)]);
+        lower = std::min(lower, std::sqrt(std::max(0.0, g - err)));
+      }
+      // sq_dist is within kDistRelError of the real squared distance
+      if (std::sqrt(e * (1.0 + geometry::kDistRelError)) < lower) {
+        lb_[sz(i)] = lower;
+        ++settled;
+      } else {
+        w.rows.push_back(r);
       }
     }
+  } else {
+    w.rows.resize(sz(nb));
+    std::iota(w.rows.begin(), w.rows.end(), 0);
+  }
+  // The full sgemm for the others, in index order: label, dist and the bound on the distance to
+  // every other centre; with `near`, the nearest-point lists.
+  const auto m = static_cast<int64_t>(w.rows.size());
+  if (m == 0) return settled;
+  const float* xb = rows;
+  if (m < nb) {
+    w.gathered.resize(sz(block_ * d_));
+    for (int64_t q = 0; q < m; ++q) std::copy_n(rows + w.rows[sz(q)] * d_, d_, w.gathered.data() + q * d_);
+    xb = w.gathered.data();
+  }
+  w.lab.resize(sz(block_));
+  w.best.resize(sz(block_));
+  w.second.resize(sz(block_));
+  // S (m x K, row-major) = X_b C^T, i.e. column-major K x m = C X_b^T.
+  linalg::gemm_nt(xb, m, centres_.data(), kall_, d_, w.s.data());
+  argmin2_rows(w.s.data(), m, kall_, cn_.data(), w.lab.data(), w.best.data(), w.second.data());
+  for (int64_t q = 0; q < m; ++q) {
+    const int64_t i = b0 + w.rows[sz(q)];
+    label[sz(i)] = w.lab[sz(q)];
+    dist[sz(i)] = sq_dist(xb + q * d_, centres_.row(w.lab[sz(q)]).data(), d_);
+    const double g2 = static_cast<double>(xn_[sz(i)]) + static_cast<double>(w.second[sz(q)]);
+    lb_[sz(i)] = std::sqrt(std::max(0.0, g2 - gemm_err(i)));
+  }
+  if (near) collect(*near, w.s.data(), rows, b0, nb);  // with near every row went through: xb == rows
+  return settled;
+}
+
+void LloydCore::end_assign(int64_t settled) {
+  skipped_ += settled;
+  bounds_ = true;
+  max_xn_eligible_ = 0.0f;
+  for (int64_t i = 0; i < n_; ++i)
+    if (!is_fixed_[sz(i)]) max_xn_eligible_ = std::max(max_xn_eligible_, xn_[sz(i)]);
+}
+
+void LloydCore::collect(NearestPoints& near, const float* s, const float* rows, int64_t b0, int64_t nb) const {
+  for (int64_t r = 0; r < nb; ++r) {
+    const int64_t i = b0 + r;
+    if (is_fixed_[sz(i)]) continue;
+    const float* srow = s + r * kall_;
+    const float xi = xn_[sz(i)];
+    for (int64_t j = 0; j < k_; ++j) {
+      const float g = xi + (cn_[sz(j)] - 2.0f * srow[j]);
+      if (g < near.thr[sz(j)]) {
+        const int slot = near.insert(j, g, static_cast<int32_t>(i));
+        if (near.exact && slot >= 0)
+          near.e[sz(j) * NearestPoints::T + sz(slot)] = sq_dist(rows + r * d_, centres_.row(j).data(), d_);
+      }
+    }
+  }
+}
+
+int64_t LloydCore::relocate(std::vector<int32_t>& label, const std::vector<double>& dist, std::vector<int64_t>& count,
+                            std::vector<std::pair<int64_t, int32_t>>* moved) {
+  count.assign(sz(k_), 0);
+  for (int32_t l : label)
+    if (l < k_) ++count[sz(l)];
+  int64_t empty = 0;
+  for (int64_t c : count) empty += c == 0;
+  if (empty == 0) return 0;
+  // the `take` farthest non-fixed points, farthest first: a heap whose top is the nearest kept
+  const auto far = [&](int64_t a, int64_t b) {
+    return dist[sz(a)] > dist[sz(b)] || (dist[sz(a)] == dist[sz(b)] && a < b);
+  };
+  const auto take = std::min<int64_t>(empty, eligible_);
+  std::priority_queue<int64_t, std::vector<int64_t>, decltype(far)> kept(far);
+  for (int64_t i = 0; i < n_; ++i) {
+    if (is_fixed_[sz(i)]) continue;
+    if (static_cast<int64_t>(kept.size()) < take) {
+      kept.push(i);
+    } else if (far(i, kept.top())) {
+      kept.pop();
+      kept.push(i);
+    }
+  }
+  std::vector<int64_t> order(kept.size());
+  for (size_t q = order.size(); q-- > 0;) {
+    order[q] = kept.top();
+    kept.pop();
+  }
+  int64_t next = 0;
+  for (int64_t j = 0; j < k_ && next < take; ++j) {
+    if (count[sz(j)] != 0) continue;
+    const int64_t p = order[sz(next++)];
+    const int32_t old = label[sz(p)];
+    if (old < k_) --count[sz(old)];
+    label[sz(p)] = static_cast<int32_t>(j);
+    lb_[sz(p)] = 0.0;  // its bound was about another centre
+    count[sz(j)] = 1;
+    if (moved) moved->push_back({p, old});
+  }
+  return empty;
+}
+
+void LloydCore::set_mean(int64_t j, const double* sum, int64_t count) {
+  const double inv = 1.0 / static_cast<double>(count);
+  float* c = centres_.row(j).data();
+  for (int64_t t = 0; t < d_; ++t) c[t] = static_cast<float>(sum[t] * inv);
+}
+
+void LloydCore::finish_update(const RowMatrixF& before) {
+  // how far each centroid moved (rounded up: the bounds subtract it)
+  for (int64_t j = 0; j < k_; ++j)
+    drift_[sz(j)] = std::sqrt(sq_dist(before.row(j).data(), centres_.row(j).data(), d_)) * (1.0 + 1e-6);
+}
+
+LloydCore::ListPick LloydCore::pick_from_list(int64_t j, const NearestPoints& near, const std::vector<char>& used,
+                                              const std::function<double(int64_t, int)>& exact) const {
+  const int cnt = near.count[sz(j)];
+  double best = kInf;
+  int64_t arg = -1;
+  for (int t = 0; t < cnt; ++t) {
+    const int64_t i = near.idx[sz(j) * NearestPoints::T + sz(t)];
+    if (used[sz(i)]) continue;
+    const double e = exact(j, t);
+    if (e < best || (e == best && i < arg)) {
+      best = e;
+      arg = i;
+    }
+  }
+  // Complete when the list holds every eligible point; otherwise certified when no point outside
+  // it can be as close: their GEMM distance is >= thr, and GEMM distances are within
+  // gemm_rel_ * (|x|^2 + |c|^2) of the real ones.
+  ListPick out;
+  out.arg = arg;
+  out.ok = arg >= 0;
+  if (out.ok && cnt == NearestPoints::T && eligible_ > NearestPoints::T) {
+    const double bound =
+        gemm_rel_ * (static_cast<double>(max_xn_eligible_) + static_cast<double>(cn_[sz(j)])) * 1.001;
+    out.ok = best * (1.0 + 4.0 * geometry::kDistRelError) < static_cast<double>(near.thr[sz(j)]) - bound;
+  }
+  return out;
+}
+
+std::vector<int64_t> LloydCore::representatives(const NearestPoints& near,
+                                                const std::function<double(int64_t, int)>& exact,
+                                                const std::function<int64_t(int64_t, const std::vector<char>&)>& scan,
+                                                int64_t& scans) const {
+  std::vector<char> used(is_fixed_);
+  std::vector<int64_t> out;
+  out.reserve(sz(k_));
+  for (int64_t j = 0; j < k_; ++j) {
+    ListPick p = pick_from_list(j, near, used, exact);
+    if (!p.ok) {
+      ++scans;
+      p.arg = scan(j, used);
+    }
+    used[sz(p.arg)] = 1;
+    out.push_back(p.arg);
+  }
+  return out;
+}
+
+}  // namespace kmeans_internal
+
+namespace {
+
+// The passes over features in memory: the blocks shared among OpenMP threads.
+class InMemoryLloyd : public LloydPasses {
+ public:
+  InMemoryLloyd(MatrixViewF x, const std::vector<int64_t>& fixed, int64_t k)
+      : x_(x.data()), n_(x.rows()), d_(x.cols()), core_(x.rows(), x.cols(), fixed, k) {
+    for (size_t s = 0; s < fixed.size(); ++s)
+      std::copy_n(row(fixed[s]), d_, core_.centres().row(k + static_cast<int64_t>(s)).data());
+    core_.set_norms(0, x_, n_);
+  }
+
+  LloydCore& core() override { return core_; }
+  const float* row(int64_t i) const { return x_ + i * d_; }
+
+  void assign(std::vector<int32_t>& label, std::vector<double>& dist, NearestPoints* near) override {
+    label.resize(sz(n_));
+    dist.resize(sz(n_));
+    core_.begin_assign(near != nullptr);
+    const int threads = std::max(1, omp_get_max_threads());
+    std::vector<NearestPoints> local(near ? sz(threads) : 0);
+    for (auto& l : local) l.reset(core_.k());
+    const int64_t blocks = core_.blocks();
+    int64_t settled = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : settled)
+    {
+      const int t = omp_get_thread_num();
+      LloydCore::Scratch scratch;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t b = 0; b < blocks; ++b)
+        settled += core_.assign_block(b, row(b * core_.block()), label, dist, near ? &local[sz(t)] : nullptr,
+                                      scratch);
+    }
+    core_.end_assign(settled);
+    if (near) {
+      near->reset(core_.k());
+      for (auto& l : local) near->merge(l);
+    }
+    check_interrupted();
+  }
+
+  int64_t update(std::vector<int32_t>& label, const std::vector<double>& dist) override {
+    const int64_t k = core_.k();
+    const RowMatrixF before = core_.centres().topRows(k);
+    std::vector<int64_t> count;
+    const int64_t empty = core_.relocate(label, dist, count, nullptr);
     // members of each centroid in index order (counting sort)
-    std::vector<int64_t> start(sz(k_) + 1, 0);
-    for (int64_t j = 0; j < k_; ++j) start[sz(j) + 1] = start[sz(j)] + count[sz(j)];
-    std::vector<int64_t> members(sz(start[sz(k_)]));
+    std::vector<int64_t> start(sz(k) + 1, 0);
+    for (int64_t j = 0; j < k; ++j) start[sz(j) + 1] = start[sz(j)] + count[sz(j)];
+    std::vector<int64_t> members(sz(start[sz(k)]));
     std::vector<int64_t> fill(start.begin(), start.end() - 1);
     for (int64_t i = 0; i < n_; ++i) {
       const int32_t l = label[sz(i)];
-      if (l < k_) members[sz(fill[sz(l)]++)] = i;
+      if (l < k) members[sz(fill[sz(l)]++)] = i;
     }
 #pragma omp parallel
     {
       std::vector<double> sum(sz(d_));
 #pragma omp for schedule(dynamic, 4)
-      for (int64_t j = 0; j < k_; ++j) {
+      for (int64_t j = 0; j < k; ++j) {
         const int64_t b = start[sz(j)], e = start[sz(j) + 1];
         if (b == e) continue;  // no points: stays where it is
         std::fill(sum.begin(), sum.end(), 0.0);
@@ -238,191 +465,24 @@ class Lloyd {
           const float* r = row(members[sz(q)]);
           for (int64_t t = 0; t < d_; ++t) sum[sz(t)] += static_cast<double>(r[t]);
         }
-        const double inv = 1.0 / static_cast<double>(e - b);
-        float* c = centres_.row(j).data();
-        for (int64_t t = 0; t < d_; ++t) c[t] = static_cast<float>(sum[sz(t)] * inv);
+        core_.set_mean(j, sum.data(), e - b);
       }
     }
-    // how far each centroid moved (rounded up: the bounds subtract it)
-    for (int64_t j = 0; j < k_; ++j)
-      drift_[sz(j)] = std::sqrt(sq_dist(before.row(j).data(), centres_.row(j).data(), d_)) * (1.0 + 1e-6);
+    core_.finish_update(before);
     return empty;
   }
 
-  // The real point nearest each centroid, in centroid order, unique, never fixed (kmeans.h).
-  std::vector<int64_t> representatives(const NearestPoints& near, int64_t& scans) const {
-    std::vector<char> used(is_fixed_);
-    int64_t eligible = 0;
-    float max_xn = 0.0f;
-    for (int64_t i = 0; i < n_; ++i)
-      if (!is_fixed_[sz(i)]) {
-        ++eligible;
-        max_xn = std::max(max_xn, xn_[sz(i)]);
-      }
-    std::vector<int64_t> out;
-    out.reserve(sz(k_));
-    for (int64_t j = 0; j < k_; ++j) {
-      const float* c = centres_.row(j).data();
-      const int cnt = near.count[sz(j)];
-      double best = kInf;
-      int64_t arg = -1;
-      for (int t = 0; t < cnt; ++t) {
-        const int64_t i = near.idx[sz(j) * NearestPoints::T + sz(t)];
-        if (used[sz(i)]) continue;
-        const double e = sq_dist(row(i), c, d_);
-        if (e < best || (e == best && i < arg)) {
-          best = e;
-          arg = i;
-        }
-      }
-      // Complete when the list holds every eligible point; otherwise certified when no point
-      // outside it can be as close: their GEMM distance is >= thr, and GEMM distances are within
-      // gemm_rel_ * (|x|^2 + |c|^2) of the real ones.
-      bool ok = arg >= 0;
-      if (ok && cnt == NearestPoints::T && eligible > NearestPoints::T) {
-        const double bound = gemm_rel_ * (static_cast<double>(max_xn) + static_cast<double>(cn_[sz(j)])) * 1.001;
-        ok = best * (1.0 + 4.0 * geometry::kDistRelError) < static_cast<double>(near.thr[sz(j)]) - bound;
-      }
-      if (!ok) {
-        ++scans;
-        arg = nearest_unused(c, used);
-      }
-      used[sz(arg)] = 1;
-      out.push_back(arg);
-    }
-    return out;
+  std::vector<int64_t> representatives(const NearestPoints& near, int64_t& scans) override {
+    const RowMatrixF& c = core_.centres();
+    return core_.representatives(
+        near,
+        [&](int64_t j, int t) {
+          return sq_dist(row(near.idx[sz(j) * NearestPoints::T + sz(t)]), c.row(j).data(), d_);
+        },
+        [&](int64_t j, const std::vector<char>& used) { return nearest_unused(c.row(j).data(), used); }, scans);
   }
 
  private:
-  static double norm2(const float* v, int64_t d) {
-    double s = 0.0;
-    for (int64_t t = 0; t < d; ++t) s += static_cast<double>(v[t]) * static_cast<double>(v[t]);
-    return s;
-  }
-
-  // Bound on |GEMM distance - real distance| for point i against any centre.
-  double gemm_err(int64_t i) const {
-    return gemm_rel_ * (static_cast<double>(xn_[sz(i)]) + static_cast<double>(cn_max_)) * 1.001;
-  }
-
-  // After an update: keeps the label of every point whose bounds prove it, sets dist for those,
-  // and returns the others (in index order).
-  std::vector<int64_t> settle_by_bounds(const std::vector<int32_t>& label, std::vector<double>& dist) {
-    // the kMovers centroids that moved most (ties to the lower index) are measured exactly;
-    // every other centre moved at most `stay`
-    std::vector<int64_t> order(sz(k_));
-    std::iota(order.begin(), order.end(), 0);
-    const auto h = std::min<int64_t>({kMovers, k_, std::max<int64_t>(1, k_ / kMoversShare)});
-    std::partial_sort(order.begin(), order.begin() + h, order.end(), [&](int64_t a, int64_t b) {
-      return drift_[sz(a)] > drift_[sz(b)] || (drift_[sz(a)] == drift_[sz(b)] && a < b);
-    });
-    double stay = 0.0;  // the largest move among the others (partial_sort leaves them unordered)
-    for (int64_t q = h; q < k_; ++q) stay = std::max(stay, drift_[sz(order[sz(q)])]);
-    std::vector<int32_t> movers(order.begin(), order.begin() + h);
-    RowMatrixF mc(h, d_);
-    std::vector<float> mcn(sz(h));
-    for (int64_t m = 0; m < h; ++m) {
-      mc.row(m) = centres_.row(movers[sz(m)]);
-      mcn[sz(m)] = cn_[sz(movers[sz(m)])];
-    }
-    std::vector<uint8_t> settled(sz(n_), 0);
-    const int64_t blocks = (n_ + block_ - 1) / block_;
-    const int threads = std::max(1, omp_get_max_threads());
-#pragma omp parallel num_threads(threads)
-    {
-      std::vector<float> s(sz(block_ * h));
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t b0 = b * block_;
-        const int64_t nb = std::min(block_, n_ - b0);
-        linalg::gemm_nt(row(b0), nb, mc.data(), h, d_, s.data());
-        for (int64_t r = 0; r < nb; ++r) {
-          const int64_t i = b0 + r;
-          const int32_t a = label[sz(i)];
-          const double e = sq_dist(row(i), centres_.row(a).data(), d_);
-          dist[sz(i)] = e;
-          // lower bound on the distance to every centre but a
-          double lower = lb_[sz(i)] - stay;
-          const double err = gemm_err(i);
-          for (int64_t m = 0; m < h && lower > 0.0; ++m) {
-            if (movers[sz(m)] == a) continue;
-            const double g = static_cast<double>(xn_[sz(i)]) + static_cast<double>(mcn[sz(m)]) -
-                             2.0 * static_cast<double>(s[sz(r * h + m)]);
-            lower = std::min(lower, std::sqrt(std::max(0.0, g - err)));
-          }
-          // sq_dist is within kDistRelError of the real squared distance
-          if (std::sqrt(e * (1.0 + geometry::kDistRelError)) < lower) {
-            settled[sz(i)] = 1;
-            lb_[sz(i)] = lower;
-          }
-        }
-      }
-    }
-    std::vector<int64_t> rows;
-    for (int64_t i = 0; i < n_; ++i)
-      if (!settled[sz(i)]) rows.push_back(i);
-    return rows;
-  }
-
-  // The full sgemm for the given points (in index order, blocked in that order): label, dist and
-  // the bound on the distance to every other centre; with `near`, the nearest-point lists.
-  void full_rows(const std::vector<int64_t>& rows, std::vector<int32_t>& label, std::vector<double>& dist,
-                 NearestPoints* near) {
-    const int threads = std::max(1, omp_get_max_threads());
-    std::vector<NearestPoints> local(near ? sz(threads) : 0);
-    for (auto& l : local) l.reset(k_);
-    const auto count = static_cast<int64_t>(rows.size());
-    const int64_t blocks = (count + block_ - 1) / block_;
-    const bool contiguous = count == n_;
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num();
-      std::vector<float> s(sz(block_ * kall_));
-      std::vector<float> gathered(contiguous ? 0 : sz(block_ * d_));
-      std::vector<int32_t> lab(sz(block_));
-      std::vector<float> best(sz(block_)), second(sz(block_));
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t r0 = b * block_;
-        const int64_t nb = std::min(block_, count - r0);
-        const float* xb = row(rows[sz(r0)]);
-        if (!contiguous) {
-          for (int64_t r = 0; r < nb; ++r) std::copy_n(row(rows[sz(r0 + r)]), d_, gathered.data() + r * d_);
-          xb = gathered.data();
-        }
-        // S (nb x K, row-major) = X_b C^T, i.e. column-major K x nb = C X_b^T.
-        linalg::gemm_nt(xb, nb, centres_.data(), kall_, d_, s.data());
-        argmin2_rows(s.data(), nb, kall_, cn_.data(), lab.data(), best.data(), second.data());
-        for (int64_t r = 0; r < nb; ++r) {
-          const int64_t i = rows[sz(r0 + r)];
-          label[sz(i)] = lab[sz(r)];
-          dist[sz(i)] = sq_dist(row(i), centres_.row(lab[sz(r)]).data(), d_);
-          const double g2 = static_cast<double>(xn_[sz(i)]) + static_cast<double>(second[sz(r)]);
-          lb_[sz(i)] = std::sqrt(std::max(0.0, g2 - gemm_err(i)));
-        }
-        if (near) collect(local[sz(t)], s.data(), r0, nb);  // contiguous: r0 is the first index
-      }
-    }
-    if (near) {
-      near->reset(k_);
-      for (auto& l : local) near->merge(l);
-    }
-    check_interrupted();
-  }
-
-  void collect(NearestPoints& near, const float* s, int64_t b0, int64_t nb) const {
-    for (int64_t r = 0; r < nb; ++r) {
-      const int64_t i = b0 + r;
-      if (is_fixed_[sz(i)]) continue;
-      const float* srow = s + r * kall_;
-      const float xi = xn_[sz(i)];
-      for (int64_t j = 0; j < k_; ++j) {
-        const float g = xi + (cn_[sz(j)] - 2.0f * srow[j]);
-        if (g < near.thr[sz(j)]) near.insert(j, g, static_cast<int32_t>(i));
-      }
-    }
-  }
-
   int64_t nearest_unused(const float* c, const std::vector<char>& used) const {
     const int threads = std::max(1, omp_get_max_threads());
     std::vector<double> best(sz(threads), kInf);
@@ -451,18 +511,8 @@ class Lloyd {
   }
 
   const float* x_;
-  int64_t n_, d_, k_, kall_ = 0, block_ = 0;
-  std::vector<int64_t> fixed_;
-  std::vector<char> is_fixed_;
-  RowMatrixF centres_;  // k centroids, then the fixed points
-  std::vector<float> xn_;
-  std::vector<float> cn_;
-  float cn_max_ = 0.0f;
-  double gemm_rel_ = 0.0;
-  std::vector<double> lb_;     // per point: lower bound on the distance to every centre but its own
-  std::vector<double> drift_;  // per centre: how far the last update moved it (upper bound)
-  bool bounds_ = false;        // lb_ and drift_ hold for the current labels
-  int64_t skipped_ = 0;
+  int64_t n_, d_;
+  LloydCore core_;
 };
 
 double sum_in_order(const std::vector<double>& v) {
@@ -471,10 +521,13 @@ double sum_in_order(const std::vector<double>& v) {
   return s;
 }
 
-// Lloyd from lloyd.centres(); `label`/`dist`, when not empty, are the exact assignment to them.
-KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<double> dist, int64_t iterations,
-                       double tolerance, const RunContext& context, int64_t progress_done, int64_t progress_total,
-                       double progress_seconds) {
+}  // namespace
+
+namespace kmeans_internal {
+
+KMeansResult run_lloyd_loop(LloydPasses& lloyd, std::vector<int32_t> label, std::vector<double> dist,
+                            int64_t iterations, double tolerance, const RunContext& context, int64_t progress_done,
+                            int64_t progress_total, double progress_seconds) {
   KMeansResult res;
   NearestPoints near;
   bool have = !label.empty();
@@ -497,7 +550,7 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
     const auto iteration_started = std::chrono::steady_clock::now();
     const bool whole_iteration = !have;
     if (have) {
-      lloyd.forget_bounds();
+      lloyd.core().forget_bounds();
       have = false;
     } else {
       lloyd.assign(label, dist, last ? &near : nullptr);
@@ -533,30 +586,26 @@ KMeansResult run_lloyd(Lloyd& lloyd, std::vector<int32_t> label, std::vector<dou
     context.report(progress_done + (it + 1) * step, progress_total);
   }
   context.report(progress_total, progress_total);  // converged early: the iterations left are not run
-  const int64_t k = lloyd.k();
-  res.centroids = lloyd.centres().topRows(k);
+  const int64_t k = lloyd.core().k();
+  res.centroids = lloyd.core().centres().topRows(k);
   res.assignment = std::move(label);
   res.cluster_sizes.assign(sz(k), 0);
   for (int32_t l : res.assignment)
     if (l < k) ++res.cluster_sizes[sz(l)];
   res.representatives = lloyd.representatives(near, res.representative_scans);
-  res.points_skipped = lloyd.points_skipped();
+  res.points_skipped = lloyd.core().points_skipped();
   return res;
 }
-
-}  // namespace
-
-namespace kmeans_internal {
 
 KMeansResult run_lloyd(MatrixViewF x, const std::vector<int64_t>& fixed, const RowMatrixF& initial_centroids,
                        std::vector<int32_t> label, std::vector<double> dist, int64_t iterations, double tolerance,
                        const RunContext& context, int64_t progress_done, int64_t progress_total,
                        double progress_seconds) {
   const int64_t k = initial_centroids.rows();
-  Lloyd lloyd(x, fixed, k);
-  lloyd.centres().topRows(k) = initial_centroids;
-  return run_lloyd(lloyd, std::move(label), std::move(dist), iterations, tolerance, context, progress_done,
-                   progress_total, progress_seconds);
+  InMemoryLloyd lloyd(x, fixed, k);
+  lloyd.core().centres().topRows(k) = initial_centroids;
+  return run_lloyd_loop(lloyd, std::move(label), std::move(dist), iterations, tolerance, context, progress_done,
+                        progress_total, progress_seconds);
 }
 
 }  // namespace kmeans_internal

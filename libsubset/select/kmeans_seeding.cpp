@@ -21,16 +21,10 @@ namespace {
 
 using geometry::sq_dist;
 
-// A point x whose nearest centre c has sq_dist(cand, c) >= kPrune * D2[x] is provably no closer to
-// the candidate than to c: d(cand, c) >= 2 (1 + margin) d(x, c), and the margin is far above the
-// relative error of sq_dist (geometry.h), so the brute-force comparison would also keep c.
-constexpr double kPrune = 4.0 * (1.0 + geometry::kPruneMargin) * (1.0 + geometry::kPruneMargin);
 // A lower bound lb on d(x, cand) with lb^2 >= kNear * D2[x] proves sq_dist(x, cand) >= D2[x].
 constexpr double kNear = (1.0 + geometry::kPruneMargin) * (1.0 + geometry::kPruneMargin);
 // Dimensions of the PCA sketch whose bounds skip distance computations (geometry.h).
 constexpr int64_t kSketchDims = 128;
-// Members per parallel task in the seeding.
-constexpr size_t kTaskPoints = 512;
 
 struct Move {
   int32_t point;
@@ -274,26 +268,13 @@ class Seeder {
   //    norms are in double), with a factor 2 to spare
   void candidate_bounds(const std::vector<int64_t>& cands) {
     const int64_t L = static_cast<int64_t>(cands.size());
-    const int64_t C = static_cast<int64_t>(centres_.size());
     cand_rows_.resize(sz(L * d_));
     cand_norm_.resize(sz(L));
     for (int64_t l = 0; l < L; ++l) {
       std::copy_n(row(cands[sz(l)]), d_, cand_rows_.data() + l * d_);
       cand_norm_[sz(l)] = norm2(row(cands[sz(l)]));
     }
-    dots_.resize(sz(L * C));
-    {
-      BlasSingleThread single;  // the same rounding at any thread count
-      linalg::gemm_nt(cand_rows_.data(), L, centre_rows_.data(), C, d_, dots_.data());
-    }
-    const double rel = 2.0 * static_cast<double>(d_ + 8) * std::ldexp(1.0, -24);
-    bcc_.resize(sz(L * C));
-    for (int64_t l = 0; l < L; ++l)
-      for (int64_t j = 0; j < C; ++j) {
-        const double sum = cand_norm_[sz(l)] + centre_norm_[sz(j)];
-        const double g = sum - 2.0 * static_cast<double>(dots_[sz(l * C + j)]);
-        bcc_[sz(l * C + j)] = std::max(0.0, g - rel * sum);
-      }
+    candidate_centre_bounds(cand_rows_.data(), cand_norm_, centre_rows_.data(), centre_norm_, d_, dots_, bcc_);
   }
 
   // Computes, for each candidate, the distances it needs and the potential it would leave
@@ -510,61 +491,42 @@ class Seeder {
 
 namespace kmeans_internal {
 
+void candidate_centre_bounds(const float* cand_rows, const std::vector<double>& cand_norm, const float* centre_rows,
+                             const std::vector<double>& centre_norm, int64_t d, std::vector<float>& dots,
+                             std::vector<double>& bcc) {
+  const auto L = static_cast<int64_t>(cand_norm.size());
+  const auto C = static_cast<int64_t>(centre_norm.size());
+  dots.resize(sz(L * C));
+  {
+    BlasSingleThread single;
+    linalg::gemm_nt(cand_rows, L, centre_rows, C, d, dots.data());
+  }
+  const double rel = 2.0 * static_cast<double>(d + 8) * std::ldexp(1.0, -24);
+  bcc.resize(sz(L * C));
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t j = 0; j < C; ++j) {
+      const double sum = cand_norm[sz(l)] + centre_norm[sz(j)];
+      const double g = sum - 2.0 * static_cast<double>(dots[sz(l * C + j)]);
+      bcc[sz(l * C + j)] = std::max(0.0, g - rel * sum);
+    }
+}
+
 SeedRun run_seeding(MatrixViewF x, int64_t k, int64_t trials, const std::vector<int64_t>& fixed, Rng& rng,
                     const RunContext* context, int64_t progress_total) {
   const int64_t n = x.rows(), d = x.cols();
   SUBSET_CHECK(trials >= 1, "kmeans", "k-means++ needs at least one trial per centre");
   Seeder s(x.data(), n, d, kSketchDims);
   SeedRun out;
-  if (fixed.empty()) {
-    const auto c0 = static_cast<int64_t>(rng.uniform_index(static_cast<uint64_t>(n)));
-    s.start(c0);
-    out.seeds.push_back(c0);
-  } else {
-    s.start(fixed[0]);
-    for (size_t f = 1; f < fixed.size(); ++f) s.add(fixed[f]);
-  }
-  out.brute += n * static_cast<int64_t>(fixed.empty() ? 1 : fixed.size());
-  std::vector<int64_t> cands;
-  std::vector<std::pair<double, int64_t>> draws;
-  while (static_cast<int64_t>(out.seeds.size()) < k) {
-    check_interrupted();
-    if (context) context->report(static_cast<int64_t>(out.seeds.size()), progress_total);
-    const double total = s.total();
-    if (!(total > 0.0)) {
-      // Every point coincides with a centre: a uniform non-centre point.
-      const int64_t m = n - static_cast<int64_t>(s.centres().size());
-      auto r = static_cast<int64_t>(rng.uniform_index(static_cast<uint64_t>(m)));
-      int64_t pick = -1;
-      for (int64_t i = 0; i < n && pick < 0; ++i)
-        if (!s.is_centre(i) && r-- == 0) pick = i;
-      s.add(pick);
-      out.seeds.push_back(pick);
-      continue;
-    }
-    draws.clear();
-    for (int64_t l = 0; l < trials; ++l) draws.push_back({rng.uniform01() * total, l});
-    std::sort(draws.begin(), draws.end());
-    cands.assign(sz(trials), -1);
-    {
-      double cum = 0.0;
-      size_t p = 0;
-      const auto& d2 = s.d2();
-      for (int64_t i = 0; i < n && p < draws.size(); ++i) {
-        cum += d2[sz(i)];
-        while (p < draws.size() && draws[p].first < cum) cands[sz(draws[p++].second)] = i;
-      }
-      // cum ends exactly at total > every draw, so every draw found its point.
-    }
-    s.evaluate(cands, total);
-    out.brute += n * trials;
-    int64_t best = 0;
-    const auto& pot = s.potential();
-    for (int64_t l = 1; l < trials; ++l)
-      if (pot[sz(l)] < pot[sz(best)]) best = l;
-    s.commit(best);
-    out.seeds.push_back(cands[sz(best)]);
-  }
+  draw_seeds(s, n, k, trials, fixed, rng, context, progress_total,
+             [&s, trials](const std::vector<int64_t>& cands, double total) {
+               s.evaluate(cands, total);
+               int64_t best = 0;
+               const auto& pot = s.potential();
+               for (int64_t l = 1; l < trials; ++l)
+                 if (pot[sz(l)] < pot[sz(best)]) best = l;
+               return best;
+             },
+             out);
   out.owner = s.owner();
   out.d2 = s.d2();
   out.distances = s.distances();

@@ -21,6 +21,14 @@ struct MethodSpec {
   bool needs_scores = false;   // scores with a proxy model: needs the libtorch provider (scores.h)
   ParamSchema params;
   std::function<std::unique_ptr<Selector>(const ParamMap&)> create;
+  // Bytes the method needs besides the features themselves, for n points of dim values and `picks`
+  // points chosen (already selected included); unset: nothing worth counting.
+  std::function<double(int64_t n, int64_t dim, int64_t picks)> memory_in_memory;
+  // Set for the methods that also select from features left on disk (SelectionRequest::on_disk),
+  // with the same result as in memory: the bytes they then hold (per-point state), besides one
+  // block of rows. Unset: the method needs its features in memory.
+  std::function<double(int64_t n, int64_t dim, int64_t picks)> memory_on_disk;
+  bool streams() const { return static_cast<bool>(memory_on_disk); }
 };
 
 const std::vector<MethodSpec>& methods();
@@ -31,7 +39,8 @@ std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& p
 
 // Checks a request before any work: budget >= 1, budget + already_selected <= n, already_selected
 // unique and in range, features (n x dim, dim >= 1) and labels (n, >= 0) present when needed.
-void validate_request(const MethodSpec& spec, const SelectionRequest& request);
+// Features may be on disk (request.on_disk) for a method that streams, or when `per_class`.
+void validate_request(const MethodSpec& spec, const SelectionRequest& request, bool per_class = false);
 
 // Labels: one per point, none negative, and no empty class among 0..num_classes-1 (or up to the
 // largest label).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libsubset/core/matrix.h"
+#include "libsubset/select/row_blocks.h"
 
 namespace subset::select {
 
@@ -26,6 +27,9 @@ struct SelectionRequest {
   int64_t n = 0;                          // number of points
   const float* features = nullptr;        // n x dim, row-major; required by geometric methods
   int64_t dim = 0;
+  // The features left on disk instead (features == null, dim set): only for the methods whose
+  // MethodSpec::streams is set, which then read them block by block (row_blocks.h).
+  const RowBlocks* on_disk = nullptr;
   const std::vector<int64_t>* labels = nullptr;  // n labels; required by class-aware methods
   int64_t num_classes = 0;                // classes 0..num_classes-1 (0: 1 + the largest label)
   int64_t budget = 0;                     // points to add, not counting already_selected
@@ -36,6 +40,7 @@ struct SelectionRequest {
   // method then scores the points itself. select_per_class passes each class its slice.
   const std::vector<float>* scores = nullptr;
   bool has_features() const { return features != nullptr; }
+  bool streamed() const { return features == nullptr && on_disk != nullptr; }
   MatrixViewF feature_view() const { return view(features, n, dim); }
 };
 

@@ -6,6 +6,7 @@
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/core/params.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/version.h"
@@ -151,6 +152,27 @@ PreparedTransform prepare_transform(const CompressJob& job, const io::StoreInfo&
   return p;
 }
 
+// Refuses, before any work, a job whose memory would exceed the limit: the fit's and the apply
+// pass's blocks (an input block, its codes and its reconstruction), the model, the labels; or,
+// for a method that fits in memory (needs_torch: the autoencoder), the whole training split.
+void check_compress_memory(const CompressJob& job, const PreparedTransform& p, const io::StoreInfo& info) {
+  const MemoryLimit limit = MemoryLimit::of(job.memory_limit);
+  const auto d = static_cast<double>(info.dim());
+  const auto k = static_cast<double>(std::max<int64_t>(p.fit ? p.fit->dim : p.transform->output_dim(), 1));
+  const double labels = 8.0 * static_cast<double>(info.n() + info.test_n());
+  const double model = 2.0 * d * d * sizeof(double) + 2.0 * d * k * sizeof(float);  // PCA's covariance at most
+  const double blocks = (p.fit ? static_cast<double>(kFitBlockBytes) : 0.0) + 3.0 * static_cast<double>(kApplyBlockBytes);
+  double need = labels + model + blocks;
+  const bool in_memory = p.fit && transform::method(job.method).needs_torch;
+  if (in_memory) need += 2.0 * static_cast<double>(info.n()) * d * sizeof(float);  // the rows and their tensor
+  SUBSET_CHECK_PARAM(need <= limit.spendable(), "memory-limit",
+                     limit.describe() << " is too small to " << (p.fit ? "fit and apply " : "apply ")
+                                      << (p.fit ? job.method : p.applied.state.method) << " on " << info.n() << " x "
+                                      << info.dim() << " features: it needs about " << format_bytes(need)
+                                      << (in_memory ? " (it trains on all rows in memory)" : "") << ", and "
+                                      << format_bytes(std::max(limit.spendable(), 0.0)) << " is left");
+}
+
 }  // namespace
 
 CompressOutcome run_compress(const CompressJob& job) {
@@ -163,6 +185,7 @@ CompressOutcome run_compress(const CompressJob& job) {
   const std::optional<transform::FitOptions>& fit = prepared.fit;
   const io::ModelFile& applied = prepared.applied;
   out.seed = prepared.seed;
+  check_compress_memory(job, prepared, info);
   io::check_output_path(job.output, job.force);
   if (job.model_out) {
     io::check_distinct_outputs({{"-o", job.output}, {"--model-out", *job.model_out}});

@@ -39,6 +39,11 @@ struct CompressJob {
   std::map<std::string, std::string> root_attributes;
   // The command recorded as the outputs' creator ("libsubset 0.1.0 (subset compress)").
   std::string command = "subset compress";
+  // Bytes the whole process may use (--memory-limit; unset: what the machine has available). PCA
+  // and the projections stream the store in fixed blocks whatever the limit (their output must
+  // not depend on it); the job fails before any work when the blocks and the model do not fit,
+  // or when a method that trains in memory (the autoencoder) would not.
+  std::optional<double> memory_limit;
 };
 
 struct CompressOutcome {

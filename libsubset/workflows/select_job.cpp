@@ -13,6 +13,8 @@
 #include "libsubset/io/store.h"
 #include "libsubset/energy/report.h"
 #include "libsubset/select/registry.h"
+#include "libsubset/select/row_blocks.h"
+#include "libsubset/workflows/memory_plan.h"
 
 namespace subset::workflows {
 namespace {
@@ -63,7 +65,7 @@ struct Picked {
 
 Picked run_method(const select::Selector& selector, const select::MethodSpec& spec, const select::SelectionRequest& request,
                   bool per_class, uint64_t seed, const std::function<void(int64_t, int64_t)>& progress) {
-  select::validate_request(spec, request);
+  select::validate_request(spec, request, per_class);
   select::RunContext context{seed, progress};
   const auto t0 = std::chrono::steady_clock::now();
   Picked picked;
@@ -175,18 +177,46 @@ SelectOutcome run_select(const SelectJob& job) {
   if (job.per_class || spec.needs_labels) select::check_classes(request);
 
   RowMatrixF matrix;
+  std::optional<select::RowBlocks> on_disk;
+  SelectMemoryPlan plan;
   if (features) {
-    matrix = features->read_all();  // one read; the scan below runs on the matrix in memory
-    const int64_t bad = find_non_finite(matrix.data(), static_cast<size_t>(matrix.size()));
-    SUBSET_CHECK(bad < 0, store_path + ":" + job.features_dataset,
-                 "NaN or Inf in features at row " << bad / matrix.cols());
-    request.features = matrix.data();
-    request.dim = matrix.cols();
+    const std::string where = store_path + ":" + job.features_dataset;
+    int64_t largest_class = 0;
+    if (job.per_class)
+      for (const auto& [label, count] : info.class_counts) largest_class = std::max(largest_class, count);
+    plan = plan_select_memory(spec, *features, budget, job.per_class, largest_class, MemoryLimit::of(job.memory_limit));
+    if (plan.on_disk) {
+      // One streamed pass first, so that bad values fail the job before any work, as in memory.
+      const int64_t bad = features->find_non_finite_row(static_cast<size_t>(plan.block_rows * info.dim() * 4));
+      SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << bad);
+      on_disk.emplace(info.n(), info.dim(), plan.block_rows, [array = *features](int64_t first, int64_t count, float* out) {
+        array.read_rows(first, count, out);
+      });
+      on_disk->keep_in_memory(plan.blocks_kept);
+      request.on_disk = &*on_disk;
+      request.dim = info.dim();
+    } else {
+      matrix = features->read_all();  // one read; the scan below runs on the matrix in memory
+      const int64_t bad = find_non_finite(matrix.data(), static_cast<size_t>(matrix.size()));
+      SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << bad / matrix.cols());
+      request.features = matrix.data();
+      request.dim = matrix.cols();
+    }
   }
   const double read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   SelectOutcome outcome = outcome_of(run_method(*selector, spec, request, job.per_class, job.seed, job.progress), spec,
                                      params, budget, job.already_selected, job.per_class, job.seed);
   outcome.phases = {{"read", read_seconds}, {"select", outcome.seconds}};
+  outcome.memory_plan = plan.summary;
+  if (on_disk) {
+    // What reading from disk cost: blocks read over all passes (bounds may skip some).
+    nlohmann::json& stats = outcome.selection.manifest.stats;
+    stats["memory_limit_bytes"] = plan.limit_bytes;
+    stats["block_rows"] = plan.block_rows;
+    stats["blocks_kept"] = on_disk->blocks_kept();
+    stats["blocks_read"] = on_disk->blocks_read();
+    stats["rows_read"] = on_disk->rows_read();
+  }
   io::SelectionFile& file = outcome.selection;
   io::SelectionManifest& m = file.manifest;
   m.features_dataset = job.features_dataset;

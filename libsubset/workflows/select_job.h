@@ -42,6 +42,10 @@ struct SelectJob {
   // When set, the run (reading the store and selecting) is measured and the report recorded in
   // the selection file, so evaluate can count the selection's cost later.
   std::optional<energy::MeterOptions> meter;
+  // Bytes the whole process may use (--memory-limit); unset: what the machine has available.
+  // Features that do not fit are left on disk and read in blocks by the methods that stream
+  // (memory_plan.h); for the others the job fails before reading them.
+  std::optional<double> memory_limit;
 };
 
 struct SelectOutcome {
@@ -53,6 +57,8 @@ struct SelectOutcome {
   // features, run_select only), "select" (= seconds), "write" (the selection file and the other
   // outputs; absent when nothing is written).
   std::vector<std::pair<std::string, double>> phases;
+  // How the features were held (SelectMemoryPlan::summary); empty when the method reads none.
+  std::string memory_plan;
 };
 
 // The keys of SelectionManifest::stats a user reads by default: the methods' results

@@ -151,11 +151,25 @@ def test_thread_count_does_not_change_the_selection(store):
     (lambda X, y: libsubset.select(X, budget=5, already_selected=[1, 1]), ValueError, "lists row 1 2 times"),
     (lambda X, y: libsubset.select("/nonexistent/store.h5", budget=5), FileNotFoundError, "no such file"),
     (lambda X, y: libsubset.Selection.load("/nonexistent.sel.h5"), FileNotFoundError, "no such file"),
+    (lambda X, y: libsubset.select(X, budget=5, memory_limit="1G"), ValueError, "apply to a store path"),
 ])
 def test_bad_arguments_raise_with_the_cli_message(store, call, error, needle):
     _, X, y = store
     with pytest.raises(error, match=needle):
         call(X, y)
+
+
+def test_memory_limit_reaches_the_plan_of_subset_select(store):
+    path, _, _ = store
+    free = libsubset.select(path, method="kcenter", budget=BUDGET)
+    roomy = libsubset.select(path, method="kcenter", budget=BUDGET, memory_limit=64 * 2**30)
+    np.testing.assert_array_equal(free.indices, roomy.indices)
+    # Less than the interpreter already holds: no plan fits, and nothing is read.
+    with pytest.raises(ValueError, match="too small"):
+        libsubset.select(path, method="kcenter", budget=BUDGET, memory_limit="2M")
+    for bad in ("lots", -1, True, 1.5):
+        with pytest.raises(ValueError, match="memory_limit"):
+            libsubset.select(path, method="kcenter", budget=BUDGET, memory_limit=bad)
 
 
 def test_non_finite_features_are_refused_naming_the_row(store):

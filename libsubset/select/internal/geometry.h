@@ -33,7 +33,8 @@ inline const char* sq_dist_kernel() { return linalg::kernel_name(); }
 
 // Rejects (subset::Error naming the row) NaN, +-Inf and values with |v| > limit, so that the
 // float differences in sq_dist and the targets built from them cannot overflow.
-void check_values(const float* x, int64_t n, int64_t dim, double limit, const char* method);
+// first_row: the number of x's first row in the whole set (a block of rows read from disk).
+void check_values(const float* x, int64_t n, int64_t dim, double limit, const char* method, int64_t first_row = 0);
 
 struct Sketch {
   int64_t n = 0, dim = 0, p = 0;  // p == 0: no sketch (no pruning by projection)

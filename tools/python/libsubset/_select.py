@@ -72,7 +72,8 @@ class Selection:
 
 
 def select(X, y=None, method="kcenter", budget=None, fraction=None, per_class=False, seed=0, already_selected=None,
-           *, embedding=None, features_dataset="/features", energy=None, threads=None, progress=None, **params):
+           *, embedding=None, features_dataset="/features", energy=None, threads=None, progress=None,
+           memory_limit=None, **params):
     """Chooses `budget` rows (or `fraction` of them) of X with a selection method.
 
     X is an array (rows x features; float32 C-contiguous arrays and CPU tensors are read in place)
@@ -82,8 +83,10 @@ def select(X, y=None, method="kcenter", budget=None, fraction=None, per_class=Fa
     refinement of them). Method parameters are keyword arguments, named as the CLI's options with
     underscores (see the list below). energy: None/True to measure (world-average carbon
     intensity), False not to, or a dict of region, carbon_intensity, pue, cpu_watts. threads: the
-    thread count (default: $SUBSET_THREADS, $OMP_NUM_THREADS, all cores). The same input and seed
-    give the same indices as `subset select`.
+    thread count (default: $SUBSET_THREADS, $OMP_NUM_THREADS, all cores). memory_limit (a store
+    path only): bytes, or a size such as "4G", that the whole process may use, as
+    `subset select --memory-limit`: features that do not fit stay on disk and are read in blocks,
+    with the same result. The same input and seed give the same indices as `subset select`.
     """
     _check_keywords(method, params)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
@@ -99,11 +102,15 @@ def select(X, y=None, method="kcenter", budget=None, fraction=None, per_class=Fa
         if isinstance(X, (str, os.PathLike)):
             if y is not None:
                 raise ValueError("y is read from the store; do not pass it with a store path")
+            if memory_limit is not None and (isinstance(memory_limit, bool) or
+                                             not isinstance(memory_limit, (str, int, np.integer))):
+                raise ValueError(f"memory_limit must be a number of bytes or a size such as '4G', got {memory_limit!r}")
             result = _native.select_store(store=os.fspath(X), embedding=None if embedding is None else os.fspath(embedding),
-                                          features_dataset=features_dataset, progress=callback, **common)
+                                          features_dataset=features_dataset, progress=callback,
+                                          memory_limit=None if memory_limit is None else str(memory_limit), **common)
         else:
-            if embedding is not None or features_dataset != "/features":
-                raise ValueError("embedding and features_dataset apply to a store path, not to an array")
+            if embedding is not None or features_dataset != "/features" or memory_limit is not None:
+                raise ValueError("embedding, features_dataset and memory_limit apply to a store path, not to an array")
             features = as_matrix(X)
             labels = as_labels(y, features.shape[0])
             result = _native.select_array(features=features, labels=labels, num_classes=0, source="<array>",

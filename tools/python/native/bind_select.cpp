@@ -5,6 +5,7 @@
 #include "call.h"
 #include "convert.h"
 #include "errors.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/io/selection_file.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/workflows/select_job.h"
@@ -77,9 +78,11 @@ py::dict select_store(const std::string& store, const std::optional<std::string>
                       const std::string& features_dataset, const std::string& method,
                       const std::map<std::string, std::string>& params, std::optional<int64_t> budget,
                       std::optional<double> fraction, const std::optional<IndexArray>& already, bool per_class, uint64_t seed,
-                      const std::optional<py::dict>& accounting, int threads, const py::object& progress) {
+                      const std::optional<py::dict>& accounting, int threads, const py::object& progress,
+                      const std::optional<std::string>& memory_limit) {
   workflows::SelectJob job;
   set_common(job, method, params, budget, fraction, already, per_class, seed, accounting);
+  if (memory_limit) job.memory_limit = parse_memory_size(*memory_limit, "memory_limit");
   job.store = store;
   job.embedding = embedding;
   job.features_dataset = features_dataset;
@@ -118,7 +121,8 @@ void bind_select(py::module_& m) {
         py::arg("per_class"), py::arg("seed"), py::arg("accounting"), py::arg("threads"), py::arg("progress"));
   m.def("select_store", &select_store, py::arg("store"), py::arg("embedding"), py::arg("features_dataset"),
         py::arg("method"), py::arg("params"), py::arg("budget"), py::arg("fraction"), py::arg("already_selected"),
-        py::arg("per_class"), py::arg("seed"), py::arg("accounting"), py::arg("threads"), py::arg("progress"));
+        py::arg("per_class"), py::arg("seed"), py::arg("accounting"), py::arg("threads"), py::arg("progress"),
+        py::arg("memory_limit"));
   py::class_<io::SelectionFile>(m, "SelectionFile")
       .def_property_readonly("indices", [](const io::SelectionFile& f) { return to_numpy(f.indices); })
       .def_property_readonly("weights", [](const io::SelectionFile& f) { return optional_numpy(f.weights); })

@@ -1,0 +1,104 @@
+// Tests for libsubset/workflows/memory_plan.h and run_select's use of it: features held in memory
+// when they fit under the limit, on disk in whole chunks for the methods that stream, per class
+// one class at a time, and a one-line refusal naming --memory-limit otherwise; the selection from
+// disk equals the one from memory.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "libsubset/core/error.h"
+#include "libsubset/core/memory.h"
+#include "libsubset/io/selection_file.h"
+#include "libsubset/io/store.h"
+#include "libsubset/io/store_writer.h"
+#include "libsubset/select/registry.h"
+#include "libsubset/workflows/memory_plan.h"
+#include "libsubset/workflows/select_job.h"
+#include "support/error_of.h"
+#include "support/point_sets.h"
+#include "support/temp_dir.h"
+
+using namespace subset;
+using namespace subset::workflows;
+
+namespace {
+
+constexpr int64_t kRows = 100000, kDim = 64;  // 25.6 MB of features
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::string write_clustered_store(const test::TempDir& dir) {
+  const test::Data d = test::clustered(kRows, kDim, 10, 5);
+  const std::string path = dir.file("store.h5");
+  io::StoreWriter w(path, false);
+  w.begin_features(io::Split::Train, kRows, kDim);
+  w.write_rows(io::Split::Train, kRows, d.x.data());
+  std::vector<int64_t> labels(kRows);
+  for (int64_t i = 0; i < kRows; ++i) labels[static_cast<size_t>(i)] = i % 4;
+  w.write_labels(io::Split::Train, labels);
+  w.commit();
+  return path;
+}
+
+// A limit leaving `spendable` bytes to the plan (MemoryLimit::spendable keeps a 16 MiB margin).
+MemoryLimit leaving(double spendable) { return {resident_bytes() + 16 * kMiB + spendable, true}; }
+
+}  // namespace
+
+TEST_CASE("memory plan: in memory when it fits, else on disk in whole chunks, else a refusal") {
+  test::TempDir dir;
+  const io::FeatureStore store = io::FeatureStore::open(write_clustered_store(dir));
+  const io::FeatureArray features = store.features();
+  const auto& kcenter = select::method("kcenter");
+
+  const SelectMemoryPlan fits = plan_select_memory(kcenter, features, 50, false, 0, leaving(200 * kMiB));
+  CHECK_FALSE(fits.on_disk);
+  CHECK(fits.summary.rfind("in memory", 0) == 0);
+
+  const SelectMemoryPlan streamed = plan_select_memory(kcenter, features, 50, false, 0, leaving(12 * kMiB));
+  CHECK(streamed.on_disk);
+  const int64_t chunk = features.info().chunk_rows;
+  CHECK(streamed.block_rows % chunk == 0);
+  // Two blocks and the per-point state within what the limit leaves.
+  CHECK(2.0 * static_cast<double>(streamed.block_rows * kDim * 4) + streamed.method_bytes <= 12 * kMiB);
+  CHECK(streamed.summary.find("on disk") == 0);
+
+  const std::string small = test::error_of([&] { plan_select_memory(kcenter, features, 50, false, 0, leaving(1.5 * kMiB)); }).what();
+  CHECK(small.find("memory-limit") != std::string::npos);
+  CHECK(small.find("too small") != std::string::npos);
+
+  const std::string whole = test::error_of(
+      [&] { plan_select_memory(select::method("typiclust"), features, 50, false, 0, leaving(12 * kMiB)); }).what();
+  CHECK(whole.find("needs its features in memory") != std::string::npos);
+  CHECK(whole.find("kcenter") != std::string::npos);
+
+  // Per class, a method that does not stream reads one class at a time: only the largest must fit.
+  const SelectMemoryPlan per_class =
+      plan_select_memory(select::method("typiclust"), features, 50, true, kRows / 4, leaving(100 * kMiB));
+  CHECK(per_class.on_disk);
+}
+
+TEST_CASE("memory plan: run_select from disk writes the selection it writes from memory") {
+  test::TempDir dir;
+  const std::string path = write_clustered_store(dir);
+  for (const bool per_class : {false, true}) {
+    CAPTURE(per_class);
+    SelectJob job;
+    job.store = path;
+    job.method = "kcenter";
+    job.budget = 20;
+    job.per_class = per_class;
+    job.seed = 9;
+    const SelectOutcome in_memory = run_select(job);
+    CHECK(in_memory.memory_plan.rfind("in memory", 0) == 0);
+    CHECK_FALSE(in_memory.selection.manifest.stats.contains("blocks_read"));
+    // Per class, one class (25,000 rows) and k-center's memory for it must fit.
+    job.memory_limit = resident_bytes() + 16 * kMiB + (per_class ? 20 : 12) * kMiB;
+    const SelectOutcome on_disk = run_select(job);
+    CHECK(on_disk.memory_plan.rfind("on disk", 0) == 0);
+    CHECK(on_disk.selection.indices == in_memory.selection.indices);
+    CHECK(on_disk.selection.weights == in_memory.selection.weights);
+    CHECK(on_disk.selection.scores == in_memory.selection.scores);
+    CHECK(on_disk.selection.manifest.stats["blocks_read"].get<int64_t>() > 0);
+  }
+}
