@@ -308,6 +308,22 @@ def test_extract_matches_cli(run, fashion_store, out_dir):
     assert_same_store(cli, loaded.path)
 
 
+def test_extract_memory_limit_reaches_subset_extract(run, fashion_store, out_dir):
+    sel_path = out_dir / "sel.h5"
+    assert_ok(run("select", fashion_store, "--method", "random", "--budget", "6", "-o", sel_path))
+    cli = out_dir / "cli.h5"
+    assert_ok(run("extract", fashion_store, "--selection", sel_path, "-o", cli))
+    roomy = libsubset.extract(fashion_store, sel_path, out_dir / "roomy.h5", memory_limit="64G")
+    assert_same_store(cli, roomy.path)
+    # Less than the interpreter already holds: refused before anything is written.
+    with pytest.raises(ValueError, match="too small"):
+        libsubset.extract(fashion_store, sel_path, out_dir / "tight.h5", memory_limit=2 * 2**20)
+    for bad in ("lots", 1.5, True):
+        with pytest.raises(ValueError, match="memory_limit"):
+            libsubset.extract(fashion_store, sel_path, out_dir / "bad.h5", memory_limit=bad)
+    assert sorted(os.listdir(out_dir)) == ["cli.h5", "roomy.h5", "sel.h5"]
+
+
 def test_extract_refuses_foreign_selection_and_existing_output(fixtures, fashion_store, out_dir):
     other = libsubset.import_npy(fixtures["npy"]["features_f32"], out_dir / "other.h5")
     sel = libsubset.select(other.path, method="random", budget=3, energy=False)

@@ -99,6 +99,15 @@ def text_params(params):
     return {name: param_text(name, value) for name, value in params.items()}
 
 
+def memory_limit_text(memory_limit):
+    """memory_limit= of select/extract as the CLI's --memory-limit text: None, bytes or "4G"."""
+    if memory_limit is None:
+        return None
+    if isinstance(memory_limit, bool) or not isinstance(memory_limit, (str, int, np.integer)):
+        raise ValueError(f"memory_limit must be a number of bytes or a size such as '4G', got {memory_limit!r}")
+    return str(memory_limit)
+
+
 def accounting(energy):
     """The energy= argument: None or True (measure, world-average carbon intensity), False (do not
     measure), or a dict with any of region, carbon_intensity, pue, cpu_watts."""

@@ -4,7 +4,8 @@ import os
 import numpy as np
 
 from . import _native
-from ._common import accounting, as_indices, as_labels, as_matrix, progress_callback, resolve_threads, text_params
+from ._common import (accounting, as_indices, as_labels, as_matrix, memory_limit_text, progress_callback,
+                      resolve_threads, text_params)
 
 
 _METHODS = None
@@ -102,12 +103,9 @@ def select(X, y=None, method="kcenter", budget=None, fraction=None, per_class=Fa
         if isinstance(X, (str, os.PathLike)):
             if y is not None:
                 raise ValueError("y is read from the store; do not pass it with a store path")
-            if memory_limit is not None and (isinstance(memory_limit, bool) or
-                                             not isinstance(memory_limit, (str, int, np.integer))):
-                raise ValueError(f"memory_limit must be a number of bytes or a size such as '4G', got {memory_limit!r}")
             result = _native.select_store(store=os.fspath(X), embedding=None if embedding is None else os.fspath(embedding),
                                           features_dataset=features_dataset, progress=callback,
-                                          memory_limit=None if memory_limit is None else str(memory_limit), **common)
+                                          memory_limit=memory_limit_text(memory_limit), **common)
         else:
             if embedding is not None or features_dataset != "/features" or memory_limit is not None:
                 raise ValueError("embedding, features_dataset and memory_limit apply to a store path, not to an array")

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from . import _native
-from ._common import accounting
+from ._common import accounting, memory_limit_text
 
 
 class FeatureRows:
@@ -273,11 +273,13 @@ def import_csv(table, out, *, label_column=None, test_features=None, delimiter="
     return Store(path)
 
 
-def extract(store, selection, out, force=False, *, energy=None):
+def extract(store, selection, out, force=False, *, energy=None, memory_limit=None):
     """`subset extract STORE --selection SEL -o OUT`: the selected rows (features, labels, weights),
     in selection order, as a new store with the source's test split. store: a path or a Store.
     selection: a libsubset.Selection or the path of a selection file; it must have been made from
-    this store (row count and feature checksum are checked). Returns the Store written."""
+    this store (row count and feature checksum are checked). memory_limit: bytes, or a size such
+    as "4G", that the whole process may use, as `subset extract --memory-limit` (rows that do not
+    fit go through a temporary file beside `out`). Returns the Store written."""
     path, force = _output(out, force)
     source = store.path if isinstance(store, Store) else os.fspath(store)
     chosen = getattr(selection, "_file", None)
@@ -289,5 +291,6 @@ def extract(store, selection, out, force=False, *, energy=None):
         else:
             raise ValueError(f"selection must be a libsubset.Selection or the path of a selection file, "
                              f"got {type(selection).__name__}")
-    _native.extract(store=source, selection=chosen, output=path, force=force, accounting=accounting(energy))
+    _native.extract(store=source, selection=chosen, output=path, force=force, accounting=accounting(energy),
+                    memory_limit=memory_limit_text(memory_limit))
     return Store(path)

@@ -13,6 +13,7 @@
 #include "call.h"
 #include "convert.h"
 #include "errors.h"
+#include "libsubset/core/memory.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/params.h"
@@ -193,10 +194,13 @@ void import_csv(const std::string& output, const std::string& path, const std::o
 }
 
 void extract(const std::string& store, const std::variant<std::string, io::SelectionFile>& selection,
-             const std::string& output, bool force, const std::optional<py::dict>& accounting) {
+             const std::string& output, bool force, const std::optional<py::dict>& accounting,
+             const std::optional<std::string>& memory_limit) {
+  const std::optional<double> limit =
+      memory_limit ? std::optional<double>(parse_memory_size(*memory_limit, "memory_limit")) : std::nullopt;
   write_store(output_options(output, force, 0, 0), accounting, [&](const io::OutputOptions& out) {
-    if (const auto* path = std::get_if<std::string>(&selection)) io::extract_selection(store, *path, out);
-    else io::extract_selection(store, std::get<io::SelectionFile>(selection), "selection (in memory)", out);
+    if (const auto* path = std::get_if<std::string>(&selection)) io::extract_selection(store, *path, out, limit);
+    else io::extract_selection(store, std::get<io::SelectionFile>(selection), "selection (in memory)", out, limit);
   });
 }
 
@@ -223,7 +227,7 @@ void bind_store(py::module_& m) {
         py::arg("delimiter"), py::arg("scale"), py::arg("test_fraction"), py::arg("seed"), py::arg("force"),
         py::arg("gzip_level"), py::arg("chunk_rows"), py::arg("accounting"));
   m.def("extract", &extract, py::arg("store"), py::arg("selection"), py::arg("output"), py::arg("force"),
-        py::arg("accounting"));
+        py::arg("accounting"), py::arg("memory_limit"));
   m.attr("fashion_mnist_dir") = io::kFashionMnistDir;
 }
 
