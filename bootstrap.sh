@@ -15,6 +15,7 @@ PREFIX=${SUBSET_PREFIX:-/usr/local}
 
 # Everything the build, the tests and the benchmarks use. libopenblas-dev matters: without it
 # Debian's BLAS alternative is the reference BLAS, ~40x slower for FAISS, libtorch and numpy.
+# OpenMPI and parallel HDF5: the test suite builds and tests `subset` for mpirun too (tests/mpi).
 PACKAGES=(
   build-essential cmake pkg-config
   libhdf5-dev zlib1g-dev libeigen3-dev libopenblas-dev libfaiss-dev libtorch-dev
@@ -23,6 +24,7 @@ PACKAGES=(
   python3 python3-numpy python3-h5py python3-pytest python3-matplotlib python3-sklearn python3-optuna
   python3-dev pybind11-dev python3-torch python3-torchvision python3-tqdm
   util-linux time
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

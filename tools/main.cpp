@@ -1,13 +1,16 @@
 // `subset`: the command-line face of libsubset. Parses arguments, runs one subcommand, and turns
 // every failure into one line on stderr and a non-zero exit status.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/memory.h"
 #include "libsubset/core/edit_distance.h"
 #include "libsubset/core/error.h"
@@ -18,6 +21,7 @@
 #include "libsubset/io/atomic_output.h"
 #include "tools/cli.h"
 #include "tools/completion.h"
+#include "tools/mpi_session.h"
 
 namespace {
 
@@ -41,11 +45,40 @@ std::optional<std::string> unknown_option_message(const CLI::App& app) {
   return "unknown option " + given + (near ? "; did you mean " + *near + "?" : "");
 }
 
+// A failed command's one line and exit status. On several ranks one rank's failure must end all of
+// them (the others may wait in a collective for it): rank 0 prints its line and ends the job; any
+// other rank lets rank 0 go first, since most failures (a bad file, a bad value) strike every rank
+// alike, and prints its own, named, only when it failed alone.
+int fail(const std::string& line, int status) {
+  const subset::Communicator& world = subset::world();
+  if (!world.distributed()) {
+    std::cerr << line << "\n";
+    return status;
+  }
+  if (world.rank() != 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::cerr << "rank " << world.rank() << ": " << line << "\n";
+  } else {
+    std::cerr << line << "\n";
+  }
+  std::cerr.flush();
+  world.abort(status);
+  return status;  // not reached: abort ends the process (a virtual call's [[noreturn]] is not seen here)
+}
+
+// The subcommands that run under mpirun: select spreads its work over the ranks; info, extract and
+// compress run on rank 0, the other ranks ending at once.
+bool runs_on_ranks(const std::string& command) {
+  return command == "select" || command == "info" || command == "extract" || command == "compress";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace subset;
   install_interrupt_handlers();
+  const std::shared_ptr<void> mpi = cli::start_mpi(argc, argv);
+  const bool other_rank = world().rank() != 0;
 
   CLI::App app{"subset: train on less data, and know what it cost and saved.\n"
                "Select, compress and condense datasets stored as HDF5 feature stores.",
@@ -114,7 +147,8 @@ int main(int argc, char** argv) {
     // comes first: a mistyped required option (`--mehtod`) is otherwise reported as missing.
     if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e))
       if (const std::optional<std::string> unknown = unknown_option_message(app)) what = *unknown;
-    std::cerr << "error: " << what << " (run `subset --help` for usage)\n";
+    // Every rank parsed the same words: rank 0 says it once.
+    if (!other_rank) std::cerr << "error: " << what << " (run `subset --help` for usage)\n";
     return 2;
   }
 
@@ -127,6 +161,19 @@ int main(int argc, char** argv) {
     global.meter = cli::resolve_meter_options(global);
     for (const auto& c : commands) {
       if (!c.app->parsed()) continue;
+      if (world().distributed()) {
+        SUBSET_CHECK(runs_on_ranks(c.app->get_name()), "mpirun",
+                     "subset " << c.app->get_name() << " runs in one process; of the subcommands only select, "
+                               "compress, extract and info run under mpirun");
+        // Only select spreads its work; the others run on rank 0 alone.
+        if (other_rank && c.app->get_name() != "select") return 0;
+        // Rank 0 speaks for the job: the other ranks print nothing but a failure of their own.
+        if (other_rank) {
+          global.quiet = true;
+          global.verbose = false;
+          SUBSET_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "stdout", "cannot silence rank " << world().rank());
+        }
+      }
       // All outputs of the command appear together when it ends without an error, or none do.
       io::OutputTransaction outputs;
       const int status = c.run();
@@ -143,16 +190,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ParamError& e) {
     // The library names its parameter ("budget"); here it is an option.
-    std::cerr << format_error_line(Error(e.message(), "--" + e.parameter())) << "\n";
-    return e.exit_code();
+    return fail(format_error_line(Error(e.message(), "--" + e.parameter())), e.exit_code());
   } catch (const Error& e) {
-    std::cerr << format_error_line(e) << "\n";
-    return e.exit_code();
+    return fail(format_error_line(e), e.exit_code());
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory\n";
-    return 1;
+    return fail("error: out of memory", 1);
   } catch (const std::exception& e) {
-    std::cerr << format_unexpected_error_line(e, debug) << "\n";
-    return 1;
+    return fail(format_unexpected_error_line(e, debug), 1);
   }
 }

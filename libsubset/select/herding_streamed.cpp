@@ -11,6 +11,11 @@
 // found so far (nor tie it: ties go to the lowest index, whichever group holds it). Rows chosen
 // later only shrink a group, so its radius stays a bound.
 //
+// On several ranks (RowBlocks::share_among) each rank holds the groups of its own blocks. The mean
+// is summed in index order by passing the running sum from rank to rank (accumulate_in_rank_order),
+// so it is the single-process mean bit for bit; each pick then gathers every rank's nearest row and
+// takes the same one everywhere (smallest value, lowest row), whose owner sends its features.
+//
 // The rounding of sq_dist is covered as in herding.cpp: sq_dist is within kDistRelError of the
 // squared distance of the float inputs, so the bounds work on true distances and skip a group only
 // when its bound exceeds the best distance by kPruneMargin.
@@ -108,38 +113,42 @@ Selection herding_streamed(const SelectionRequest& request, const RunContext& co
   SUBSET_CHECK(rows.n() == n && rows.dim() == d, "herding",
                "features on disk hold " << rows.n() << " x " << rows.dim() << " values, expected " << n << " x "
                                         << d);
+  const Communicator& comm = rows.comm();
   const int64_t per_group = herding_group_blocks(d, rows.block_rows());
-  std::vector<Group> groups(static_cast<size_t>((rows.blocks() + per_group - 1) / per_group));
+  const int64_t owned_blocks = rows.end_block() - rows.first_block();
+  std::vector<Group> groups(static_cast<size_t>((owned_blocks + per_group - 1) / per_group));
   std::vector<float> centres(groups.size() * static_cast<size_t>(d));
   auto centre = [&](size_t g) { return centres.data() + g * static_cast<size_t>(d); };
 
   // The mean in index order, exactly as in memory; the groups' centres on the way.
   std::vector<double> mean(static_cast<size_t>(d), 0.0), group_sum(static_cast<size_t>(d), 0.0);
   std::vector<float> buffer;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    Group& group = groups[g];
-    group.first_block = static_cast<int64_t>(g) * per_group;
-    group.blocks = std::min(per_group, rows.blocks() - group.first_block);
-    group.first_row = rows.block_begin(group.first_block);
-    std::fill(group_sum.begin(), group_sum.end(), 0.0);
-    for (int64_t b = group.first_block; b < group.first_block + group.blocks; ++b) {
-      check_interrupted();
-      const MatrixViewF block = rows.read_block(b, buffer);
-      const int64_t first = rows.block_begin(b);
-      geometry::check_values(block.data(), block.rows(), d, 1e18, "herding", first);
-      for (int64_t i = 0; i < block.rows(); ++i) {
-        const float* r = block.data() + i * d;
-        for (int64_t j = 0; j < d; ++j) {
-          mean[static_cast<size_t>(j)] += static_cast<double>(r[j]);
-          group_sum[static_cast<size_t>(j)] += static_cast<double>(r[j]);
+  accumulate_in_rank_order(comm, mean, [&](std::vector<double>& running) {
+    for (size_t g = 0; g < groups.size(); ++g) {
+      Group& group = groups[g];
+      group.first_block = rows.first_block() + static_cast<int64_t>(g) * per_group;
+      group.blocks = std::min(per_group, rows.end_block() - group.first_block);
+      group.first_row = rows.block_begin(group.first_block);
+      std::fill(group_sum.begin(), group_sum.end(), 0.0);
+      for (int64_t b = group.first_block; b < group.first_block + group.blocks; ++b) {
+        check_interrupted();
+        const MatrixViewF block = rows.read_block(b, buffer);
+        const int64_t first = rows.block_begin(b);
+        geometry::check_values(block.data(), block.rows(), d, 1e18, "herding", first);
+        for (int64_t i = 0; i < block.rows(); ++i) {
+          const float* r = block.data() + i * d;
+          for (int64_t j = 0; j < d; ++j) {
+            running[static_cast<size_t>(j)] += static_cast<double>(r[j]);
+            group_sum[static_cast<size_t>(j)] += static_cast<double>(r[j]);
+          }
         }
+        group.rows += block.rows();
       }
-      group.rows += block.rows();
+      group.open = group.rows;
+      for (int64_t j = 0; j < d; ++j)
+        centre(g)[j] = static_cast<float>(group_sum[static_cast<size_t>(j)] / static_cast<double>(group.rows));
     }
-    group.open = group.rows;
-    for (int64_t j = 0; j < d; ++j)
-      centre(g)[j] = static_cast<float>(group_sum[static_cast<size_t>(j)] / static_cast<double>(group.rows));
-  }
+  });
   for (auto& m : mean) m /= static_cast<double>(n);
   const int64_t group_rows = per_group * rows.block_rows();
 
@@ -148,11 +157,13 @@ Selection herding_streamed(const SelectionRequest& request, const RunContext& co
   auto add = [&](const float* r, int64_t i) {
     for (int64_t j = 0; j < d; ++j) sum[static_cast<size_t>(j)] += static_cast<double>(r[j]);
     chosen[static_cast<size_t>(i)] = 1;
-    --groups[static_cast<size_t>(i / group_rows)].open;
+    if (i >= rows.first_row() && i < rows.end_row()) --groups[static_cast<size_t>((i - rows.first_row()) / group_rows)].open;
   };
   std::vector<float> row(static_cast<size_t>(d));
   for (int64_t a : request.already_selected) {
-    rows.read_rows(a, 1, row.data());
+    const int owner = rows.owner_of(a);
+    if (owner == comm.rank()) rows.read_rows(a, 1, row.data());
+    comm.broadcast(row.data(), sizeof(float) * row.size(), owner);
     add(row.data(), a);
   }
   int64_t k = static_cast<int64_t>(request.already_selected.size());
@@ -183,11 +194,11 @@ Selection herding_streamed(const SelectionRequest& request, const RunContext& co
     }
     std::sort(order.begin(), order.end());
 
-    Nearest best;
+    Nearest mine;
     for (size_t u = 0; u < order.size(); ++u) {
       const auto [bound, g] = order[u];
       Group& group = groups[g];
-      if (best.index >= 0 && bound > std::sqrt(best.value) * (1.0 + kPruneMargin)) {
+      if (mine.index >= 0 && bound > std::sqrt(mine.value) * (1.0 + kPruneMargin)) {
         for (size_t v = u; v < order.size(); ++v) blocks_skipped += groups[order[v].second].blocks;
         break;
       }
@@ -195,14 +206,17 @@ Selection herding_streamed(const SelectionRequest& request, const RunContext& co
         check_interrupted();
         const MatrixViewF block = rows.read_block(b, buffer);
         const int64_t first = rows.block_begin(b);
-        const Nearest near = scan_block(block, first, chosen, target.data(), best.value,
+        const Nearest near = scan_block(block, first, chosen, target.data(), mine.value,
                                         first_pick ? centre(g) : nullptr, group.radius_sq, evaluations);
-        if (near.index >= 0 && best.consider(near.value, near.index))
+        if (near.index >= 0 && mine.consider(near.value, near.index))
           std::copy_n(block.data() + (near.index - first) * d, d, row.data());
         ++blocks_scanned;
       }
     }
+    Nearest best;
+    for (const Nearest& near : gather_all(comm, mine)) best.merge(near);
     SUBSET_CHECK(best.index >= 0, "herding", "no unselected point left to pick");  // validated: unreachable
+    comm.broadcast(row.data(), sizeof(float) * row.size(), rows.owner_of(best.index));
     out.indices.push_back(best.index);
     out.scores.push_back(static_cast<float>(std::sqrt(best.value) / kk));
     add(row.data(), best.index);
@@ -216,9 +230,9 @@ Selection herding_streamed(const SelectionRequest& request, const RunContext& co
     gap2 += g * g;
   }
   out.stats["mean_gap"] = std::sqrt(gap2);
-  out.stats["distance_evaluations"] = evaluations + bound_evaluations;
-  out.stats["blocks_scanned"] = blocks_scanned;
-  out.stats["blocks_skipped"] = blocks_skipped;
+  out.stats["distance_evaluations"] = sum_over_ranks(comm, evaluations + bound_evaluations);
+  out.stats["blocks_scanned"] = sum_over_ranks(comm, blocks_scanned);
+  out.stats["blocks_skipped"] = sum_over_ranks(comm, blocks_skipped);
   return out;
 }
 

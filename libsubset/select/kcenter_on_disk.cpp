@@ -13,6 +13,11 @@
 //
 // Blocks to read are known when the step starts (a block's test depends on its own state only),
 // so the next block is read on a second thread while the current one is computed (for_blocks).
+//
+// On several ranks (RowBlocks::share_among) each rank keeps the state of its own rows and reads its
+// own blocks; a step ends with every rank's farthest point gathered and the same one chosen
+// everywhere (largest value, lowest row: the single-process tie rule), and the chosen row is sent
+// by the rank that owns it. The picks are the single-process ones.
 #include <omp.h>
 
 #include <algorithm>
@@ -49,11 +54,12 @@ class OnDiskRun {
  public:
   OnDiskRun(const RowBlocks& rows, int64_t capacity)
       : rows_(rows),
-        n_(rows.n()),
+        comm_(rows.comm()),
+        first_row_(rows.first_row()),
         d_(rows.dim()),
-        mind_(static_cast<size_t>(n_), kInf),
-        assign_(static_cast<size_t>(n_), -1),
-        blocks_(static_cast<size_t>(rows.blocks())),
+        mind_(static_cast<size_t>(rows.owned_rows()), kInf),
+        assign_(static_cast<size_t>(rows.owned_rows()), -1),
+        blocks_(static_cast<size_t>(rows.end_block() - rows.first_block())),
         group_max_(static_cast<size_t>(capacity), -1.0),
         group_stamp_(static_cast<size_t>(capacity), -1),
         threshold_(static_cast<size_t>(capacity), 0.0),
@@ -61,23 +67,28 @@ class OnDiskRun {
     centres_.reserve(static_cast<size_t>(capacity * d_));
   }
 
-  double mind(int64_t i) const { return mind_[static_cast<size_t>(i)]; }
+  // This rank's rows' centre numbers.
   const std::vector<int32_t>& assignment() const { return assign_; }
 
   // Adds centre c (an unselected point, or already selected ones in their order) and returns the
-  // farthest unselected point afterwards.
+  // farthest unselected point afterwards, over all ranks.
   Farthest add(int64_t c) {
     const auto k = static_cast<int32_t>(centres_.size() / static_cast<size_t>(d_));
     xc_.resize(static_cast<size_t>(d_));
-    rows_.read_rows(c, 1, xc_.data());
-    // c itself, as in memory: its own centre unless it already lay at distance 0 from one.
-    if (mind_[static_cast<size_t>(c)] > 0.0) assign_[static_cast<size_t>(c)] = k;
-    mind_[static_cast<size_t>(c)] = -1.0;
+    const int owner = rows_.owner_of(c);
+    if (owner == comm_.rank()) {
+      rows_.read_rows(c, 1, xc_.data());
+      // c itself, as in memory: its own centre unless it already lay at distance 0 from one.
+      const auto local = static_cast<size_t>(c - first_row_);
+      if (mind_[local] > 0.0) assign_[local] = k;
+      mind_[local] = -1.0;
+    }
+    comm_.broadcast(xc_.data(), sizeof(float) * xc_.size(), owner);
     const int64_t block_of_c = c / rows_.block_rows();
 
     std::vector<int64_t> to_read;
-    for (int64_t b = 0; b < rows_.blocks(); ++b) {
-      if (b == block_of_c || !unchanged(blocks_[static_cast<size_t>(b)], k)) {
+    for (int64_t b = rows_.first_block(); b < rows_.end_block(); ++b) {
+      if (b == block_of_c || !unchanged(state_of(b), k)) {
         to_read.push_back(b);
       } else {
         ++blocks_skipped_;
@@ -88,8 +99,10 @@ class OnDiskRun {
     blocks_scanned_ += static_cast<int64_t>(to_read.size());
     centres_.insert(centres_.end(), xc_.begin(), xc_.end());
 
+    Farthest mine;
+    for (const auto& state : blocks_) mine.consider(state.farthest.value, state.farthest.index);
     Farthest best;
-    for (const auto& state : blocks_) best.consider(state.farthest.value, state.farthest.index);
+    for (const Farthest& f : gather_all(comm_, mine)) best.merge(f);
     return best;
   }
 
@@ -121,10 +134,12 @@ class OnDiskRun {
     return true;
   }
 
+  BlockState& state_of(int64_t b) { return blocks_[static_cast<size_t>(b - rows_.first_block())]; }
+
   void update_block(int64_t b, MatrixViewF block, int32_t step) {
     const int64_t first = rows_.block_begin(b);
     const int64_t count = block.rows();
-    BlockState& state = blocks_[static_cast<size_t>(b)];
+    BlockState& state = state_of(b);
     if (!state.read_once) geometry::check_values(block.data(), count, d_, 1e18, "kcenter", first);
     // Every centre present in the block gets its threshold before the parallel loop reads them.
     for (const auto& group : state.groups) threshold(group.first, step);
@@ -132,7 +147,7 @@ class OnDiskRun {
     int64_t evaluated = 0, skipped = 0, updated = 0;
 #pragma omp parallel for schedule(static, 1024) reduction(+ : evaluated, skipped, updated)
     for (int64_t r = 0; r < count; ++r) {
-      const auto i = static_cast<size_t>(first + r);
+      const auto i = static_cast<size_t>(first - first_row_ + r);
       const double m = mind_[i];
       if (m < 0.0) continue;  // selected
       const int32_t a = assign_[i];
@@ -156,7 +171,7 @@ class OnDiskRun {
     state.farthest = Farthest{};
     state.groups.clear();
     for (int64_t r = 0; r < count; ++r) {
-      const auto i = static_cast<size_t>(first + r);
+      const auto i = static_cast<size_t>(first - first_row_ + r);
       const double m = mind_[i];
       state.farthest.consider(m, first + r);
       if (m < 0.0 || assign_[i] < 0) continue;
@@ -175,7 +190,9 @@ class OnDiskRun {
   }
 
   const RowBlocks& rows_;
-  int64_t n_, d_;
+  const Communicator& comm_;
+  int64_t first_row_, d_;
+  // This rank's rows, from first_row_ on:
   std::vector<double> mind_;     // squared distance to the nearest centre; +inf before any, -1 once selected
   std::vector<int32_t> assign_;  // centre number of each point, -1 before any
   std::vector<float> centres_;   // the centres' rows, in order
@@ -214,7 +231,8 @@ Selection kcenter_on_disk(const SelectionRequest& request, const RunContext& con
                                     : static_cast<int64_t>(Rng(context.seed).uniform_index(static_cast<uint64_t>(n))))
                  : next.index;
       out.indices.push_back(c);
-      out.scores.push_back(static_cast<float>(std::sqrt(run.mind(c))));  // +inf before any centre
+      // Its distance to the centres so far (+inf before any): the value it was chosen for.
+      out.scores.push_back(static_cast<float>(s == 0 ? kInf : std::sqrt(next.value)));
     }
     next = run.add(c);
     context.report(s + 1, total);  // every step is a pass over (some of) the store: report each
@@ -225,15 +243,19 @@ Selection kcenter_on_disk(const SelectionRequest& request, const RunContext& con
   std::vector<int64_t> counts(static_cast<size_t>(request.budget), 0);
   for (int32_t a : run.assignment())
     if (a >= first) ++counts[static_cast<size_t>(a - first)];
+  const Communicator& comm = rows.comm();
+  sum_over_ranks(comm, counts);
   for (size_t i = 0; i < counts.size(); ++i) out.weights[i] = static_cast<float>(counts[i]);
 
   out.stats["covering_radius"] = next.index >= 0 ? std::sqrt(std::max(next.value, 0.0)) : 0.0;
-  out.stats["distance_evaluations"] = run.evaluated() + run.centre_pairs();
-  out.stats["point_updates_skipped"] = run.skipped_points();
-  out.stats["skipped_by_triangle"] = run.skipped_points();
-  out.stats["updates"] = run.updated();
-  out.stats["blocks_scanned"] = run.blocks_scanned();
-  out.stats["blocks_skipped"] = run.blocks_skipped();
+  // Work summed over the ranks; centre pairs are computed on every rank that needs them.
+  out.stats["distance_evaluations"] = sum_over_ranks(comm, run.evaluated() + run.centre_pairs());
+  const int64_t skipped = sum_over_ranks(comm, run.skipped_points());
+  out.stats["point_updates_skipped"] = skipped;
+  out.stats["skipped_by_triangle"] = skipped;
+  out.stats["updates"] = sum_over_ranks(comm, run.updated());
+  out.stats["blocks_scanned"] = sum_over_ranks(comm, run.blocks_scanned());
+  out.stats["blocks_skipped"] = sum_over_ranks(comm, run.blocks_skipped());
   return out;
 }
 

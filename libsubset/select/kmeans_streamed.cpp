@@ -5,6 +5,16 @@
 // block inside a stream block is computed in place, one that straddles two is copied together
 // first. Blocks are finished one by one in index order (labels final), so each assignment pass
 // also adds every point into its centroid's sum in index order, the order of the in-memory update.
+//
+// On several ranks (RowBlocks::share_among) every rank holds the per-point state of all n points
+// (labels, distances, bounds: run_lloyd_loop and LloydCore work on whole vectors) but assigns only
+// the LloydCore blocks that start among its own rows, reading its own blocks; the rows of a block
+// that runs into the next ranks' rows are sent to it once, when the passes start, and kept. So
+// every sgemm sees the rows it sees alone. After each assignment the ranks' labels and distances
+// are shared; the centroid sums, which must add the points in index order, pass from rank to rank
+// (accumulate_in_rank_order): rank 0 adds its rows during the assignment, the others read theirs
+// again in turn. The nearest-point lists and the scans' lists are merged over the ranks, which
+// keeps the same smallest entries.
 #include "libsubset/select/internal/kmeans_streamed.h"
 
 #include <omp.h>
@@ -14,12 +24,14 @@
 #include <cmath>
 #include <future>
 #include <queue>
+#include <tuple>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/threads.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/internal/kmeans_lloyd.h"
+#include "libsubset/select/internal/rank_rows.h"
 #include "libsubset/select/sampling.h"
 
 namespace subset::select::kmeans_internal {
@@ -97,9 +109,12 @@ class Assembler {
 
 class StreamedLloyd : public LloydPasses {
  public:
+  // Collective on several ranks: exchanges the rows of the blocks that straddle two ranks.
   StreamedLloyd(const RowBlocks& rows, const std::vector<int64_t>& fixed, int64_t k, bool values_checked)
-      : rows_(rows), n_(rows.n()), d_(rows.dim()), core_(rows.n(), rows.dim(), fixed, k),
-        assembler_(rows.n(), rows.dim(), core_.block()), checked_(values_checked) {}
+      : rows_(rows), comm_(rows.comm()), n_(rows.n()), d_(rows.dim()), core_(rows.n(), rows.dim(), fixed, k),
+        assembler_(rows.n(), rows.dim(), core_.block()), checked_(values_checked) {
+    share_blocks();
+  }
 
   LloydCore& core() override { return core_; }
 
@@ -116,8 +131,8 @@ class StreamedLloyd : public LloydPasses {
     if (sums) sums_.assign(sz(core_.k() * d_), 0.0);
     int64_t settled = 0;
     assembler_.restart();
-    rows_.for_each_block([&](int64_t first, MatrixViewF block) {
-      arrived(first, block);
+    // Rows [first, ...) of this rank's LloydCore blocks, in index order.
+    const auto feed = [&](int64_t first, MatrixViewF block) {
       const std::vector<Span>& done = assembler_.take(first, block);
       const auto count = static_cast<int64_t>(done.size());
       int64_t got = 0;
@@ -130,15 +145,34 @@ class StreamedLloyd : public LloydPasses {
                                     near ? &local[sz(t)] : nullptr, scratch_[sz(t)]);
       }
       settled += got;
-      if (sums) accumulate(done, label, nullptr);
+      // rank 0's rows start the sums: they need nothing from another rank
+      if (sums && comm_.rank() == 0) accumulate(below(done, end_row_), label, nullptr);
       assembler_.keep_tail(first, block);
+    };
+    rows_.for_each_block([&](int64_t first, MatrixViewF block) {
+      arrived(first, block);
+      const int64_t skip = std::clamp<int64_t>(lloyd_first_ - first, 0, block.rows());
+      if (skip < block.rows()) feed(first + skip, view(block.data() + skip * d_, block.rows() - skip, d_));
     });
+    if (!tail_.empty()) feed(end_row_, view(tail_.data(), lloyd_end_ - end_row_, d_));
     first_pass_done();
-    core_.end_assign(settled);
+    core_.end_assign(sum_over_ranks(comm_, settled));
+    if (comm_.distributed()) {
+      float bound = 0.0f;
+      for (float b : gather_all(comm_, core_.norm_bound())) bound = std::max(bound, b);
+      core_.set_norm_bound(bound);
+      share_ranges(comm_, lloyd_ranges_, label);
+      share_ranges(comm_, lloyd_ranges_, dist);
+    }
     if (near) {
       near->reset(core_.k(), true);
       for (auto& l : local) near->merge(l);
+      merge_over_ranks(*near);
     }
+    if (sums)
+      accumulate_in_rank_order(comm_, sums_, [&](std::vector<double>&) {
+        if (comm_.rank() > 0) sum_own_rows(label, nullptr, nullptr);
+      });
     sums_valid_ = sums;
   }
 
@@ -148,10 +182,7 @@ class StreamedLloyd : public LloydPasses {
     if (!sums_valid_) {
       // the labels came from the seeding: a pass for the sums alone
       sums_.assign(sz(k * d_), 0.0);
-      rows_.for_each_block([&](int64_t first, MatrixViewF block) {
-        arrived(first, block);
-        accumulate({{first, block.data(), block.rows()}}, label, nullptr);
-      });
+      accumulate_in_rank_order(comm_, sums_, [&](std::vector<double>&) { sum_own_rows(label, nullptr, nullptr); });
       first_pass_done();
     }
     std::vector<int64_t> count;
@@ -167,14 +198,12 @@ class StreamedLloyd : public LloydPasses {
       for (int64_t j = 0; j < k; ++j)
         if (affected[sz(j)]) std::fill_n(sums_.begin() + j * d_, d_, 0.0);
       std::vector<int64_t> which;
-      for (int64_t i = 0; i < n_; ++i) {
+      for (int64_t i = first_row_; i < end_row_; ++i) {
         const int32_t l = label[sz(i)];
         const int64_t b = i / rows_.block_rows();
         if (l < k && affected[sz(l)] && (which.empty() || which.back() != b)) which.push_back(b);
       }
-      rows_.for_blocks(which, [&](int64_t first, MatrixViewF block) {
-        accumulate({{first, block.data(), block.rows()}}, label, &affected);
-      });
+      accumulate_in_rank_order(comm_, sums_, [&](std::vector<double>&) { sum_own_rows(label, &affected, &which); });
     }
     for (int64_t j = 0; j < k; ++j)
       if (count[sz(j)] > 0) core_.set_mean(j, sums_.data() + j * d_, count[sz(j)]);
@@ -191,6 +220,81 @@ class StreamedLloyd : public LloydPasses {
   }
 
  private:
+  // This rank assigns the LloydCore blocks that start among its rows: rows [lloyd_first_,
+  // lloyd_end_). Its first rows below lloyd_first_ (the end of a block that starts on an earlier
+  // rank) go to that rank, and the rows [end_row_, lloyd_end_) come from the next ranks, once.
+  void share_blocks() {
+    const std::vector<std::pair<int64_t, int64_t>> owned = rows_of_ranks(rows_);
+    const int64_t L = core_.block();
+    const auto up = [&](int64_t row) { return std::min(n_, (row + L - 1) / L * L); };
+    for (const auto& [first, end] : owned) lloyd_ranges_.emplace_back(up(first), up(end));
+    const int me = comm_.rank();
+    std::tie(first_row_, end_row_) = owned[sz(me)];
+    std::tie(lloyd_first_, lloyd_end_) = lloyd_ranges_[sz(me)];
+    if (!comm_.distributed()) return;
+    const auto assigner = [&](int64_t row) {
+      int r = 0;
+      while (lloyd_ranges_[sz(r)].second <= row) ++r;
+      return r;
+    };
+    const auto head_end = [&](int r) { return std::min(owned[sz(r)].second, lloyd_ranges_[sz(r)].first); };
+    if (head_end(me) > first_row_) {
+      std::vector<float> head(sz((head_end(me) - first_row_) * d_));
+      rows_.read_rows(first_row_, head_end(me) - first_row_, head.data());
+      comm_.send(head.data(), sizeof(float) * head.size(), assigner(first_row_));
+    }
+    tail_.resize(sz((lloyd_end_ - end_row_) * d_));
+    for (int q = me + 1; q < comm_.size(); ++q) {
+      const int64_t first = owned[sz(q)].first, count = head_end(q) - first;
+      if (count > 0 && assigner(first) == me)
+        comm_.receive(tail_.data() + (first - end_row_) * d_, sizeof(float) * sz(count * d_), q);
+    }
+    if (!tail_.empty()) core_.set_norms(end_row_, tail_.data(), lloyd_end_ - end_row_);
+  }
+
+  // The parts of `spans` below row `end`.
+  static std::vector<Span> below(const std::vector<Span>& spans, int64_t end) {
+    std::vector<Span> out;
+    for (const Span& s : spans)
+      if (s.first < end) out.push_back({s.first, s.rows, std::min(s.count, end - s.first)});
+    return out;
+  }
+
+  // Adds this rank's rows (of the blocks `which`, or all) into the sums (see accumulate).
+  void sum_own_rows(const std::vector<int32_t>& label, const std::vector<char>* only,
+                    const std::vector<int64_t>* which) {
+    const auto add = [&](int64_t first, MatrixViewF block) {
+      arrived(first, block);
+      accumulate({{first, block.data(), block.rows()}}, label, only);
+    };
+    if (which) rows_.for_blocks(*which, add);
+    else rows_.for_each_block(add);
+  }
+
+  // Every rank's lists merged: the T smallest (g, index) of each column over all of them.
+  void merge_over_ranks(NearestPoints& near) const {
+    if (!comm_.distributed()) return;
+    const auto P = sz(comm_.size());
+    const size_t cells = near.g.size();
+    std::vector<float> g(P * cells);
+    std::vector<int32_t> idx(P * cells), count(P * sz(near.k));
+    std::vector<double> e(P * cells);
+    comm_.all_gather(near.g.data(), sizeof(float) * cells, g.data());
+    comm_.all_gather(near.idx.data(), sizeof(int32_t) * cells, idx.data());
+    comm_.all_gather(near.e.data(), sizeof(double) * cells, e.data());
+    comm_.all_gather(near.count.data(), sizeof(int32_t) * near.count.size(), count.data());
+    near.reset(near.k, true);
+    NearestPoints one;
+    one.reset(near.k, true);
+    for (size_t r = 0; r < P; ++r) {
+      std::copy_n(g.begin() + static_cast<std::ptrdiff_t>(r * cells), cells, one.g.begin());
+      std::copy_n(idx.begin() + static_cast<std::ptrdiff_t>(r * cells), cells, one.idx.begin());
+      std::copy_n(e.begin() + static_cast<std::ptrdiff_t>(r * cells), cells, one.e.begin());
+      std::copy_n(count.begin() + static_cast<std::ptrdiff_t>(r * sz(near.k)), sz(near.k), one.count.begin());
+      near.merge(one);
+    }
+  }
+
   // A stream block read for the first time in a pass: its values checked and its norms set on
   // the first pass.
   void arrived(int64_t first, MatrixViewF block) {
@@ -264,12 +368,36 @@ class StreamedLloyd : public LloydPasses {
         heaps[sz(s)].pop();
       }
     }
+    if (comm_.distributed()) {
+      // every rank's nearest points: the ones kept are the smallest of them all
+      struct Found {
+        int64_t slot;
+        double dist;
+        int64_t index;
+      };
+      std::vector<Found> mine;
+      for (int64_t s = 0; s < count; ++s)
+        for (const auto& [e, i] : lists_[sz(batch[sz(s)])]) mine.push_back({s, e, i});
+      for (int64_t c : batch) lists_[sz(c)].clear();
+      for (const Found& f : gather_lists(comm_, mine)) lists_[sz(batch[sz(f.slot)])].push_back({f.dist, f.index});
+      for (int64_t s = 0; s < count; ++s) {
+        const int64_t c = batch[sz(s)];
+        auto& list = lists_[sz(c)];
+        std::sort(list.begin(), list.end());
+        list.resize(std::min(list.size(), sz(std::min(c - j, kScanKeep) + 1)));
+      }
+    }
     SUBSET_CHECK(!lists_[sz(j)].empty(), "kmeans", "no unused point left for centroid " << j);
     return lists_[sz(j)].front().second;
   }
 
   const RowBlocks& rows_;
+  const Communicator& comm_;
   int64_t n_, d_;
+  int64_t first_row_ = 0, end_row_ = 0;      // this rank's rows
+  int64_t lloyd_first_ = 0, lloyd_end_ = 0;  // the rows of the LloydCore blocks it assigns
+  std::vector<std::pair<int64_t, int64_t>> lloyd_ranges_;  // every rank's
+  std::vector<float> tail_;                                // rows [end_row_, lloyd_end_)
   LloydCore core_;
   Assembler assembler_;
   std::vector<LloydCore::Scratch> scratch_;
@@ -315,14 +443,14 @@ KMeansResult kmeans_fit_streamed(const RowBlocks& rows, const std::vector<int64_
   RowMatrixF& centres = lloyd.core().centres();
   for (int64_t j = 0; j < k; ++j) {
     if (seed_rows.empty()) {
-      rows.read_rows(initial[sz(j)], 1, centres.row(j).data());
+      read_row_everywhere(rows, initial[sz(j)], centres.row(j).data());
     } else {
       std::copy_n(seed_rows.data() + (F + j) * d, d, centres.row(j).data());
     }
   }
   for (int64_t s = 0; s < F; ++s) {
     if (seed_rows.empty()) {
-      rows.read_rows(fixed[sz(s)], 1, centres.row(k + s).data());
+      read_row_everywhere(rows, fixed[sz(s)], centres.row(k + s).data());
     } else {
       std::copy_n(seed_rows.data() + s * d, d, centres.row(k + s).data());
     }
@@ -353,10 +481,11 @@ double kmeans_streamed_bytes(int64_t n, int64_t d, int64_t picks, int threads) {
   const double centres =
       K * (D * 24.0 + NearestPoints::T * 16.0 * (T + 1.0) + static_cast<double>(kScanKeep) * 16.0 + trials * 12.0);
   // Per thread: the sgemm block's products and gathered rows, and the BLAS's packing buffers; the
-  // block that straddles two stream blocks.
+  // block that straddles two stream blocks, and on several ranks the one that runs into the next
+  // ranks' rows.
   const double block = std::min(N, std::clamp(static_cast<double>(int64_t{2} << 20) / std::max(K, 1.0), 64.0, 2048.0));
   const double per_thread = T * (block * std::max(K, 64.0) * 4.0 + block * D * 4.0 + 6.0 * 1024 * 1024);
-  return points + centres + per_thread + block * D * 4.0;
+  return points + centres + per_thread + 2.0 * block * D * 4.0;
 }
 
 }  // namespace subset::select::kmeans_internal

@@ -9,6 +9,13 @@
 // list too, and the gains, computed block by block in index order, are summed in that order once
 // the pass is over. A point is read only when the triangle bound (the same test) leaves it
 // reachable by a candidate, and a block only when it holds such a point.
+//
+// On several ranks (RowBlocks::share_among) every rank keeps this state for all n points, as one
+// process does (Lloyd, which follows, holds that much per point anyway), and computes the
+// distances of its own rows only. A step's moves are then gathered from every rank, so each rank
+// sums the same gains in the same order, chooses the same candidate and commits the same moves:
+// D2, the member lists and the potential stay the single-process ones everywhere, and with them
+// the draws (cumulative D2 in index order). Rows a rank does not own are sent by their owner.
 #include <omp.h>
 
 #include <algorithm>
@@ -16,6 +23,7 @@
 #include <functional>
 #include <numeric>
 #include <queue>
+#include <tuple>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
@@ -23,6 +31,7 @@
 #include "libsubset/linalg/product.h"
 #include "libsubset/select/internal/geometry.h"
 #include "libsubset/select/internal/kmeans_streamed.h"
+#include "libsubset/select/internal/rank_rows.h"
 
 namespace subset::select::kmeans_internal {
 namespace {
@@ -54,8 +63,11 @@ double norm2(const float* v, int64_t d) {
 class StreamSeeder {
  public:
   explicit StreamSeeder(const RowBlocks& rows)
-      : rows_(rows), n_(rows.n()), d_(rows.dim()), d2_(sz(n_), 0.0), owner_(sz(n_), 0), place_(sz(n_), 0),
-        is_centre_(sz(n_), 0), dist_(linalg::sq_dist_below_kernel()) {}
+      : rows_(rows), comm_(rows.comm()), ranges_(rows_of_ranks(rows)), n_(rows.n()), d_(rows.dim()),
+        d2_(sz(n_), 0.0), owner_(sz(n_), 0), place_(sz(n_), 0), is_centre_(sz(n_), 0),
+        dist_(linalg::sq_dist_below_kernel()) {
+    std::tie(first_row_, end_row_) = ranges_[sz(comm_.rank())];
+  }
 
   const std::vector<double>& d2() const { return d2_; }
   std::vector<double>& d2() { return d2_; }
@@ -63,6 +75,7 @@ class StreamSeeder {
   const std::vector<int64_t>& centres() const { return centres_; }
   std::vector<float>& centre_rows() { return centre_rows_; }
   bool is_centre(int64_t i) const { return is_centre_[sz(i)] != 0; }
+  // Distances computed on this rank.
   int64_t distances() const { return distances_; }
 
   // The first centre: every point's distance to it. The one pass that reads every block, so
@@ -70,7 +83,7 @@ class StreamSeeder {
   void start(int64_t c) {
     centres_.assign(1, c);
     centre_rows_.resize(sz(d_));
-    rows_.read_rows(c, 1, centre_rows_.data());
+    read_row_everywhere(rows_, c, centre_rows_.data());
     centre_norm_.assign(1, norm2(centre_rows_.data(), d_));
     is_centre_[sz(c)] = 1;
     const float* xc = centre_rows_.data();
@@ -80,7 +93,8 @@ class StreamSeeder {
 #pragma omp parallel for schedule(static) if (block.rows() * d_ > kParallelFloats)
       for (int64_t r = 0; r < block.rows(); ++r) d2_[sz(first + r)] = sq_dist(block.data() + r * d_, xc, d_);
     });
-    distances_ += n_;
+    distances_ += end_row_ - first_row_;
+    share_ranges(comm_, ranges_, d2_);
     std::fill(owner_.begin(), owner_.end(), 0);
     std::vector<int32_t> all(sz(n_));
     std::iota(all.begin(), all.end(), 0);
@@ -103,7 +117,7 @@ class StreamSeeder {
     cand_rows_.resize(sz(L * d_));
     cand_norm_.resize(sz(L));
     for (int64_t l = 0; l < L; ++l) {
-      rows_.read_rows(cands[sz(l)], 1, cand_rows_.data() + l * d_);
+      read_row_everywhere(rows_, cands[sz(l)], cand_rows_.data() + l * d_);
       cand_norm_[sz(l)] = norm2(cand_rows_.data() + l * d_, d_);
     }
     candidate_bounds();
@@ -193,7 +207,8 @@ class StreamSeeder {
 
   // One pass: the distances from candidates [l0, l1) that the bounds do not settle, and the
   // moves (points that get closer to a candidate than to their centre), in one run per block
-  // read, each allocated once at its size.
+  // read, each allocated once at its size and sorted by (centre, place); on several ranks, every
+  // rank's runs, in rank order.
   std::vector<std::vector<Move>> evaluate(int64_t l0, int64_t l1) {
     const int64_t C = static_cast<int64_t>(centres_.size());
     // the reachable prefix of every centre's members (D2 decreasing: kPrune D2 > the nearest
@@ -211,7 +226,7 @@ class StreamSeeder {
           std::partition_point(cl.d2.begin(), cl.d2.end(), [&](double v) { return reach_min < kPrune * v; }) -
           cl.d2.begin());
       for (size_t q = 0; q < m; ++q)
-        if (cl.live[q]) work.push_back(cl.idx[q]);
+        if (cl.live[q] && cl.idx[q] >= first_row_ && cl.idx[q] < end_row_) work.push_back(cl.idx[q]);
     }
     std::sort(work.begin(), work.end());
     std::vector<int64_t> which;
@@ -259,19 +274,60 @@ class StreamSeeder {
       }
     });
     distances_ += computed;
-    return runs;
-  }
-
-  // Per candidate of [l0, l1), the sum of D2 - distance over its moves, in the in-memory order
-  // (see the file comment): each run sorted by (centre, place), then the runs merged.
-  std::vector<double> gains_in_task_order(std::vector<std::vector<Move>>& runs, int64_t l0, int64_t l1) const {
-    const auto key = [&](const Move& m) {
-      return (static_cast<uint64_t>(owner_[sz(m.point)]) << 32) | static_cast<uint32_t>(place_[sz(m.point)]);
-    };
     const auto R = static_cast<int64_t>(runs.size());
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t r = 0; r < R; ++r)
       std::sort(runs[sz(r)].begin(), runs[sz(r)].end(), [&](const Move& a, const Move& b) { return key(a) < key(b); });
+    return gather_runs(std::move(runs));
+  }
+
+  // The order of the gains' sums: (centre, place).
+  uint64_t key(const Move& m) const {
+    return (static_cast<uint64_t>(owner_[sz(m.point)]) << 32) | static_cast<uint32_t>(place_[sz(m.point)]);
+  }
+
+  // Every rank's runs, one after the other in rank order. Each rank's runs travel as one buffer,
+  // so beside the runs only one rank's moves are held twice.
+  std::vector<std::vector<Move>> gather_runs(std::vector<std::vector<Move>>&& mine) const {
+    if (!comm_.distributed()) return std::move(mine);
+    std::vector<uint64_t> lengths, runs_of_rank;
+    for (const auto& run : mine) lengths.push_back(run.size());
+    lengths = gather_lists(comm_, lengths, &runs_of_rank);
+    std::vector<std::vector<Move>> all;
+    all.reserve(lengths.size());
+    std::vector<Move> part;
+    size_t next = 0;  // the first run of rank r in `lengths`
+    for (int r = 0; r < comm_.size(); ++r) {
+      const auto runs = static_cast<size_t>(runs_of_rank[sz(r)]);
+      size_t moves = 0;
+      for (size_t u = next; u < next + runs; ++u) moves += static_cast<size_t>(lengths[u]);
+      if (r == comm_.rank()) {
+        part.clear();
+        for (const auto& run : mine) part.insert(part.end(), run.begin(), run.end());
+      } else {
+        part.resize(moves);
+      }
+      if (moves > 0) comm_.broadcast(part.data(), sizeof(Move) * moves, r);
+      if (r == comm_.rank()) {
+        for (auto& run : mine) all.push_back(std::move(run));
+      } else {
+        size_t at = 0;
+        for (size_t u = next; u < next + runs; ++u) {
+          const auto len = static_cast<size_t>(lengths[u]);
+          all.emplace_back(part.begin() + static_cast<std::ptrdiff_t>(at),
+                           part.begin() + static_cast<std::ptrdiff_t>(at + len));
+          at += len;
+        }
+      }
+      next += runs;
+    }
+    return all;
+  }
+
+  // Per candidate of [l0, l1), the sum of D2 - distance over its moves, in the in-memory order
+  // (see the file comment): the runs (each sorted by (centre, place)) merged.
+  std::vector<double> gains_in_task_order(const std::vector<std::vector<Move>>& runs, int64_t l0, int64_t l1) const {
+    const auto R = static_cast<int64_t>(runs.size());
     const auto L = sz(l1 - l0);
     std::vector<double> total(L, 0.0), task(L, 0.0);
     const auto flush = [&] {
@@ -321,6 +377,9 @@ class StreamSeeder {
   }
 
   const RowBlocks& rows_;
+  const Communicator& comm_;
+  std::vector<std::pair<int64_t, int64_t>> ranges_;  // every rank's rows
+  int64_t first_row_ = 0, end_row_ = 0;               // this rank's
   int64_t n_, d_;
   std::vector<double> d2_;
   std::vector<int32_t> owner_;
@@ -355,7 +414,7 @@ SeedRun run_seeding_streamed(const RowBlocks& rows, int64_t k, int64_t trials, c
              [&s](const std::vector<int64_t>& cands, double total) { return s.choose(cands, total); }, out);
   out.owner = std::move(s.owner());
   out.d2 = std::move(s.d2());
-  out.distances = s.distances();
+  out.distances = sum_over_ranks(rows.comm(), s.distances());
   if (centre_rows) *centre_rows = std::move(s.centre_rows());
   return out;
 }

@@ -59,6 +59,11 @@ MethodSpec with_memory(MethodSpec spec, std::function<double(int64_t, int64_t, i
   return spec;
 }
 
+MethodSpec on_ranks(MethodSpec spec) {
+  spec.distributes = true;
+  return spec;
+}
+
 }  // namespace
 
 const std::vector<MethodSpec>& methods() {
@@ -68,8 +73,9 @@ const std::vector<MethodSpec>& methods() {
       entry<StratifiedSelector>("points from each class in proportion to its size", false, true),
       // In memory: the seeding's sketch of min(128, d) values per point, held twice (by point and
       // by cluster), distances and labels; centroids and sums. Measured: 2.0 KB a point for d >= 128.
-      // On disk: the seeding's or Lloyd's per-point state, centroids and sums (kmeans_streamed.h).
-      with_memory(entry<KMeansSelector>("k-means: the point nearest each centroid, weighted by cluster size", true,
+      // On disk: the seeding's or Lloyd's per-point state, centroids and sums (kmeans_streamed.h);
+      // on ranks, each holds that state for all n points.
+      on_ranks(with_memory(entry<KMeansSelector>("k-means: the point nearest each centroid, weighted by cluster size", true,
                                         false, true),
                   [](int64_t n, int64_t d, int64_t k) {
                     return bytes(n, 16.0 * static_cast<double>(std::min<int64_t>(d, 128)) + 64) + bytes(k, d * 24.0) +
@@ -77,22 +83,22 @@ const std::vector<MethodSpec>& methods() {
                   },
                   [](int64_t n, int64_t d, int64_t k) {
                     return kmeans_internal::kmeans_streamed_bytes(n, d, k, current_threads());
-                  }),
+                  })),
       // In memory: the 8-bit copy, the 32-value sketch, distance and centre per point. On disk:
       // distance and centre per point, the centres, and per block the radius of each centre's points.
-      with_memory(entry<KCenterSelector>("greedy farthest-first traversal (k-center greedy): covers the data", true,
+      on_ranks(with_memory(entry<KCenterSelector>("greedy farthest-first traversal (k-center greedy): covers the data", true,
                                          false),
                   [](int64_t n, int64_t d, int64_t k) {
                     return bytes(n, d + 32 * 4 + 40.0) + bytes(k, d * 4 + 64.0) + kFixedBytes;
                   },
-                  [](int64_t n, int64_t d, int64_t k) { return bytes(n, 12 + 8.0) + bytes(k, d * 4 + 64.0); }),
+                  [](int64_t n, int64_t d, int64_t k) { return bytes(n, 12 + 8.0) + bytes(k, d * 4 + 64.0); })),
       // In memory: the 8-bit copy and a bound per point. On disk: a chosen flag per point, the
       // groups' bounding balls (herding_streamed.h: at most 4 bytes a point), the means and sums.
-      with_memory(entry<HerdingSelector>("greedy mean matching: the subset mean tracks the data mean", true, false),
+      on_ranks(with_memory(entry<HerdingSelector>("greedy mean matching: the subset mean tracks the data mean", true, false),
                   [](int64_t n, int64_t d, int64_t k) { return bytes(n, d + 16.0) + bytes(k, 16.0) + kFixedBytes; },
                   [](int64_t n, int64_t d, int64_t k) {
                     return bytes(n, 1 + kHerdingSummaryBytesPerRow) + bytes(d + 8, 48.0) + bytes(k, 16.0);
-                  }),
+                  })),
       // Measured (2,000 to 80,000 points, d = 64 and 512): typiclust as kmeans plus its k-NN lists;
       // probcover its k-NN graph; both FAISS's search tiles. moderate: a distance a point.
       with_memory(entry<TypiclustSelector>("k-means into budget clusters, the most typical point of each (TypiClust)",

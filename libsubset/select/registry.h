@@ -29,6 +29,9 @@ struct MethodSpec {
   // block of rows. Unset: the method needs its features in memory.
   std::function<double(int64_t n, int64_t dim, int64_t picks)> memory_on_disk;
   bool streams() const { return static_cast<bool>(memory_on_disk); }
+  // The on-disk path also runs on several ranks (RowBlocks::share_among), each rank holding the
+  // state of its own rows, with the single-process result.
+  bool distributes = false;
 };
 
 const std::vector<MethodSpec>& methods();

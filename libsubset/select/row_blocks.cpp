@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <future>
+#include <tuple>
 
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
@@ -13,6 +14,7 @@ RowBlocks::RowBlocks(int64_t n, int64_t dim, int64_t block_rows, Reader read)
     : n_(n), dim_(dim), block_rows_(block_rows), read_(std::move(read)) {
   SUBSET_CHECK(n >= 1 && dim >= 1 && block_rows >= 1 && read_, "row blocks",
                "needs rows, columns and a block size, got " << n << " x " << dim << " in blocks of " << block_rows);
+  end_block_ = blocks();
 }
 
 RowBlocks RowBlocks::of_matrix(const float* rows, int64_t n, int64_t dim, int64_t block_rows) {
@@ -23,15 +25,31 @@ RowBlocks RowBlocks::of_matrix(const float* rows, int64_t n, int64_t dim, int64_
 
 int64_t RowBlocks::block_size(int64_t b) const { return std::min(block_rows_, n_ - block_begin(b)); }
 
+void RowBlocks::share_among(const Communicator& comm) {
+  SUBSET_CHECK(kept_.empty() && blocks_read_ == 0, "row blocks", "shared among ranks after blocks were read");
+  comm_ = &comm;
+  std::tie(first_block_, end_block_) = share_of(blocks(), comm.rank(), comm.size());
+}
+
+int64_t RowBlocks::end_row() const { return std::min(n_, block_begin(end_block_)); }
+
+int RowBlocks::owner_of(int64_t row) const {
+  const int64_t b = row / block_rows_;
+  for (int r = 0; r < comm_->size(); ++r)
+    if (b < share_of(blocks(), r, comm_->size()).second) return r;
+  SUBSET_CHECK(false, "row blocks", "row " << row << " is not among the " << n_ << " rows");
+  return -1;
+}
+
 void RowBlocks::keep_in_memory(int64_t blocks) {
-  kept_.resize(static_cast<size_t>(std::clamp<int64_t>(blocks, 0, this->blocks())));
+  kept_.resize(static_cast<size_t>(std::clamp<int64_t>(blocks, 0, end_block_ - first_block_)));
 }
 
 MatrixViewF RowBlocks::read_block(int64_t b, std::vector<float>& buffer) const {
   const int64_t count = block_size(b);
   ++blocks_read_;
-  if (b < blocks_kept()) {
-    std::vector<float>& kept = kept_[static_cast<size_t>(b)];
+  if (b >= first_block_ && b - first_block_ < blocks_kept()) {
+    std::vector<float>& kept = kept_[static_cast<size_t>(b - first_block_)];
     if (kept.empty()) {
       kept.resize(static_cast<size_t>(count * dim_));
       read_rows(block_begin(b), count, kept.data());
@@ -81,9 +99,9 @@ void RowBlocks::for_blocks(const std::vector<int64_t>& which,
 }
 
 void RowBlocks::for_each_block(const std::function<void(int64_t, MatrixViewF)>& fn) const {
-  std::vector<int64_t> all(static_cast<size_t>(blocks()));
-  for (size_t b = 0; b < all.size(); ++b) all[b] = static_cast<int64_t>(b);
-  for_blocks(all, fn);
+  std::vector<int64_t> owned;
+  for (int64_t b = first_block_; b < end_block_; ++b) owned.push_back(b);
+  for_blocks(owned, fn);
 }
 
 }  // namespace subset::select

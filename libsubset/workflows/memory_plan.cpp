@@ -25,6 +25,13 @@ std::string streaming_methods() {
   return names;
 }
 
+std::string distributed_methods() {
+  std::string names;
+  for (const auto& m : select::methods())
+    if (m.needs_features && m.streams() && m.distributes) names += (names.empty() ? "" : ", ") + m.name;
+  return names;
+}
+
 }  // namespace
 
 SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
@@ -88,6 +95,39 @@ SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::Fe
                  format_bytes(block_bytes) + "), " + std::to_string(plan.blocks_kept) + " of " +
                  std::to_string((n + plan.block_rows - 1) / plan.block_rows) + " kept in memory once read, + " +
                  format_bytes(state) + ", under " + limit.describe();
+  return plan;
+}
+
+SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
+                                         bool per_class, const MemoryLimit& limit, int ranks) {
+  SUBSET_CHECK_PARAM(!per_class, "per-class", "--per-class does not run on several ranks yet; run it in one process");
+  SUBSET_CHECK_PARAM(spec.streams() && spec.distributes, "method",
+                     "method " << spec.name << " does not run on several ranks; of the methods that read features, "
+                               << distributed_methods() << " do (and the label-only ones)");
+  const int64_t n = features.rows(), dim = features.cols();
+  const double row_bytes = static_cast<double>(dim) * sizeof(float);
+  const int64_t chunk = std::max<int64_t>(1, features.info().chunk_rows);
+  const int64_t share = (n + ranks - 1) / ranks;
+  SelectMemoryPlan plan;
+  plan.on_disk = true;
+  plan.features_bytes = static_cast<double>(n) * row_bytes;
+  plan.limit_bytes = limit.bytes;
+  // Blocks no larger than a rank's share, so that every rank has work when the store allows.
+  plan.block_rows = std::min(features.block_rows_for(static_cast<size_t>(kLargestBlock)),
+                             std::max<int64_t>(chunk, (share + chunk - 1) / chunk * chunk));
+  const double block_bytes = static_cast<double>(plan.block_rows) * row_bytes;
+  plan.method_bytes = method_bytes(spec.memory_on_disk, share, dim, picks);
+  const double spendable = limit.spendable();
+  SUBSET_CHECK_PARAM(plan.method_bytes + 2.0 * block_bytes <= spendable, "memory-limit",
+                     limit.describe() << " is too small for " << spec.name << " on " << ranks << " ranks: a rank needs "
+                                      << format_bytes(plan.method_bytes) << " besides two blocks of "
+                                      << format_bytes(block_bytes) << ", and " << format_bytes(std::max(spendable, 0.0))
+                                      << " is left");
+  plan.blocks_kept = static_cast<int64_t>((spendable - plan.method_bytes - 2.0 * block_bytes) / block_bytes);
+  plan.summary = "on " + std::to_string(ranks) + " ranks: " + format_bytes(plan.features_bytes) + " of features in blocks of " +
+                 std::to_string(plan.block_rows) + " rows (" + format_bytes(block_bytes) + "), each rank reading its share, " +
+                 "up to " + std::to_string(plan.blocks_kept) + " of its blocks kept in memory once read, + " +
+                 format_bytes(plan.method_bytes) + " a rank, under " + limit.describe() + " a rank";
   return plan;
 }
 

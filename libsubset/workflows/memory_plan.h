@@ -32,4 +32,11 @@ struct SelectMemoryPlan {
 SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
                                     bool per_class, int64_t largest_class, const MemoryLimit& limit);
 
+// Plans a selection spread over `ranks` processes: the features stay on disk, each rank reading its
+// own share of the blocks (whole chunks, at most 64 MiB; the same on every rank, since it depends on
+// the store only) and keeping as many of them in memory as `limit` leaves room for. Methods that do
+// not stream, and --per-class, are refused with one line.
+SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
+                                         bool per_class, const MemoryLimit& limit, int ranks);
+
 }  // namespace subset::workflows

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/params.h"
 #include "libsubset/core/matrix.h"
@@ -15,6 +16,7 @@
 #include "libsubset/select/registry.h"
 #include "libsubset/select/row_blocks.h"
 #include "libsubset/workflows/memory_plan.h"
+#include "libsubset/workflows/parallel_reader.h"
 
 namespace subset::workflows {
 namespace {
@@ -102,6 +104,36 @@ SelectOutcome outcome_of(Picked picked, const select::MethodSpec& spec, const Pa
   return outcome;
 }
 
+// The first row holding a NaN or an Inf over every rank's rows (each rank scans its own), -1 when
+// none: every rank then fails alike, before any work.
+int64_t first_non_finite_row(const select::RowBlocks& rows) {
+  int64_t mine = -1;
+  rows.for_each_block([&](int64_t first, MatrixViewF block) {
+    if (mine >= 0) return;
+    const int64_t at = find_non_finite(block.data(), static_cast<size_t>(block.size()));
+    if (at >= 0) mine = first + at / block.cols();
+  });
+  int64_t first = -1;
+  for (int64_t row : gather_all(rows.comm(), mine))
+    if (row >= 0 && (first < 0 || row < first)) first = row;
+  return first;
+}
+
+// Every rank metered its own process: the job's report is their sum (rank by rank), and each
+// rank's report is kept in the manifest's stats ("energy_by_rank").
+energy::EnergyReport sum_rank_reports(const Communicator& comm, const energy::EnergyReport& mine, nlohmann::json& stats) {
+  const std::vector<std::string> reports = gather_strings(comm, energy::to_json(mine).dump());
+  nlohmann::json by_rank = nlohmann::json::array();
+  std::optional<energy::EnergyReport> total;
+  for (const std::string& text : reports) {
+    by_rank.push_back(nlohmann::json::parse(text));
+    const energy::EnergyReport report = energy::report_from_json(by_rank.back());
+    total = total ? energy::add_reports(*total, report) : report;
+  }
+  stats["energy_by_rank"] = std::move(by_rank);
+  return *total;
+}
+
 }  // namespace
 
 io::FeatureStore open_embedding(const std::string& path, const io::FeatureStore& source) {
@@ -176,10 +208,22 @@ SelectOutcome run_select(const SelectJob& job) {
   // Cheap checks first: a bad budget or an empty class fails before the features are read.
   if (job.per_class || spec.needs_labels) select::check_classes(request);
 
+  // On several ranks (mpirun), rank 0 writes what they found together.
+  const Communicator& comm = world();
   RowMatrixF matrix;
   std::optional<select::RowBlocks> on_disk;
   SelectMemoryPlan plan;
-  if (features) {
+  if (features && comm.distributed()) {
+    plan = plan_distributed_select(spec, *features, budget, job.per_class, MemoryLimit::of(job.memory_limit),
+                                   comm.size());
+    on_disk.emplace(info.n(), info.dim(), plan.block_rows, open_parallel_reader(store_path, job.features_dataset));
+    on_disk->share_among(comm);
+    on_disk->keep_in_memory(plan.blocks_kept);
+    const int64_t bad = first_non_finite_row(*on_disk);
+    SUBSET_CHECK(bad < 0, store_path + ":" + job.features_dataset, "NaN or Inf in features at row " << bad);
+    request.on_disk = &*on_disk;
+    request.dim = info.dim();
+  } else if (features) {
     const std::string where = store_path + ":" + job.features_dataset;
     int64_t largest_class = 0;
     if (job.per_class)
@@ -223,12 +267,17 @@ SelectOutcome run_select(const SelectJob& job) {
   m.source = job.store;
   m.source_n = source.info().n();
   m.source_dim = source.info().dim();
-  m.source_checksum = source.features_checksum();
+  // A pass over the whole store: rank 0 alone, which writes the manifest.
+  if (comm.rank() == 0) m.source_checksum = source.features_checksum();
   if (!embedding) m.same_rows = info.same_rows;
   m.created_by = std::string("libsubset ") + kVersion + " (subset select)";
   if (meter) outcome.energy = meter->stop();
+  if (comm.distributed()) {
+    m.stats["ranks"] = comm.size();
+    if (outcome.energy) outcome.energy = sum_rank_reports(comm, *outcome.energy, m.stats);
+  }
   record_embedding_cost(store_path, store, outcome.energy, m);
-  if (!writes) return outcome;
+  if (!writes || comm.rank() != 0) return outcome;
   const auto t_write = std::chrono::steady_clock::now();
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);

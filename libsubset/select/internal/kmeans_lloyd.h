@@ -69,6 +69,10 @@ class LloydCore {
   void set_norms(int64_t first, const float* rows, int64_t count);
   // The labels were set elsewhere (seeding, caller): no bounds known for them yet.
   void forget_bounds() { bounds_ = false; }
+  // The largest ||x||^2 among the non-fixed points whose norms were set, as end_assign found it;
+  // ranks that each set some of them replace it with the largest over all (pick_from_list's bound).
+  float norm_bound() const { return max_xn_eligible_; }
+  void set_norm_bound(float v) { max_xn_eligible_ = v; }
 
   // An assignment pass: begin_assign, then assign_block for every block (in any order, from any
   // thread, each with its own Scratch and its own `near` list), then end_assign with the sum of

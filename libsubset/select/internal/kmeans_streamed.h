@@ -12,6 +12,11 @@
 //     partial pass after an update that relocates empty clusters (the blocks of their points);
 //   - selection: one pass (final assignment, nearest points with exact distances), plus one pass
 //     per group of representatives whose nearest-point lists could not certify them.
+//
+// On several ranks (RowBlocks::share_among) the same result on every rank: each rank reads its own
+// blocks and computes their distances, and holds the per-point state of all n points (as above);
+// the centroid sums pass from rank to rank in index order, which costs every rank but the first a
+// second read of its blocks per Lloyd iteration (kmeans_streamed.cpp).
 #include <cstdint>
 #include <functional>
 #include <vector>

@@ -1,0 +1,241 @@
+"""`mpirun -np N subset select|info|extract|compress` (issue 18, part 2): the `subset` built with
+SUBSET_WITH_MPI on 2 and 3 ranks gives the single-process answer exactly (indices, weights, scores,
+centroids and headline figures), keeps every rank's energy report, refuses what does not run on
+ranks with one line, and leaves no output when a rank fails or is killed."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from subset_testing import assert_error, assert_no_partials, assert_ok, run_subset
+
+N, D, CLASSES = 6000, 24, 4
+
+
+@pytest.fixture(scope="session")
+def mpi_bin():
+    path = os.environ.get("SUBSET_MPI_BIN")
+    if not path:
+        pytest.skip("SUBSET_MPI_BIN is not set: ctest's `mpi:` test builds it (SUBSET_WITH_MPI=ON) and sets it")
+    assert os.access(path, os.X_OK), f"SUBSET_MPI_BIN={path} is not an executable"
+    return path
+
+
+def mpirun_command(ranks, binary, *args):
+    command = ["mpirun", "-q", "-np", str(ranks)]
+    if os.geteuid() == 0:
+        command.append("--allow-run-as-root")
+    return command + [binary, "--threads", "1", *map(str, args)]
+
+
+# One machine, no ssh needed (OpenMPI otherwise wants an rsh agent even for local ranks), more ranks
+# than cores allowed, and no single-copy shared memory (refused in many containers).
+MPI_ENV = dict(os.environ, OMPI_MCA_plm="isolated", OMPI_MCA_rmaps_base_oversubscribe="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
+
+
+def mpirun(ranks, binary, *args, timeout=300):
+    proc = subprocess.run(mpirun_command(ranks, binary, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=timeout, env=MPI_ENV)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+
+def make_store(path, nan_row=None):
+    rng = np.random.RandomState(3)
+    centres = rng.normal(0, 3, (9, D)).astype(np.float32)
+    which = rng.randint(0, 9, N)
+    x = (centres[which] + rng.normal(0, 0.4, (N, D))).astype(np.float32)
+    x[100:140] = x[0]  # exact duplicates: ties that the lowest row must win on every rank count
+    if nan_row is not None:
+        x[nan_row, 5] = np.nan
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=x, chunks=(128, D))
+        f.create_dataset("labels", data=(which % CLASSES).astype(np.int64))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return make_store(tmp_path_factory.mktemp("mpi") / "store.h5")
+
+
+def read_selection(path):
+    with h5py.File(path, "r") as f:
+        return {name: f[name][()] for name in ("indices", "weights", "scores") if name in f}
+
+
+def manifest_of(path):
+    """The selection file's JSON attributes: stats and energy."""
+    with h5py.File(path, "r") as f:
+        return {key: json.loads(f.attrs[key]) for key in ("stats", "energy") if key in f.attrs}
+
+
+def assert_same_selection(got, want, headline=()):
+    a = read_selection(got)
+    b = read_selection(want)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+    ma, mb = manifest_of(got), manifest_of(want)
+    for key in headline:
+        assert ma["stats"][key] == mb["stats"][key], key
+
+
+def read_datasets(path):
+    with h5py.File(path, "r") as f:
+        return {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
+
+
+METHODS = [
+    ("kcenter", ["--budget", "40"], ["covering_radius"]),
+    ("kcenter", ["--budget", "30", "--seed", "5"], ["covering_radius"]),
+    ("herding", ["--budget", "35"], ["mean_gap"]),
+    ("random", ["--fraction", "0.05", "--seed", "9"], []),
+    ("balanced", ["--budget", "40", "--seed", "2"], []),
+    ("stratified", ["--budget", "40"], []),
+    ("random", ["--budget", "40", "--per-class"], []),
+]
+
+
+@pytest.mark.parametrize("method,args,headline", METHODS)
+def test_ranks_select_what_one_process_selects(mpi_bin, subset_bin, store, out_dir, method, args, headline):
+    alone = out_dir / "alone.h5"
+    assert_ok(run_subset(mpi_bin, "select", store, "-m", method, *args, "-o", alone))
+    default_build = out_dir / "default.h5"
+    assert_ok(run_subset(subset_bin, "select", store, "-m", method, *args, "-o", default_build))
+    assert_same_selection(default_build, alone, headline)
+    for ranks in (2, 3):
+        out = out_dir / f"ranks{ranks}.h5"
+        assert_ok(mpirun(ranks, mpi_bin, "select", store, "-m", method, *args, "-o", out))
+        assert_same_selection(out, alone, headline)
+
+
+def test_kmeans_on_ranks_selects_what_one_process_selects(mpi_bin, store, out_dir):
+    args = ["-m", "kmeans", "--budget", "12", "--iterations", "6", "--seed", "4"]
+    alone, alone_centroids = out_dir / "alone.h5", out_dir / "alone-centroids.h5"
+    rc, out, err = run_subset(mpi_bin, "select", store, *args, "-o", alone, "--centroids-out", alone_centroids)
+    if rc != 0 and "does not run on several ranks" in err:
+        pytest.fail("kmeans is not marked to run on ranks")
+    assert rc == 0, err
+    for ranks in (2, 3):
+        got, centroids = out_dir / f"ranks{ranks}.h5", out_dir / f"ranks{ranks}-centroids.h5"
+        assert_ok(mpirun(ranks, mpi_bin, "select", store, *args, "-o", got, "--centroids-out", centroids))
+        assert_same_selection(got, alone, ["inertia", "iterations"])
+        assert np.array_equal(read_datasets(centroids)["features"], read_datasets(alone_centroids)["features"])
+
+
+def test_every_ranks_energy_is_kept_and_summed(mpi_bin, store, out_dir):
+    out = out_dir / "sel.h5"
+    assert_ok(mpirun(3, mpi_bin, "select", store, "-m", "kcenter", "--budget", "10", "-o", out))
+    m = manifest_of(out)
+    assert m["stats"]["ranks"] == 3
+    by_rank = m["stats"]["energy_by_rank"]
+    assert len(by_rank) == 3
+    assert all(r["joules"] > 0 for r in by_rank)
+    assert m["energy"]["joules"] == pytest.approx(sum(r["joules"] for r in by_rank), rel=1e-9)
+    assert m["energy"]["cpu_seconds"] == pytest.approx(sum(r["cpu_seconds"] for r in by_rank), rel=1e-9)
+
+
+def test_only_rank_0_speaks(mpi_bin, store, out_dir):
+    rc, out, err = mpirun(3, mpi_bin, "select", store, "-m", "herding", "--budget", "5", "-o", out_dir / "s.h5")
+    assert rc == 0, err
+    alone = assert_ok(run_subset(mpi_bin, "select", store, "-m", "herding", "--budget", "5", "-o", out_dir / "t.h5"))
+    # The same lines as one process prints (file names aside), once.
+    assert len(out.splitlines()) == len(alone.splitlines()), out
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["-m", "typiclust", "--budget", "10"], ["typiclust", "does not run on several ranks", "kcenter"]),
+    (["-m", "kcenter", "--budget", "10", "--per-class"], ["--per-class", "one process"]),
+    (["-m", "kcenter", "--budget", str(N + 1)], ["budget"]),
+    (["-m", "nosuch", "--budget", "3"], ["nosuch"]),
+])
+def test_what_does_not_run_on_ranks_is_refused_in_one_line(mpi_bin, store, out_dir, args, needles):
+    out = out_dir / "sel.h5"
+    assert_error(mpirun(2, mpi_bin, "select", store, *args, "-o", out), *needles)
+    assert not out.exists()
+
+
+def test_a_subcommand_that_runs_in_one_process_is_refused(mpi_bin, store, out_dir):
+    assert_error(mpirun(2, mpi_bin, "embed", store, "--model", "pca", "--dim", "4", "-o", out_dir / "e.h5"),
+                 "embed", "mpirun")
+    assert not os.listdir(out_dir)
+
+
+def test_a_bad_value_in_another_ranks_rows_fails_every_rank_alike(mpi_bin, tmp_path, out_dir):
+    bad = make_store(tmp_path / "bad.h5", nan_row=N - 3)  # in the last rank's share
+    out = out_dir / "sel.h5"
+    assert_error(mpirun(3, mpi_bin, "select", bad, "-m", "kcenter", "--budget", "5", "-o", out), "NaN", str(N - 3))
+    assert not out.exists()
+
+
+def test_an_existing_output_is_kept_when_ranks_fail(mpi_bin, store, out_dir):
+    out = out_dir / "sel.h5"
+    out.write_bytes(b"precious")
+    assert_error(mpirun(2, mpi_bin, "select", store, "-m", "herding", "--budget", "5", "-o", out), "exists")
+    assert out.read_bytes() == b"precious"
+
+
+def test_info_extract_and_compress_under_mpirun_match_one_process(mpi_bin, store, out_dir):
+    alone = assert_ok(run_subset(mpi_bin, "info", store))
+    assert assert_ok(mpirun(2, mpi_bin, "info", store)) == alone
+    sel = out_dir / "sel.h5"
+    assert_ok(run_subset(mpi_bin, "select", store, "-m", "kcenter", "--budget", "50", "-o", sel))
+    for command, extra in (("extract", ["--selection", sel]), ("compress", ["--method", "pca", "--dim", "6"])):
+        one, ranks = out_dir / f"{command}-one.h5", out_dir / f"{command}-ranks.h5"
+        assert_ok(run_subset(mpi_bin, command, store, *extra, "-o", one))
+        assert_ok(mpirun(3, mpi_bin, command, store, *extra, "-o", ranks))
+        a, b = read_datasets(one), read_datasets(ranks)
+        assert a.keys() == b.keys()
+        for name in a:
+            assert np.array_equal(a[name], b[name]), (command, name)
+
+
+def processes_running(binary, argument):
+    """Pids of the processes whose command line is `binary ... argument ...` (no procps in a minimal system)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                words = f.read().split(b"\0")
+        except OSError:
+            continue
+        if words and words[0] == os.fsencode(binary) and os.fsencode(argument) in words:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def test_a_killed_rank_ends_the_job_without_output(mpi_bin, tmp_path, out_dir):
+    big = tmp_path / "big.h5"
+    rng = np.random.RandomState(1)
+    with h5py.File(big, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=rng.normal(size=(60000, 64)).astype(np.float32), chunks=(1024, 64))
+    out = out_dir / "sel.h5"
+    proc = subprocess.Popen(mpirun_command(2, mpi_bin, "select", big, "-m", "kcenter", "--budget", "5000", "-o", out),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=MPI_ENV)
+    # Wait for both ranks, then kill the second one.
+    ranks = []
+    for _ in range(200):
+        time.sleep(0.1)
+        ranks = processes_running(mpi_bin, str(big))
+        if len(ranks) == 2:
+            break
+    assert len(ranks) == 2, "the two ranks did not start"
+    time.sleep(1.0)
+    os.kill(ranks[1], signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert not out.exists()
+    assert_no_partials(str(out_dir))
+    assert b"Traceback" not in err
