@@ -214,13 +214,41 @@ def processes_running(binary, argument):
     return sorted(found)
 
 
-def test_a_killed_rank_ends_the_job_without_output(mpi_bin, tmp_path, out_dir):
-    big = tmp_path / "big.h5"
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory):
+    """A store on which k-center with a large budget runs for many seconds."""
+    path = tmp_path_factory.mktemp("mpi-big") / "big.h5"
     rng = np.random.RandomState(1)
-    with h5py.File(big, "w") as f:
+    with h5py.File(path, "w") as f:
         f.attrs["format"] = "subset-store"
         f.attrs["format_version"] = 1
         f.create_dataset("features", data=rng.normal(size=(60000, 64)).astype(np.float32), chunks=(1024, 64))
+    return path
+
+
+def test_ctrl_c_on_mpirun_stops_every_rank_without_output(mpi_bin, big_store, out_dir):
+    out = out_dir / "sel.h5"
+    proc = subprocess.Popen(mpirun_command(2, mpi_bin, "select", big_store, "-m", "kcenter", "--budget", "20000",
+                                           "-o", out),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=MPI_ENV)
+    for _ in range(200):
+        time.sleep(0.1)
+        if len(processes_running(mpi_bin, str(big_store))) == 2:
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    # mpirun ends the ranks (SIGTERM, then SIGKILL soon after): a rank may or may not get to say so.
+    lines = err.decode().splitlines()
+    assert len(lines) <= 1 and all("interrupted" in line for line in lines), lines
+    assert not out.exists()
+    assert_no_partials(str(out_dir))
+    assert not processes_running(mpi_bin, str(big_store))
+
+
+def test_a_killed_rank_ends_the_job_without_output(mpi_bin, big_store, out_dir):
+    big = big_store
     out = out_dir / "sel.h5"
     proc = subprocess.Popen(mpirun_command(2, mpi_bin, "select", big, "-m", "kcenter", "--budget", "5000", "-o", out),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=MPI_ENV)
