@@ -15,6 +15,7 @@
 #include "libsubset/energy/report.h"
 #include "libsubset/select/registry.h"
 #include "libsubset/select/row_blocks.h"
+#include "libsubset/workflows/internal/rank_energy.h"
 #include "libsubset/workflows/memory_plan.h"
 #include "libsubset/workflows/parallel_reader.h"
 
@@ -119,21 +120,6 @@ int64_t first_non_finite_row(const select::RowBlocks& rows) {
   return first;
 }
 
-// Every rank metered its own process: the job's report is their sum (rank by rank), and each
-// rank's report is kept in the manifest's stats ("energy_by_rank").
-energy::EnergyReport sum_rank_reports(const Communicator& comm, const energy::EnergyReport& mine, nlohmann::json& stats) {
-  const std::vector<std::string> reports = gather_strings(comm, energy::to_json(mine).dump());
-  nlohmann::json by_rank = nlohmann::json::array();
-  std::optional<energy::EnergyReport> total;
-  for (const std::string& text : reports) {
-    by_rank.push_back(nlohmann::json::parse(text));
-    const energy::EnergyReport report = energy::report_from_json(by_rank.back());
-    total = total ? energy::add_reports(*total, report) : report;
-  }
-  stats["energy_by_rank"] = std::move(by_rank);
-  return *total;
-}
-
 }  // namespace
 
 io::FeatureStore open_embedding(const std::string& path, const io::FeatureStore& source) {
@@ -169,8 +155,11 @@ SelectOutcome run_select(const SelectJob& job) {
   }
 
   const io::FeatureStore source = io::FeatureStore::open(job.store);
-  const std::optional<io::FeatureStore> embedding =
-      job.embedding ? std::optional<io::FeatureStore>(open_embedding(*job.embedding, source)) : std::nullopt;
+  // On several ranks rank 0 alone checks that the embedding is the source's (a pass over the whole
+  // source store): a mismatch ends the job from there.
+  std::optional<io::FeatureStore> embedding;
+  if (job.embedding)
+    embedding = world().rank() == 0 ? open_embedding(*job.embedding, source) : io::FeatureStore::open(*job.embedding);
   // The store the method reads (features, labels); `source` is the one whose rows it picks.
   const io::FeatureStore& store = embedding ? *embedding : source;
   const std::string& store_path = embedding ? *job.embedding : job.store;
@@ -274,10 +263,11 @@ SelectOutcome run_select(const SelectJob& job) {
   if (meter) outcome.energy = meter->stop();
   if (comm.distributed()) {
     m.stats["ranks"] = comm.size();
-    if (outcome.energy) outcome.energy = sum_rank_reports(comm, *outcome.energy, m.stats);
+    if (outcome.energy) outcome.energy = internal::sum_rank_reports(comm, *outcome.energy, m.stats);
   }
+  if (comm.rank() != 0) return outcome;  // rank 0 writes what the ranks found together
   record_embedding_cost(store_path, store, outcome.energy, m);
-  if (!writes || comm.rank() != 0) return outcome;
+  if (!writes) return outcome;
   const auto t_write = std::chrono::steady_clock::now();
   io::write_selection(job.output, job.force, file);
   if (job.indices_out) io::write_index_list(*job.indices_out, job.force, file.indices);
