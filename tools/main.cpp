@@ -66,11 +66,13 @@ int fail(const std::string& line, int status) {
   return status;  // not reached: abort ends the process (a virtual call's [[noreturn]] is not seen here)
 }
 
-// The subcommands that run under mpirun: select spreads its work over the ranks; info, extract and
-// compress run on rank 0, the other ranks ending at once.
+// The subcommands that run under mpirun: select and compress spread their work over the ranks
+// (compress its PCA fit); info and extract run on rank 0, the other ranks ending at once.
 bool runs_on_ranks(const std::string& command) {
   return command == "select" || command == "info" || command == "extract" || command == "compress";
 }
+
+bool spreads_over_ranks(const std::string& command) { return command == "select" || command == "compress"; }
 
 }  // namespace
 
@@ -165,8 +167,7 @@ int main(int argc, char** argv) {
         SUBSET_CHECK(runs_on_ranks(c.app->get_name()), "mpirun",
                      "subset " << c.app->get_name() << " runs in one process; of the subcommands only select, "
                                "compress, extract and info run under mpirun");
-        // Only select spreads its work; the others run on rank 0 alone.
-        if (other_rank && c.app->get_name() != "select") return 0;
+        if (other_rank && !spreads_over_ranks(c.app->get_name())) return 0;
         // Rank 0 speaks for the job: the other ranks print nothing but a failure of their own.
         if (other_rank) {
           global.quiet = true;

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/rng.h"
@@ -21,21 +23,26 @@ size_t sz(int64_t v) { return static_cast<size_t>(v); }
 // Whitening refuses components whose variance is at most this fraction of the first one's.
 constexpr double kWhitenFloor = 1e-6;
 
-// Per-column sums of the shifted rows, in double.
+// Per-column sums of the shifted rows, in double. In a stripe's partial sums they come first, as
+// [n, sum (D), sumsq (D)], so that partials add element-wise.
 struct Moments {
   int64_t n = 0;
   std::vector<double> sum, sumsq;
 
-  explicit Moments(int64_t d) : sum(sz(d), 0.0), sumsq(sz(d), 0.0) {}
-  void add(const float* x, int64_t rows, int64_t d) {
+  static size_t size(int64_t d) { return 1 + 2 * sz(d); }
+  static void add(double* at, const float* x, int64_t rows, int64_t d) {
+    double* sum = at + 1;
+    double* sumsq = sum + d;
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < d; ++j) {
         const double v = x[i * d + j];
-        sum[sz(j)] += v;
-        sumsq[sz(j)] += v * v;
+        sum[j] += v;
+        sumsq[j] += v * v;
       }
-    n += rows;
+    at[0] += static_cast<double>(rows);
   }
+  Moments(const double* at, int64_t d)
+      : n(static_cast<int64_t>(at[0])), sum(at + 1, at + 1 + d), sumsq(at + 1 + d, at + 1 + 2 * d) {}
   // Mean of the shifted rows (the offset of the true mean from the shift).
   std::vector<double> offset() const {
     std::vector<double> m(sum.size());
@@ -51,26 +58,64 @@ struct Moments {
   }
 };
 
-// fn(count, rows) for each block of `source`, every row minus `shift` (float32). An empty `shift`
-// is first set to the mean of the first block: with the shift that close to the mean, X^T X of the
-// shifted rows loses nothing to cancellation when the mean is taken out at the end.
-void for_shifted_blocks(const RowSource& source, std::vector<float>& shift,
+// The shift the rows are summed around: the mean of block 0. With the shift that close to the
+// mean, X^T X of the shifted rows loses nothing to cancellation when the mean is taken out at the
+// end. Every rank needs it before its first sum: rank 0 reads block 0 and broadcasts it.
+std::vector<float> shift_of(const RowSource& source) {
+  std::vector<float> shift;
+  if (source.comm->rank() == 0)
+    source.for_blocks(0, 1, [&](int64_t, MatrixViewF block) {
+      const Eigen::RowVectorXd mean = block.cast<double>().colwise().mean();
+      for (int64_t j = 0; j < source.dim; ++j) shift.push_back(static_cast<float>(mean(j)));
+    });
+  broadcast_vector(*source.comm, shift, 0);
+  return shift;
+}
+
+// fn(count, rows) for blocks [first, end) of `source`, every row minus `shift` (float32).
+void for_shifted_blocks(const RowSource& source, int64_t first, int64_t end, const std::vector<float>& shift,
                         const std::function<void(int64_t, const float*)>& fn) {
   const int64_t d = source.dim;
   std::vector<float> buffer;
-  source.for_each_block([&](int64_t, MatrixViewF block) {
+  source.for_blocks(first, end, [&](int64_t, MatrixViewF block) {
     check_interrupted();
-    if (shift.empty()) {
-      const Eigen::RowVectorXd mean = block.cast<double>().colwise().mean();
-      shift.resize(sz(d));
-      for (int64_t j = 0; j < d; ++j) shift[sz(j)] = static_cast<float>(mean(j));
-    }
     const int64_t n = block.rows();
     buffer.resize(sz(n * d));
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < d; ++j) buffer[sz(i * d + j)] = block(i, j) - shift[sz(j)];
     fn(n, buffer.data());
   });
+}
+
+// The sum over all blocks of `size` doubles that sum_stripe(first, end, partial) adds into
+// `partial` (zeroed) for blocks [first, end), the same bits on every rank of source.comm.
+//
+// A running sum over the blocks cannot be split among ranks, so the arithmetic is fixed whatever
+// their number: the S = min(kFitStripes, blocks) stripes are share_of(blocks, s, S), each summed
+// from zero, and the total adds the stripes' partials in stripe order. Rank r of P sums the
+// stripes share_of(S, r, P): rank 0 adds each into the total at once, a later rank keeps its
+// partials until the running total reaches it from the rank before (accumulate_in_rank_order).
+std::vector<double> sum_over_stripes(const RowSource& source, size_t size,
+                                     const std::function<void(int64_t, int64_t, std::vector<double>&)>& sum_stripe) {
+  const Communicator& comm = *source.comm;
+  const int64_t stripes = std::min(kFitStripes, source.blocks);
+  const auto [first, end] = share_of(stripes, comm.rank(), comm.size());
+  std::vector<double> total(size, 0.0);
+  std::vector<std::vector<double>> kept;
+  const auto add = [](std::vector<double>& into, const std::vector<double>& partial) {
+    for (size_t i = 0; i < into.size(); ++i) into[i] += partial[i];
+  };
+  for (int64_t s = first; s < end; ++s) {
+    const auto [b0, b1] = share_of(source.blocks, static_cast<int>(s), static_cast<int>(stripes));
+    std::vector<double> partial(size, 0.0);
+    sum_stripe(b0, b1, partial);
+    if (comm.rank() == 0) add(total, partial);
+    else kept.push_back(std::move(partial));
+  }
+  accumulate_in_rank_order(comm, total, [&](std::vector<double>& running) {
+    for (const auto& partial : kept) add(running, partial);
+  });
+  return total;
 }
 
 // Flips v so that its entry of largest magnitude (the first such) is positive.
@@ -107,33 +152,57 @@ std::string Pca::resolve_solver(const std::string& solver, int64_t d, bool by_va
   return by_variance || d <= kAutoExactMaxDim ? "exact" : "randomized";
 }
 
+double Pca::covariance_bytes(int64_t d, int ranks) {
+  const double square = static_cast<double>(d) * static_cast<double>(d) * sizeof(double);
+  if (ranks <= 1) return 2.0 * square;
+  const auto kept = static_cast<double>((kFitStripes + ranks - 1) / ranks);
+  return std::max(2.0, 1.5 + 0.5 * kept) * square;
+}
+
 void Pca::fit(const RowSource& rows, const FitOptions& options) {
   const int64_t d = rows.dim;
   const std::string solver = resolve_solver(solver_, d, options.variance.has_value());
-  SUBSET_CHECK(rows.rows >= 2, "pca", "needs at least 2 rows, got " << rows.rows);
-  std::vector<float> shift;
-  Moments moments(d);
+  SUBSET_CHECK(rows.rows >= 2 && rows.blocks >= 1, "pca", "needs at least 2 rows, got " << rows.rows);
+  const std::vector<float> shift = shift_of(rows);
+  std::optional<Moments> moments;
   std::vector<double> mean(sz(d));
   std::vector<std::vector<double>> components;
   std::vector<double> variances;
 
   if (solver == "exact") {
+    // A stripe's partial: the moments, then the upper triangle of its X^T X, row by row (half the
+    // D x D that a rank keeps per stripe). `s` is each stripe's X^T X, then the covariance.
     std::vector<double> s(sz(d * d), 0.0);
-    for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
-      moments.add(x, n, d);
-      linalg::accumulate_gram(x, n, d, s.data());
-    });
-    const std::vector<double> m = moments.offset();
-    const double n = static_cast<double>(moments.n);
+    {
+      std::vector<double> total =
+          sum_over_stripes(rows, Moments::size(d) + sz(d * (d + 1) / 2), [&](int64_t first, int64_t end, std::vector<double>& partial) {
+            std::fill(s.begin(), s.end(), 0.0);
+            for_shifted_blocks(rows, first, end, shift, [&](int64_t n, const float* x) {
+              Moments::add(partial.data(), x, n, d);
+              linalg::accumulate_gram(x, n, d, s.data());
+            });
+            double* upper = partial.data() + Moments::size(d);
+            for (int64_t i = 0; i < d; ++i)
+              for (int64_t j = i; j < d; ++j) *upper++ = s[sz(i * d + j)];
+          });
+      moments.emplace(total.data(), d);
+      // The lower triangle (never read by the eigensolver) is left zero, not the last stripe's.
+      std::fill(s.begin(), s.end(), 0.0);
+      const double* upper = total.data() + Moments::size(d);
+      for (int64_t i = 0; i < d; ++i)
+        for (int64_t j = i; j < d; ++j) s[sz(i * d + j)] = *upper++;
+    }
+    const std::vector<double> m = moments->offset();
+    const double n = static_cast<double>(moments->n);
     for (int64_t i = 0; i < d; ++i)
       for (int64_t j = i; j < d; ++j) s[sz(i * d + j)] = (s[sz(i * d + j)] - n * m[sz(i)] * m[sz(j)]) / (n - 1);
-    const double total = moments.total_variance();
+    const double total = moments->total_variance();
     int64_t k = options.dim;
     if (options.variance) {
       // All eigenvalues first: the fewest leading ones whose sum reaches V of the total.
       std::vector<double> a = s, all;
       linalg::symmetric_eigen(a, d, 1, d, all, nullptr, "pca");
-      const int64_t cap = std::min(d, moments.n);
+      const int64_t cap = std::min(d, moments->n);
       double sum = 0;
       for (k = 1; k < cap; ++k) {
         sum += std::max(0.0, all[sz(d - k)]);
@@ -152,24 +221,30 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
     return;
   }
 
-  // Randomized: C Q for a d x l basis Q costs one pass, P = X Q then Z = X^T P per piece.
+  // Randomized: C Q for a d x l basis Q costs one pass, P = X Q then Z = X^T P per piece. The
+  // first pass sums the moments too (a partial's head).
   const int64_t k = options.dim, l = std::min(d, k + oversamples_);
   auto covariance_times = [&](const Eigen::MatrixXd& q) {
     std::vector<float> q_rows(sz(l * d));
     for (int64_t c = 0; c < l; ++c)
       for (int64_t j = 0; j < d; ++j) q_rows[sz(c * d + j)] = static_cast<float>(q(j, c));
-    const bool first = moments.n == 0;
-    std::vector<double> z(sz(l * d), 0.0);
+    const bool first_pass = !moments;
+    const size_t head = first_pass ? Moments::size(d) : 0;
     std::vector<float> p;
-    for_shifted_blocks(rows, shift, [&](int64_t n, const float* x) {
-      if (first) moments.add(x, n, d);
-      p.resize(sz(n * l));
-      linalg::project(x, n, d, nullptr, q_rows.data(), l, p.data());
-      linalg::accumulate_transposed_product(p.data(), l, x, n, d, z.data());
-    });
+    const std::vector<double> total =
+        sum_over_stripes(rows, head + sz(l * d), [&](int64_t first, int64_t end, std::vector<double>& partial) {
+          for_shifted_blocks(rows, first, end, shift, [&](int64_t n, const float* x) {
+            if (first_pass) Moments::add(partial.data(), x, n, d);
+            p.resize(sz(n * l));
+            linalg::project(x, n, d, nullptr, q_rows.data(), l, p.data());
+            linalg::accumulate_transposed_product(p.data(), l, x, n, d, partial.data() + head);
+          });
+        });
+    if (first_pass) moments.emplace(total.data(), d);
+    const double* z = total.data() + head;
     // S Q is for the shifted rows; C Q = (S Q - n m (m^T Q)) / (n - 1).
-    const std::vector<double> m = moments.offset();
-    const double n = static_cast<double>(moments.n);
+    const std::vector<double> m = moments->offset();
+    const double n = static_cast<double>(moments->n);
     const Eigen::Map<const Eigen::VectorXd> mv(m.data(), d);
     const Eigen::RowVectorXd mq = mv.transpose() * q;
     Eigen::MatrixXd cq(d, l);
@@ -194,10 +269,10 @@ void Pca::fit(const RowSource& rows, const FitOptions& options) {
     variances.push_back(std::max(0.0, ritz.values(c)));
     components.emplace_back(ritz.vectors.col(c).data(), ritz.vectors.col(c).data() + d);
   }
-  const std::vector<double> m = moments.offset();
+  const std::vector<double> m = moments->offset();
   for (int64_t j = 0; j < d; ++j) mean[sz(j)] = static_cast<double>(shift[sz(j)]) + m[sz(j)];
   for (auto& v : components) fix_sign(v);
-  set_fitted(mean, components, variances, moments.total_variance(), solver);
+  set_fitted(mean, components, variances, moments->total_variance(), solver);
 }
 
 void Pca::set_fitted(const std::vector<double>& mean, const std::vector<std::vector<double>>& components,

@@ -32,9 +32,9 @@ ParamSchema autoencoder_params() {
   return s;
 }
 
-MethodSpec entry(ParamSchema schema, std::string summary, bool variance, bool eps, bool torch) {
+MethodSpec entry(ParamSchema schema, std::string summary, bool variance, bool eps, bool torch, bool distributes = false) {
   std::string name = schema.owner();
-  return MethodSpec{std::move(name), std::move(summary), variance, eps, torch, std::move(schema)};
+  return MethodSpec{std::move(name), std::move(summary), variance, eps, torch, std::move(schema), distributes};
 }
 
 ParamValue value_from_json(const ParamSpec& spec, const nlohmann::json& j, const std::string& where) {
@@ -57,7 +57,7 @@ const std::vector<MethodSpec>& methods() {
   static const std::vector<MethodSpec> table = {
       entry(RandomProjection::gaussian_params(), "Gaussian random projection, entries N(0, 1/K)", false, true, false),
       entry(RandomProjection::sparse_params(), "sparse random projection (Achlioptas; Li et al.)", false, true, false),
-      entry(Pca::params(), "principal components (exact or randomized solver)", true, false, false),
+      entry(Pca::params(), "principal components (exact or randomized solver)", true, false, false, true),
       entry(autoencoder_params(), "undercomplete MLP autoencoder (libtorch); the encoder is the transform", false,
             false, true),
   };

@@ -24,6 +24,8 @@ struct MethodSpec {
   bool takes_eps = false;       // --eps E (random projections)
   bool needs_torch = false;     // implemented by the libtorch provider
   ParamSchema params;
+  // fit() splits its passes over RowSource::comm's ranks and gives one process's model (pca).
+  bool distributes = false;
 };
 
 const std::vector<MethodSpec>& methods();

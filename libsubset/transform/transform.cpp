@@ -7,13 +7,16 @@
 namespace subset::transform {
 
 RowSource rows_of(MatrixViewF matrix, int64_t block_rows) {
+  SUBSET_CHECK(block_rows > 0, "rows_of", "block size must be positive, got " << block_rows);
   RowSource s;
   s.rows = matrix.rows();
   s.dim = matrix.cols();
-  s.for_each_block = [matrix, block_rows](const std::function<void(int64_t, MatrixViewF)>& fn) {
-    for (int64_t first = 0; first < matrix.rows(); first += block_rows) {
-      const int64_t count = std::min(block_rows, static_cast<int64_t>(matrix.rows()) - first);
-      fn(first, view(matrix.data() + first * matrix.cols(), count, matrix.cols()));
+  s.blocks = (s.rows + block_rows - 1) / block_rows;
+  s.for_blocks = [matrix, block_rows](int64_t first, int64_t end, const RowSource::BlockFn& fn) {
+    for (int64_t b = first; b < end; ++b) {
+      const int64_t begin = b * block_rows;
+      const int64_t count = std::min(block_rows, static_cast<int64_t>(matrix.rows()) - begin);
+      fn(begin, view(matrix.data() + begin * matrix.cols(), count, matrix.cols()));
     }
   };
   return s;

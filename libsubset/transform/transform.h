@@ -9,19 +9,31 @@
 #include <string>
 #include <string_view>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/core/progress.h"
 #include "libsubset/core/model_state.h"
 
 namespace subset::transform {
 
-// The rows a transform is fitted on, streamed in blocks: for_each_block(fn) calls fn(first_row,
-// block) for consecutive blocks covering all `rows`, in order. A fit may stream the rows more than
-// once (PCA's randomized solver does), so memory stays one block whatever the number of rows.
+// The rows a transform is fitted on, streamed in `blocks` consecutive blocks that cover all `rows`
+// in order: for_blocks(first, end, fn) calls fn(first_row, block) for blocks [first, end), in
+// order. A fit may stream the rows more than once (PCA's randomized solver does), so memory stays
+// one block whatever the number of rows.
+//
+// A fit that splits its passes over ranks (MethodSpec::distributes: pca) reduces through `comm`:
+// on several ranks every rank fits, on a source of the same rows cut into the same blocks, reads
+// only the blocks it owns, and ends with the model one process fits. Other fits ignore it.
 struct RowSource {
+  using BlockFn = std::function<void(int64_t, MatrixViewF)>;
   int64_t rows = 0;
   int64_t dim = 0;
-  std::function<void(const std::function<void(int64_t, MatrixViewF)>&)> for_each_block;
+  int64_t blocks = 0;
+  std::function<void(int64_t, int64_t, const BlockFn&)> for_blocks;
+  const Communicator* comm = &single_process();
+
+  // Every block, in order.
+  void for_each_block(const BlockFn& fn) const { for_blocks(0, blocks, fn); }
 };
 
 // A source over a matrix in memory, in blocks of `block_rows`.

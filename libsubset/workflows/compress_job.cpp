@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/error.h"
 #include "libsubset/core/interrupt.h"
 #include "libsubset/core/memory.h"
@@ -12,6 +13,9 @@
 #include "libsubset/core/version.h"
 #include "libsubset/io/atomic_output.h"
 #include "libsubset/io/store_writer.h"
+#include "libsubset/energy/report.h"
+#include "libsubset/transform/pca.h"
+#include "libsubset/workflows/internal/rank_energy.h"
 
 namespace subset::workflows {
 namespace {
@@ -32,13 +36,18 @@ transform::RowSource checked_rows(const io::FeatureArray& array, const std::stri
   source.rows = array.rows();
   source.dim = array.cols();
   const int64_t block_rows = array.block_rows_for(block_bytes);
-  source.for_each_block = [array, where, block_rows](const std::function<void(int64_t, MatrixViewF)>& fn) {
-    array.for_each_block(block_rows, [&](int64_t first, MatrixViewF block) {
-      const int64_t bad = find_non_finite(block.data(), static_cast<size_t>(block.size()));
-      SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << first + bad / block.cols());
-      fn(first, block);
-      return true;
-    });
+  source.blocks = (source.rows + block_rows - 1) / block_rows;
+  source.for_blocks = [array, where, block_rows](int64_t first, int64_t end, const transform::RowSource::BlockFn& fn) {
+    std::vector<float> buffer;
+    for (int64_t b = first; b < end; ++b) {
+      check_interrupted();
+      const int64_t begin = b * block_rows, count = std::min(block_rows, array.rows() - begin);
+      buffer.resize(static_cast<size_t>(count * array.cols()));
+      array.read_rows(begin, count, buffer.data());
+      const int64_t bad = find_non_finite(buffer.data(), buffer.size());
+      SUBSET_CHECK(bad < 0, where, "NaN or Inf in features at row " << begin + bad / array.cols());
+      fn(begin, view(buffer.data(), count, array.cols()));
+    }
   };
   return source;
 }
@@ -155,12 +164,14 @@ PreparedTransform prepare_transform(const CompressJob& job, const io::StoreInfo&
 // Refuses, before any work, a job whose memory would exceed the limit: the fit's and the apply
 // pass's blocks (an input block, its codes and its reconstruction), the model, the labels; or,
 // for a method that fits in memory (needs_torch: the autoencoder), the whole training split.
-void check_compress_memory(const CompressJob& job, const PreparedTransform& p, const io::StoreInfo& info) {
+// `ranks` share the fit: every rank checks the most any of them holds, so that all fail alike.
+void check_compress_memory(const CompressJob& job, const PreparedTransform& p, const io::StoreInfo& info, int ranks) {
   const MemoryLimit limit = MemoryLimit::of(job.memory_limit);
   const auto d = static_cast<double>(info.dim());
   const auto k = static_cast<double>(std::max<int64_t>(p.fit ? p.fit->dim : p.transform->output_dim(), 1));
   const double labels = 8.0 * static_cast<double>(info.n() + info.test_n());
-  const double model = 2.0 * d * d * sizeof(double) + 2.0 * d * k * sizeof(float);  // PCA's covariance at most
+  // PCA's D x D sums at most, whatever the method
+  const double model = transform::Pca::covariance_bytes(info.dim(), ranks) + 2.0 * d * k * sizeof(float);
   const double blocks = (p.fit ? static_cast<double>(kFitBlockBytes) : 0.0) + 3.0 * static_cast<double>(kApplyBlockBytes);
   double need = labels + model + blocks;
   const bool in_memory = p.fit && transform::method(job.method).needs_torch;
@@ -171,6 +182,29 @@ void check_compress_memory(const CompressJob& job, const PreparedTransform& p, c
                                       << info.dim() << " features: it needs about " << format_bytes(need)
                                       << (in_memory ? " (it trains on all rows in memory)" : "") << ", and "
                                       << format_bytes(std::max(limit.spendable(), 0.0)) << " is left");
+}
+
+// A rank other than 0 after its share of the work: it joins the energy sum (the job's report is
+// rank 0's to record) and returns what it knows, writing nothing. `t`: the transform when this
+// rank holds it fitted or loaded, else null.
+CompressOutcome other_rank_outcome(const CompressJob& job, const Communicator& comm, const transform::Transform* t,
+                                   const io::StoreInfo& info, CompressOutcome out) {
+  if (job.energy_report) {
+    nlohmann::json stats;
+    const energy::EnergyReport mine = energy::report_from_json(nlohmann::json::parse(job.energy_report()));
+    out.energy = energy::to_json(internal::sum_rank_reports(comm, mine, stats));
+  }
+  out.method = job.apply_model ? std::string(t->name()) : job.method;
+  out.n = info.n();
+  out.test_n = info.test_n();
+  if (t) {
+    const ModelState state = t->save();
+    out.params = state.params;
+    out.input_dim = state.input_dim;
+    out.output_dim = state.output_dim;
+    out.stats = state.stats;
+  }
+  return out;
 }
 
 }  // namespace
@@ -185,23 +219,32 @@ CompressOutcome run_compress(const CompressJob& job) {
   const std::optional<transform::FitOptions>& fit = prepared.fit;
   const io::ModelFile& applied = prepared.applied;
   out.seed = prepared.seed;
-  check_compress_memory(job, prepared, info);
-  io::check_output_path(job.output, job.force);
-  if (job.model_out) {
-    io::check_distinct_outputs({{"-o", job.output}, {"--model-out", *job.model_out}});
-    io::check_output_path(*job.model_out, job.force);
+  // On several ranks (mpirun) they share a fit that splits its passes (pca), each reading its own
+  // blocks; rank 0 alone fits any other method, applies the transform and writes.
+  const Communicator& comm = world();
+  const bool shared_fit = fit && comm.distributed() && transform::method(job.method).distributes;
+  check_compress_memory(job, prepared, info, shared_fit ? comm.size() : 1);
+  // Rank 0 alone checks the outputs it writes: another rank checking later could find them written.
+  if (comm.rank() == 0) {
+    io::check_output_path(job.output, job.force);
+    if (job.model_out) {
+      io::check_distinct_outputs({{"-o", job.output}, {"--model-out", *job.model_out}});
+      io::check_output_path(*job.model_out, job.force);
+    }
   }
 
   const io::FeatureArray features = store.features();
-  if (fit) {
+  if (fit && (comm.rank() == 0 || shared_fit)) {
     if (job.status) job.status("fitting " + job.method + " on " + std::to_string(info.n()) + " x " +
                                std::to_string(info.dim()));
     const auto t0 = Clock::now();
-    t->fit(checked_rows(features, where, kFitBlockBytes), *fit);
+    transform::RowSource rows = checked_rows(features, where, kFitBlockBytes);
+    if (shared_fit) rows.comm = &comm;
+    t->fit(rows, *fit);
     out.fit_seconds = since(t0);
   }
+  if (comm.rank() != 0) return other_rank_outcome(job, comm, shared_fit || !fit ? t.get() : nullptr, info, out);
 
-  // The energy report is taken once all work is done, for both files; the writer asks for it at commit.
   auto report = std::make_shared<std::string>();
   io::WriteOptions options;
   if (job.energy_report) options.energy_report = [report] { return *report; };
@@ -228,6 +271,17 @@ CompressOutcome run_compress(const CompressJob& job) {
   out.apply_seconds = since(t1);
   const auto t2 = Clock::now();
   if (fit) state.stats["fit_seconds"] = out.fit_seconds;
+  if (comm.distributed()) state.stats["ranks"] = comm.size();
+  // Taken once all work is done, for both files (the writer asks for it at commit); on several
+  // ranks the sum of every rank's, each kept in the stats.
+  if (job.energy_report) {
+    *report = job.energy_report();
+    if (comm.distributed())
+      *report = energy::to_json(internal::sum_rank_reports(comm, energy::report_from_json(nlohmann::json::parse(*report)),
+                                                           state.stats))
+                    .dump();
+    out.energy = nlohmann::json::parse(*report);
+  }
 
   out.method = state.method;
   out.params = state.params;
@@ -255,10 +309,6 @@ CompressOutcome run_compress(const CompressJob& job) {
                     " of " + job.store + (job.apply_model ? " (model " + *job.apply_model + ")" : ""));
   writer.set_created_by(created_by);
 
-  if (job.energy_report) {
-    *report = job.energy_report();
-    out.energy = nlohmann::json::parse(*report);
-  }
   if (job.model_out) {
     io::ModelFile model;
     model.state = state;
@@ -304,10 +354,10 @@ int64_t rows_per_block(size_t bytes, int64_t dim) {
 transform::RowSource memory_rows(MatrixViewF rows) {
   transform::RowSource inner = transform::rows_of(rows, rows_per_block(kFitBlockBytes, rows.cols()));
   transform::RowSource source = inner;
-  source.for_each_block = [inner](const std::function<void(int64_t, MatrixViewF)>& fn) {
-    inner.for_each_block([&](int64_t first, MatrixViewF block) {
+  source.for_blocks = [inner](int64_t first, int64_t end, const transform::RowSource::BlockFn& fn) {
+    inner.for_blocks(first, end, [&](int64_t row, MatrixViewF block) {
       check_interrupted();
-      fn(first, block);
+      fn(row, block);
     });
   };
   return source;

@@ -65,6 +65,12 @@ struct CompressOutcome {
 // Validates everything before any work (method, parameters, target against the store's N and D,
 // a model file and its input dimension, output paths), then fits or loads, applies and writes.
 // Throws Error on the first problem; nothing is written then.
+//
+// On several ranks (world(), mpirun) every rank calls it: a fit that splits its passes (pca) is
+// shared, each rank reading its own blocks, and gives one process's model; rank 0 alone fits any
+// other method, checks the outputs, applies and writes. With energy_report, every rank's report is
+// summed into the recorded one (stats: "ranks", "energy_by_rank"), so the other ranks wait for
+// rank 0 to end; they return an outcome without output (output.path empty).
 CompressOutcome run_compress(const CompressJob& job);
 
 // Whether the job's method (or its model file's method) needs libtorch (the autoencoder): the CLI
