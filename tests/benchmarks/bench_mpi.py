@@ -1,16 +1,18 @@
 #!/usr/bin/python3
-"""`mpirun -np N subset select` against one process (issue 18, part 2).
+"""`mpirun -np N subset select|compress` against one process (issue 18, part 2).
 
 On one store (Fashion-MNIST's 60,000 training rows by default, or a tiled pool from
 make_tiled_pool.py), for each method: one process with its features in memory (the default), one
 process reading them on disk in blocks (the path every rank takes), and mpirun with 1, 2 and 3
-ranks of the MPI build. Every run must select the same rows; printed: wall time, the ranks' summed
+ranks of the MPI build; `pca` is `compress --method pca --dim 64` (whose fit is shared by the
+ranks; it always streams, so it has no in-memory run). Every run must select the same rows (or
+write the same compressed features); printed: wall time, the ranks' summed
 energy and CPU time, and whether the selection is the in-memory one. The machine has few cores, so
 ranks x threads is held at the core count: compare the rows of one run, never absolute times
 across machines.
 
     /usr/bin/python3 tests/benchmarks/bench_mpi.py BUILD MPI_BUILD [--store STORE.h5] [--budget 100]
-        [--methods kcenter,herding,kmeans] [--ranks 1,2,3]
+        [--methods kcenter,herding,kmeans,pca] [--ranks 1,2,3]
 """
 import argparse
 import json
@@ -21,7 +23,6 @@ import tempfile
 import time
 
 import h5py
-import numpy as np
 
 MPI_ENV = dict(os.environ, OMPI_MCA_plm="isolated", OMPI_MCA_rmaps_base_oversubscribe="1",
                OMPI_MCA_btl_vader_single_copy_mechanism="none")
@@ -37,11 +38,13 @@ def timed(cmd, env=None):
 
 
 def read(path):
+    """What must be identical across runs (the selection, or the compressed features), the energy, and
+    a compression's fit time (the part the ranks share)."""
     with h5py.File(path, "r") as f:
-        picked = tuple(f[name][()].tobytes() for name in ("indices", "weights", "scores") if name in f)
-        stats = json.loads(f.attrs["stats"])
+        picked = tuple(f[name][()].tobytes() for name in ("indices", "weights", "scores", "features") if name in f)
         energy = json.loads(f.attrs["energy"]) if "energy" in f.attrs else {}
-    return picked, stats, energy
+        transform = json.loads(f.attrs["transform"]) if "transform" in f.attrs else {}
+    return picked, energy, transform.get("stats", {}).get("fit_seconds")
 
 
 def main():
@@ -50,7 +53,7 @@ def main():
     ap.add_argument("mpi_build")
     ap.add_argument("--store", default=None)
     ap.add_argument("--budget", type=int, default=100)
-    ap.add_argument("--methods", default="kcenter,herding,kmeans")
+    ap.add_argument("--methods", default="kcenter,herding,kmeans,pca")
     ap.add_argument("--ranks", default="1,2,3")
     ap.add_argument("--cores", type=int, default=os.cpu_count())
     a = ap.parse_args()
@@ -66,17 +69,23 @@ def main():
             n, d = f["features"].shape
         print(f"store: {store}, {n} x {d} float32 ({n * d * 4 / 2**20:.0f} MiB), budget {a.budget}, "
               f"{a.cores} cores; ranks x threads = cores\n")
-        print(f"{'method':<8} {'run':<26} {'seconds':>8} {'cpu s':>8} {'joules':>9}  same as in memory")
+        print(f"{'method':<8} {'run':<26} {'seconds':>8} {'fit s':>6} {'cpu s':>8} {'joules':>9}  same as the first")
         for method in a.methods.split(","):
-            extra = ["--iterations", "5"] if method == "kmeans" else []
-            base = ["select", store, "-m", method, "--budget", str(a.budget), "--seed", "0", *extra]
-            reference = os.path.join(scratch, f"{method}-memory.h5")
-            runs = [("1 process, in memory", [subset, "--threads", str(a.cores), *base, "-o", reference], None, reference)]
-            on_disk = os.path.join(scratch, f"{method}-disk.h5")
-            # A limit below the features: the on-disk path, the one each rank takes.
-            limit = f"{max(64, int(n * d * 4 / 2**20 / 2))}M"
-            runs.append(("1 process, on disk", [subset, "--threads", str(a.cores), *base, "--memory-limit", limit,
-                                                 "-o", on_disk], None, on_disk))
+            reference = os.path.join(scratch, f"{method}-one.h5")
+            if method == "pca":
+                base = ["compress", store, "-m", "pca", "--dim", "64", "--seed", "0"]
+                runs = [("1 process, streamed", [subset, "--threads", str(a.cores), *base, "-o", reference], None,
+                         reference)]
+            else:
+                extra = ["--iterations", "5"] if method == "kmeans" else []
+                base = ["select", store, "-m", method, "--budget", str(a.budget), "--seed", "0", *extra]
+                runs = [("1 process, in memory", [subset, "--threads", str(a.cores), *base, "-o", reference], None,
+                         reference)]
+                on_disk = os.path.join(scratch, f"{method}-disk.h5")
+                # A limit below the features: the on-disk path, the one each rank takes.
+                limit = f"{max(64, int(n * d * 4 / 2**20 / 2))}M"
+                runs.append(("1 process, on disk", [subset, "--threads", str(a.cores), *base, "--memory-limit", limit,
+                                                     "-o", on_disk], None, on_disk))
             for ranks in map(int, a.ranks.split(",")):
                 out = os.path.join(scratch, f"{method}-{ranks}.h5")
                 threads = max(1, a.cores // ranks)
@@ -85,9 +94,11 @@ def main():
             want = None
             for label, cmd, env, out in runs:
                 wall = timed(cmd, env)
-                picked, stats, energy = read(out)
+                picked, energy, fit_seconds = read(out)
                 want = want or picked
-                print(f"{method:<8} {label:<26} {wall:8.1f} {energy.get('cpu_seconds', float('nan')):8.1f} "
+                os.unlink(out)
+                fit = f"{fit_seconds:6.1f}" if fit_seconds is not None else f"{'':6}"
+                print(f"{method:<8} {label:<26} {wall:8.1f} {fit} {energy.get('cpu_seconds', float('nan')):8.1f} "
                       f"{energy.get('joules', float('nan')):9.0f}  {'yes' if picked == want else 'NO'}", flush=True)
             print()
 

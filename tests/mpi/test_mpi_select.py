@@ -1,7 +1,7 @@
-"""`mpirun -np N subset select|info|extract|compress` (issue 18, part 2): the `subset` built with
-SUBSET_WITH_MPI on 2 and 3 ranks gives the single-process answer exactly (indices, weights, scores,
-centroids and headline figures), keeps every rank's energy report, refuses what does not run on
-ranks with one line, and leaves no output when a rank fails or is killed."""
+"""`mpirun -np N subset select` (issue 18, part 2): the `subset` built with SUBSET_WITH_MPI on 2 and
+3 ranks gives the single-process answer exactly (indices, weights, scores, centroids and headline
+figures), keeps every rank's energy report, refuses what does not run on ranks with one line, and
+leaves no output when a rank fails or is killed."""
 import json
 import os
 import signal
@@ -12,58 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
+from mpi_testing import MPI_ENV, N, make_store, mpirun, mpirun_command, processes_running, read_datasets
 from subset_testing import assert_error, assert_no_partials, assert_ok, run_subset
-
-N, D, CLASSES = 6000, 24, 4
-
-
-@pytest.fixture(scope="session")
-def mpi_bin():
-    path = os.environ.get("SUBSET_MPI_BIN")
-    if not path:
-        pytest.skip("SUBSET_MPI_BIN is not set: ctest's `mpi:` test builds it (SUBSET_WITH_MPI=ON) and sets it")
-    assert os.access(path, os.X_OK), f"SUBSET_MPI_BIN={path} is not an executable"
-    return path
-
-
-def mpirun_command(ranks, binary, *args):
-    command = ["mpirun", "-q", "-np", str(ranks)]
-    if os.geteuid() == 0:
-        command.append("--allow-run-as-root")
-    return command + [binary, "--threads", "1", *map(str, args)]
-
-
-# One machine, no ssh needed (OpenMPI otherwise wants an rsh agent even for local ranks), more ranks
-# than cores allowed, and no single-copy shared memory (refused in many containers).
-MPI_ENV = dict(os.environ, OMPI_MCA_plm="isolated", OMPI_MCA_rmaps_base_oversubscribe="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none")
-
-
-def mpirun(ranks, binary, *args, timeout=300):
-    proc = subprocess.run(mpirun_command(ranks, binary, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, timeout=timeout, env=MPI_ENV)
-    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
-
-
-def make_store(path, nan_row=None):
-    rng = np.random.RandomState(3)
-    centres = rng.normal(0, 3, (9, D)).astype(np.float32)
-    which = rng.randint(0, 9, N)
-    x = (centres[which] + rng.normal(0, 0.4, (N, D))).astype(np.float32)
-    x[100:140] = x[0]  # exact duplicates: ties that the lowest row must win on every rank count
-    if nan_row is not None:
-        x[nan_row, 5] = np.nan
-    with h5py.File(path, "w") as f:
-        f.attrs["format"] = "subset-store"
-        f.attrs["format_version"] = 1
-        f.create_dataset("features", data=x, chunks=(128, D))
-        f.create_dataset("labels", data=(which % CLASSES).astype(np.int64))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return make_store(tmp_path_factory.mktemp("mpi") / "store.h5")
 
 
 def read_selection(path):
@@ -86,11 +36,6 @@ def assert_same_selection(got, want, headline=()):
     ma, mb = manifest_of(got), manifest_of(want)
     for key in headline:
         assert ma["stats"][key] == mb["stats"][key], key
-
-
-def read_datasets(path):
-    with h5py.File(path, "r") as f:
-        return {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
 
 
 METHODS = [
@@ -129,6 +74,20 @@ def test_kmeans_on_ranks_selects_what_one_process_selects(mpi_bin, store, out_di
         assert_ok(mpirun(ranks, mpi_bin, "select", store, *args, "-o", got, "--centroids-out", centroids))
         assert_same_selection(got, alone, ["inertia", "iterations"])
         assert np.array_equal(read_datasets(centroids)["features"], read_datasets(alone_centroids)["features"])
+
+
+def test_selection_on_an_embedding_on_ranks(mpi_bin, subset_bin, store, out_dir):
+    embedding = out_dir / "emb.h5"
+    assert_ok(run_subset(subset_bin, "embed", store, "--model", "pca", "--dim", "8", "--seed", "0", "-o", embedding,
+                         timeout=300))
+    args = ["select", store, "--embedding", embedding, "-m", "kcenter", "--budget", "25"]
+    alone = out_dir / "alone.h5"
+    assert_ok(run_subset(mpi_bin, *args, "-o", alone))
+    ranks = out_dir / "ranks.h5"
+    assert_ok(mpirun(3, mpi_bin, *args, "-o", ranks))
+    assert_same_selection(ranks, alone, ["covering_radius"])
+    with h5py.File(ranks, "r") as f:
+        assert json.loads(f.attrs["embedding"])["path"] == str(embedding)
 
 
 def test_every_ranks_energy_is_kept_and_summed(mpi_bin, store, out_dir):
@@ -181,37 +140,6 @@ def test_an_existing_output_is_kept_when_ranks_fail(mpi_bin, store, out_dir):
     out.write_bytes(b"precious")
     assert_error(mpirun(2, mpi_bin, "select", store, "-m", "herding", "--budget", "5", "-o", out), "exists")
     assert out.read_bytes() == b"precious"
-
-
-def test_info_extract_and_compress_under_mpirun_match_one_process(mpi_bin, store, out_dir):
-    alone = assert_ok(run_subset(mpi_bin, "info", store))
-    assert assert_ok(mpirun(2, mpi_bin, "info", store)) == alone
-    sel = out_dir / "sel.h5"
-    assert_ok(run_subset(mpi_bin, "select", store, "-m", "kcenter", "--budget", "50", "-o", sel))
-    for command, extra in (("extract", ["--selection", sel]), ("compress", ["--method", "pca", "--dim", "6"])):
-        one, ranks = out_dir / f"{command}-one.h5", out_dir / f"{command}-ranks.h5"
-        assert_ok(run_subset(mpi_bin, command, store, *extra, "-o", one))
-        assert_ok(mpirun(3, mpi_bin, command, store, *extra, "-o", ranks))
-        a, b = read_datasets(one), read_datasets(ranks)
-        assert a.keys() == b.keys()
-        for name in a:
-            assert np.array_equal(a[name], b[name]), (command, name)
-
-
-def processes_running(binary, argument):
-    """Pids of the processes whose command line is `binary ... argument ...` (no procps in a minimal system)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                words = f.read().split(b"\0")
-        except OSError:
-            continue
-        if words and words[0] == os.fsencode(binary) and os.fsencode(argument) in words:
-            found.append(int(entry))
-    return sorted(found)
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +195,5 @@ def test_a_killed_rank_ends_the_job_without_output(mpi_bin, big_store, out_dir):
     assert not out.exists()
     assert_no_partials(str(out_dir))
     assert b"Traceback" not in err
+
+
