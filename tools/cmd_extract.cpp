@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "libsubset/io/extract.h"
+#include "libsubset/workflows/store_passes.h"
 #include "tools/cli.h"
 #include "tools/store_report.h"
 
@@ -29,7 +29,8 @@ Command add_extract_command(CLI::App& parent, const GlobalOptions& global) {
             io::OutputOptions out{o->output, o->force, {}};
             out.write.energy_report = start_energy_recording(global);
             const io::StoreInfo info =
-                io::extract_selection(o->store, o->selection, out, memory_limit_of(o->memory_limit));
+                workflows::extract_on_ranks(o->store, o->selection, out, memory_limit_of(o->memory_limit));
+            if (info.path.empty()) return 0;  // a rank other than 0 under mpirun: rank 0 reports
             if (o->json) std::cout << info.to_json().dump(2) << "\n";
             else print_store_report(info, std::cout);
             if (!o->json && global.verbose) {

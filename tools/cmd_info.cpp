@@ -1,8 +1,9 @@
 // `subset info FILE`: what a file the tool wrote is and holds (a store, an embedding store, a
 // selection, a model, a condensation checkpoint), told and described by io::describe_file.
 #include <iostream>
+#include <optional>
 
-#include "libsubset/io/describe_file.h"
+#include "libsubset/workflows/store_passes.h"
 #include "tools/cli.h"
 #include "tools/store_report.h"
 
@@ -28,9 +29,11 @@ Command add_info_command(CLI::App& parent, const GlobalOptions&) {
                 "Also read every stored value (a store's features, both splits) and fail on the first NaN or Inf; "
                 "ends with what was checked");
   return {app, [opts]() {
-            const io::FileDescription description = io::describe_file(opts->file, opts->describe);
-            if (opts->json) std::cout << description.json.dump(2) << "\n";
-            else print_file_report(description, std::cout);
+            const std::optional<io::FileDescription> description =
+                workflows::describe_on_ranks(opts->file, opts->describe);
+            if (!description) return 0;  // a rank other than 0 under mpirun: rank 0 reports
+            if (opts->json) std::cout << description->json.dump(2) << "\n";
+            else print_file_report(*description, std::cout);
             return 0;
           }};
 }

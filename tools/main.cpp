@@ -48,7 +48,9 @@ std::optional<std::string> unknown_option_message(const CLI::App& app) {
 // A failed command's one line and exit status. On several ranks one rank's failure must end all of
 // them (the others may wait in a collective for it): rank 0 prints its line and ends the job; any
 // other rank lets rank 0 go first, since most failures (a bad file, a bad value) strike every rank
-// alike, and prints its own, named, only when it failed alone.
+// alike, and prints its own, named, only when it failed alone. Rank 0's abort can take seconds to
+// reach the others on a loaded machine (a 2 s wait let a second line through in a test run), hence the
+// long wait.
 int fail(const std::string& line, int status) {
   const subset::Communicator& world = subset::world();
   if (!world.distributed()) {
@@ -56,7 +58,7 @@ int fail(const std::string& line, int status) {
     return status;
   }
   if (world.rank() != 0) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::seconds(10));
     std::cerr << "rank " << world.rank() << ": " << line << "\n";
   } else {
     std::cerr << line << "\n";
@@ -66,13 +68,12 @@ int fail(const std::string& line, int status) {
   return status;  // not reached: abort ends the process (a virtual call's [[noreturn]] is not seen here)
 }
 
-// The subcommands that run under mpirun: select and compress spread their work over the ranks
-// (compress its PCA fit); info and extract run on rank 0, the other ranks ending at once.
+// The subcommands that run under mpirun, every rank taking part: select, compress (the PCA fit and
+// the apply pass), extract (reading the selected rows) and info (the --check-values scan; without
+// it rank 0 describes alone).
 bool runs_on_ranks(const std::string& command) {
   return command == "select" || command == "info" || command == "extract" || command == "compress";
 }
-
-bool spreads_over_ranks(const std::string& command) { return command == "select" || command == "compress"; }
 
 }  // namespace
 
@@ -167,7 +168,6 @@ int main(int argc, char** argv) {
         SUBSET_CHECK(runs_on_ranks(c.app->get_name()), "mpirun",
                      "subset " << c.app->get_name() << " runs in one process; of the subcommands only select, "
                                "compress, extract and info run under mpirun");
-        if (other_rank && !spreads_over_ranks(c.app->get_name())) return 0;
         // Rank 0 speaks for the job: the other ranks print nothing but a failure of their own.
         if (other_rank) {
           global.quiet = true;

@@ -14,6 +14,7 @@
 #include "libsubset/io/input_file.h"
 #include "libsubset/io/internal/hdf5.h"
 #include "libsubset/io/model_file.h"
+#include "libsubset/io/rank_rows.h"
 #include "libsubset/io/selection_file.h"
 
 namespace subset::io {
@@ -103,10 +104,10 @@ FileDescription describe_open_store(const FeatureStore& store, const Markers& ma
                      "--store applies to a selection or an embedding store, not to a feature store that records no "
                      "source rows");
   if (options.check_values) {
-    store.check_finite(Split::Train);
+    check_finite(store, Split::Train, options.ranks);
     nlohmann::json parts = nlohmann::json::array({part("/features", info.n(), info.dim())});
     if (info.has_test) {
-      store.check_finite(Split::Test);
+      check_finite(store, Split::Test, options.ranks);
       parts.push_back(part("/test/features", info.test_n(), info.test_features.cols));
     }
     d.json["values_checked"] = values_checked(parts);
@@ -114,10 +115,10 @@ FileDescription describe_open_store(const FeatureStore& store, const Markers& ma
   if (!options.store.empty()) {
     const FeatureStore other = FeatureStore::open(options.store);
     // The one same-rows test extract, evaluate and bench apply (selection_file.h).
-    SelectionManifest probe;
-    probe.same_rows = info.same_rows;
-    probe.source_n = info.n();  // what a selection made on this store records
-    const bool matches = same_rows(probe, other);
+    // (same_rows(), with the checksum taken once, by the ranks together)
+    const bool same_n = info.same_rows->n == other.info().n() && info.n() == other.info().n();
+    const std::string checksum = same_n ? features_checksum(other, options.ranks) : std::string();
+    const bool matches = same_n && info.same_rows->checksum == checksum;
     std::string reason;
     if (matches) reason = "embeds the rows of " + options.store;
     else if (info.same_rows->n != other.info().n())
@@ -125,7 +126,7 @@ FileDescription describe_open_store(const FeatureStore& store, const Markers& ma
                std::to_string(other.info().n());
     else
       reason = "embeds a store of feature checksum " + info.same_rows->checksum + ", not " + options.store + "'s " +
-               other.features_checksum();
+               (same_n ? checksum : other.features_checksum());
     d.json["store_match"] = {{"store", options.store}, {"matches", matches}, {"reason", reason}};
   }
   return d;
@@ -168,9 +169,9 @@ FileDescription describe_selection(const std::string& path, const Markers& marke
     std::string reason;
     try {
       // The test extract, evaluate and bench apply before using a selection on a store.
-      check_selection_matches(m, store, path);
-      reason = same_rows(m, store) ? "picks rows of " + options.store + " through the same-rows store it was made on"
-                                   : "made from " + options.store + " (rows, dimension and feature checksum agree)";
+      reason = check_selection_matches(m, store, path, options.ranks)
+                   ? "picks rows of " + options.store + " through the same-rows store it was made on"
+                   : "made from " + options.store + " (rows, dimension and feature checksum agree)";
     } catch (const Error& e) {
       matches = false;
       reason = e.message();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "libsubset/io/rank_rows.h"
 #include "libsubset/io/store.h"
 
 namespace subset::io {
@@ -38,6 +39,10 @@ struct DescribeOptions {
   // A store to test a selection or an embedding store against (empty: none). The description then
   // has "store_match": {"store", "matches", "reason"}; a store that cannot be opened is an Error.
   std::string store;
+  // Ranks to share the passes over a store's rows among (rank_rows.h): the value check of its
+  // features and a checksum a store does not record. Every rank then calls describe_file, and
+  // every rank gets the description and fails alike.
+  RankReads ranks;
 };
 
 struct FileDescription {

@@ -9,6 +9,7 @@
 #include "libsubset/core/matrix.h"
 
 #include "libsubset/io/importers.h"
+#include "libsubset/io/rank_rows.h"
 #include "libsubset/io/selection_file.h"
 #include "libsubset/io/store.h"
 
@@ -20,13 +21,20 @@ namespace subset::io {
 // the same file is written out of core: one pass over the store copies the selected rows, in row
 // order, to a temporary file beside the output, and the output is then written in selection order
 // from it, one block at a time (memory: 16 bytes per selected row and two blocks).
+//
+// On several ranks (ranks.comm, rank_rows.h) every rank calls it and checks the selection alike;
+// rank 0 alone checks the output path and decides in memory or out of core (its memory limit),
+// each rank reads the selected rows of its share of the store's blocks and hands them to rank 0 in
+// windows (of at most the read block, 64 MiB, over all ranks), and rank 0 places them and writes
+// the one-process file. The other ranks return a StoreInfo with an empty path.
 StoreInfo extract_selection(const std::string& store_path, const std::string& selection_path,
-                            const OutputOptions& out, const std::optional<double>& memory_limit = std::nullopt);
+                            const OutputOptions& out, const std::optional<double>& memory_limit = std::nullopt,
+                            const RankReads& ranks = {});
 // The same for a selection already in memory (the Python module's Selection); `selection_name`
 // stands for its path in messages and in the output's "source" attribute.
 StoreInfo extract_selection(const std::string& store_path, const SelectionFile& selection,
                             const std::string& selection_name, const OutputOptions& out,
-                            const std::optional<double>& memory_limit = std::nullopt);
+                            const std::optional<double>& memory_limit = std::nullopt, const RankReads& ranks = {});
 
 // Rows handed over in order, a run at a time: produce(emit) calls emit(count, rows) until all are
 // given.
@@ -53,5 +61,9 @@ StoreInfo write_derived_store(const FeatureStore& store, int64_t rows, int64_t c
 // largest index against the store's rows (docs/format.md, "Selection files").
 void check_selection_matches(const SelectionManifest& manifest, const FeatureStore& store,
                              const std::string& selection_path);
+// The same on ranks (collective: a checksum the store does not record is computed by the ranks
+// together, rank_rows.h); true when the selection was made on a same-rows store of `store`.
+bool check_selection_matches(const SelectionManifest& manifest, const FeatureStore& store,
+                             const std::string& selection_path, const RankReads& ranks);
 
 }  // namespace subset::io

@@ -3,6 +3,9 @@
 // test when nothing (or something else) is thrown.
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <string>
+
 #include "libsubset/core/error.h"
 
 namespace subset::test {
@@ -16,6 +19,17 @@ subset::Error error_of(F&& f) {
   }
   FAIL("no subset::Error thrown");
   return subset::Error("unreachable");
+}
+
+// "message @ where" of the subset::Error fn throws, "" when it returns: for comparing what several
+// ranks (or two code paths) report, failure or not.
+inline std::string error_text_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const subset::Error& e) {
+    return e.message() + " @ " + e.where();
+  }
+  return "";
 }
 
 }  // namespace subset::test
