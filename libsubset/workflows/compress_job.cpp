@@ -15,6 +15,7 @@
 #include "libsubset/io/store_writer.h"
 #include "libsubset/energy/report.h"
 #include "libsubset/transform/pca.h"
+#include "libsubset/workflows/internal/ordered_blocks.h"
 #include "libsubset/workflows/internal/rank_energy.h"
 
 namespace subset::workflows {
@@ -29,6 +30,9 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 // on anything but the store, so that applying a saved model reproduces the fitted output.
 constexpr size_t kFitBlockBytes = size_t{64} << 20;
 constexpr size_t kApplyBlockBytes = size_t{16} << 20;
+// On several ranks, the most codes a rank > 0 keeps that rank 0 has not taken yet (it computes
+// ahead of rank 0, which writes every rank's blocks in turn).
+constexpr size_t kApplyAheadBytes = size_t{256} << 20;
 
 // A split's rows as a RowSource that refuses NaN and Inf, naming the row.
 transform::RowSource checked_rows(const io::FeatureArray& array, const std::string& where, size_t block_bytes) {
@@ -58,6 +62,8 @@ struct SplitErrors {
   std::vector<double> sum, sumsq;
   double reconstruction = 0;  // sum of squared differences
 
+  explicit SplitErrors(int64_t d) : sum(static_cast<size_t>(d), 0.0), sumsq(static_cast<size_t>(d), 0.0) {}
+
   // Mean squared error of predicting `mean` for every row (the mean predictor).
   double baseline_mse(const std::vector<double>& mean) const {
     double total = 0;
@@ -71,40 +77,68 @@ struct SplitErrors {
     for (size_t j = 0; j < m.size(); ++j) m[j] = sum[j] / static_cast<double>(rows);
     return m;
   }
+
+  // Adds a block's figures (block_figures), in block order.
+  void add(int64_t block_rows, const std::vector<double>& figures) {
+    rows += block_rows;
+    if (figures.empty()) return;
+    const size_t d = sum.size();
+    reconstruction += figures[0];
+    for (size_t j = 0; j < d; ++j) {
+      sum[j] += figures[1 + j];
+      sumsq[j] += figures[1 + d + j];
+    }
+  }
 };
 
-// Adds a block of inputs and its codes to the split's sums and reconstruction error.
-void add_block_errors(const transform::Transform& t, MatrixViewF block, const RowMatrixF& codes, SplitErrors& e) {
+// A block's figures for a transform that reconstructs (none for one that does not): its squared
+// reconstruction error, then its inputs' column sums and sums of squares. Each block sums from
+// zero and SplitErrors::add adds the blocks in order, so that ranks computing blocks apart give the
+// sums of one process.
+std::vector<double> block_figures(const transform::Transform& t, MatrixViewF block, const float* codes) {
+  if (!t.can_reconstruct()) return {};
   const int64_t d = t.input_dim();
-  e.rows += block.rows();
+  std::vector<double> figures(static_cast<size_t>(1 + 2 * d), 0.0);
+  double* sum = figures.data() + 1;
+  double* sumsq = sum + d;
   for (Eigen::Index i = 0; i < block.rows(); ++i)
     for (int64_t j = 0; j < d; ++j) {
       const double v = block(i, j);
-      e.sum[static_cast<size_t>(j)] += v;
-      e.sumsq[static_cast<size_t>(j)] += v * v;
+      sum[j] += v;
+      sumsq[j] += v * v;
     }
-  if (t.can_reconstruct()) {
-    RowMatrixF back(block.rows(), d);
-    t.reconstruct(view(codes), back.data());
-    e.reconstruction += (back - block).cast<double>().squaredNorm();
-  }
+  RowMatrixF back(block.rows(), d);
+  t.reconstruct(view(codes, block.rows(), t.output_dim()), back.data());
+  figures[0] = (back - block).cast<double>().squaredNorm();
+  return figures;
 }
 
-// Transforms a split block by block into the writer, measuring reconstruction errors on the way.
-SplitErrors transform_split(const transform::Transform& t, const io::FeatureArray& array, io::Split split,
-                            const std::string& where, io::StoreWriter& writer) {
-  const int64_t d = t.input_dim(), k = t.output_dim();
-  SplitErrors e;
-  e.sum.assign(static_cast<size_t>(d), 0.0);
-  e.sumsq.assign(static_cast<size_t>(d), 0.0);
-  writer.begin_features(split, array.rows(), k);
-  checked_rows(array, where, kApplyBlockBytes).for_each_block([&](int64_t, MatrixViewF block) {
-    RowMatrixF codes(block.rows(), k);
-    t.apply(block, codes.data());
-    writer.write_rows(split, codes.rows(), codes.data());
-    add_block_errors(t, block, codes, e);
-  });
-  return e;
+// Transforms a split block by block, measuring reconstruction errors on the way. On several ranks
+// each transforms its share of the blocks (ordered_blocks.h) and rank 0 writes them all, in row
+// order, into `writer` (null on the other ranks) and adds up their errors into `e`, as one process
+// does. False on a rank > 0 that handed a failure to rank 0.
+bool transform_split(const Communicator& comm, const transform::Transform& t, const io::FeatureArray& array,
+                     io::Split split, const std::string& where, io::StoreWriter* writer, size_t ahead_bytes,
+                     SplitErrors& e) {
+  const int64_t k = t.output_dim();
+  e = SplitErrors(t.input_dim());
+  if (writer) writer->begin_features(split, array.rows(), k);
+  const transform::RowSource source = checked_rows(array, where, kApplyBlockBytes);
+  const auto produce = [&](int64_t b) {
+    internal::BlockResult result;
+    source.for_blocks(b, b + 1, [&](int64_t, MatrixViewF block) {
+      result.rows.resize(static_cast<size_t>(block.rows() * k));
+      t.apply(block, result.rows.data());
+      result.figures = block_figures(t, block, result.rows.data());
+    });
+    return result;
+  };
+  const auto consume = [&](int64_t, const internal::BlockResult& result) {
+    const auto rows = static_cast<int64_t>(result.rows.size()) / k;
+    writer->write_rows(split, rows, result.rows.data());
+    e.add(rows, result.figures);
+  };
+  return internal::gather_blocks_in_order(comm, source.blocks, ahead_bytes, produce, consume);
 }
 
 void check_fit_options_absent(const CompressJob& job) {
@@ -165,7 +199,11 @@ PreparedTransform prepare_transform(const CompressJob& job, const io::StoreInfo&
 // pass's blocks (an input block, its codes and its reconstruction), the model, the labels; or,
 // for a method that fits in memory (needs_torch: the autoencoder), the whole training split.
 // `ranks` share the fit: every rank checks the most any of them holds, so that all fail alike.
-void check_compress_memory(const CompressJob& job, const PreparedTransform& p, const io::StoreInfo& info, int ranks) {
+// `apply_on_ranks`: the ranks share the apply pass, a rank > 0 keeping the codes rank 0 has not
+// taken yet, at least an apply block's worth; returns how many bytes it may keep (what the limit
+// leaves, at most kApplyAheadBytes), 0 in one process.
+double check_compress_memory(const CompressJob& job, const PreparedTransform& p, const io::StoreInfo& info, int ranks,
+                             bool apply_on_ranks) {
   const MemoryLimit limit = MemoryLimit::of(job.memory_limit);
   const auto d = static_cast<double>(info.dim());
   const auto k = static_cast<double>(std::max<int64_t>(p.fit ? p.fit->dim : p.transform->output_dim(), 1));
@@ -173,7 +211,8 @@ void check_compress_memory(const CompressJob& job, const PreparedTransform& p, c
   // PCA's D x D sums at most, whatever the method
   const double model = transform::Pca::covariance_bytes(info.dim(), ranks) + 2.0 * d * k * sizeof(float);
   const double blocks = (p.fit ? static_cast<double>(kFitBlockBytes) : 0.0) + 3.0 * static_cast<double>(kApplyBlockBytes);
-  double need = labels + model + blocks;
+  const double ahead = apply_on_ranks ? static_cast<double>(kApplyBlockBytes) : 0.0;
+  double need = labels + model + blocks + ahead;
   const bool in_memory = p.fit && transform::method(job.method).needs_torch;
   if (in_memory) need += 2.0 * static_cast<double>(info.n()) * d * sizeof(float);  // the rows and their tensor
   SUBSET_CHECK_PARAM(need <= limit.spendable(), "memory-limit",
@@ -182,28 +221,56 @@ void check_compress_memory(const CompressJob& job, const PreparedTransform& p, c
                                       << info.dim() << " features: it needs about " << format_bytes(need)
                                       << (in_memory ? " (it trains on all rows in memory)" : "") << ", and "
                                       << format_bytes(std::max(limit.spendable(), 0.0)) << " is left");
+  return apply_on_ranks ? std::min(limit.spendable() - need + ahead, static_cast<double>(kApplyAheadBytes)) : 0.0;
+}
+
+// On several ranks, a transform that rank 0 alone fitted, copied to the others as its saved state
+// (whose apply gives the fitted transform's bits: transform.h).
+void share_fitted(const Communicator& comm, std::unique_ptr<transform::Transform>& t) {
+  ModelState state;
+  std::string text;
+  if (comm.rank() == 0) {
+    state = t->save();
+    nlohmann::json shapes = nlohmann::json::object();
+    for (const auto& [name, array] : state.arrays) shapes[name] = array.shape;
+    text = nlohmann::json{{"method", state.method}, {"input_dim", state.input_dim}, {"output_dim", state.output_dim},
+                          {"params", state.params}, {"stats", state.stats}, {"arrays", shapes}}
+               .dump();
+  }
+  std::vector<char> bytes(text.begin(), text.end());
+  broadcast_vector(comm, bytes, 0);
+  const nlohmann::json header = nlohmann::json::parse(bytes.begin(), bytes.end());
+  for (const auto& [name, shape] : header["arrays"].items()) {
+    FloatArray& array = state.arrays[name];
+    array.shape = shape.get<std::vector<int64_t>>();
+    broadcast_vector(comm, array.values, 0);
+  }
+  if (comm.rank() == 0) return;
+  state.method = header["method"].get<std::string>();
+  state.input_dim = header["input_dim"].get<int64_t>();
+  state.output_dim = header["output_dim"].get<int64_t>();
+  state.params = header["params"];
+  state.stats = header["stats"];
+  t = transform::load(state, "rank 0's model");
 }
 
 // A rank other than 0 after its share of the work: it joins the energy sum (the job's report is
-// rank 0's to record) and returns what it knows, writing nothing. `t`: the transform when this
-// rank holds it fitted or loaded, else null.
-CompressOutcome other_rank_outcome(const CompressJob& job, const Communicator& comm, const transform::Transform* t,
+// rank 0's to record) and returns what it knows, writing nothing.
+CompressOutcome other_rank_outcome(const CompressJob& job, const Communicator& comm, const transform::Transform& t,
                                    const io::StoreInfo& info, CompressOutcome out) {
   if (job.energy_report) {
     nlohmann::json stats;
     const energy::EnergyReport mine = energy::report_from_json(nlohmann::json::parse(job.energy_report()));
     out.energy = energy::to_json(internal::sum_rank_reports(comm, mine, stats));
   }
-  out.method = job.apply_model ? std::string(t->name()) : job.method;
+  const ModelState state = t.save();
+  out.method = state.method;
   out.n = info.n();
   out.test_n = info.test_n();
-  if (t) {
-    const ModelState state = t->save();
-    out.params = state.params;
-    out.input_dim = state.input_dim;
-    out.output_dim = state.output_dim;
-    out.stats = state.stats;
-  }
+  out.params = state.params;
+  out.input_dim = state.input_dim;
+  out.output_dim = state.output_dim;
+  out.stats = state.stats;
   return out;
 }
 
@@ -220,10 +287,12 @@ CompressOutcome run_compress(const CompressJob& job) {
   const io::ModelFile& applied = prepared.applied;
   out.seed = prepared.seed;
   // On several ranks (mpirun) they share a fit that splits its passes (pca), each reading its own
-  // blocks; rank 0 alone fits any other method, applies the transform and writes.
+  // blocks; rank 0 alone fits any other method, then copies it to the others. They share the apply
+  // pass, each transforming its own blocks; rank 0 writes them all.
   const Communicator& comm = world();
   const bool shared_fit = fit && comm.distributed() && transform::method(job.method).distributes;
-  check_compress_memory(job, prepared, info, shared_fit ? comm.size() : 1);
+  const auto ahead =
+      static_cast<size_t>(check_compress_memory(job, prepared, info, shared_fit ? comm.size() : 1, comm.distributed()));
   // Rank 0 alone checks the outputs it writes: another rank checking later could find them written.
   if (comm.rank() == 0) {
     io::check_output_path(job.output, job.force);
@@ -243,7 +312,16 @@ CompressOutcome run_compress(const CompressJob& job) {
     t->fit(rows, *fit);
     out.fit_seconds = since(t0);
   }
-  if (comm.rank() != 0) return other_rank_outcome(job, comm, shared_fit || !fit ? t.get() : nullptr, info, out);
+  if (fit && comm.distributed() && !shared_fit) share_fitted(comm, t);
+  if (comm.rank() != 0) {
+    SplitErrors unused(info.dim());
+    bool done = transform_split(comm, *t, features, io::Split::Train, where, nullptr, ahead, unused);
+    if (done && info.has_test)
+      done = transform_split(comm, *t, store.features(io::Split::Test), io::Split::Test,
+                             job.store + ":/test/features", nullptr, ahead, unused);
+    if (!done) internal::wait_for_rank0_to_fail(comm);
+    return other_rank_outcome(job, comm, *t, info, out);
+  }
 
   auto report = std::make_shared<std::string>();
   io::WriteOptions options;
@@ -251,7 +329,8 @@ CompressOutcome run_compress(const CompressJob& job) {
   io::StoreWriter writer(job.output, job.force, options);
   const auto t1 = Clock::now();
   if (job.status) job.status("transforming " + std::to_string(info.n() + info.test_n()) + " rows");
-  const SplitErrors train = transform_split(*t, features, io::Split::Train, where, writer);
+  SplitErrors train(info.dim());
+  transform_split(comm, *t, features, io::Split::Train, where, &writer, 0, train);
   if (info.has_labels) writer.write_labels(io::Split::Train, store.labels());
   if (info.has_weights) writer.write_weights(store.weights());
   ModelState state = t->save();
@@ -260,8 +339,9 @@ CompressOutcome run_compress(const CompressJob& job) {
     state.stats["train_baseline_mse"] = train.baseline_mse(train.mean());
   }
   if (info.has_test) {
-    const SplitErrors test =
-        transform_split(*t, store.features(io::Split::Test), io::Split::Test, job.store + ":/test/features", writer);
+    SplitErrors test(info.dim());
+    transform_split(comm, *t, store.features(io::Split::Test), io::Split::Test, job.store + ":/test/features",
+                    &writer, 0, test);
     if (info.has_test_labels) writer.write_labels(io::Split::Test, store.labels(io::Split::Test));
     if (t->can_reconstruct()) {
       state.stats["test_mse"] = test.mse();
@@ -389,15 +469,13 @@ ArrayFitOutcome fit_array(const ArrayFitJob& job, MatrixViewF x) {
 
   ModelState state = out.transform->save();
   if (out.transform->can_reconstruct()) {
-    SplitErrors e;
-    e.sum.assign(static_cast<size_t>(x.cols()), 0.0);
-    e.sumsq.assign(static_cast<size_t>(x.cols()), 0.0);
+    SplitErrors e(x.cols());
     const int64_t block_rows = rows_per_block(kApplyBlockBytes, x.cols());
     transform::rows_of(x, block_rows).for_each_block([&](int64_t, MatrixViewF block) {
       check_interrupted();
       RowMatrixF codes(block.rows(), out.transform->output_dim());
       out.transform->apply(block, codes.data());
-      add_block_errors(*out.transform, block, codes, e);
+      e.add(block.rows(), block_figures(*out.transform, block, codes.data()));
     });
     state.stats["train_mse"] = e.mse();
     state.stats["train_baseline_mse"] = e.baseline_mse(e.mean());
