@@ -99,7 +99,7 @@ SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::Fe
 }
 
 SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
-                                         bool per_class, const MemoryLimit& limit, int ranks) {
+                                         bool per_class, const MemoryLimit& limit, int ranks, int64_t most_block_rows) {
   SUBSET_CHECK_PARAM(!per_class, "per-class", "--per-class does not run on several ranks yet; run it in one process");
   SUBSET_CHECK_PARAM(spec.streams() && spec.distributes, "method",
                      "method " << spec.name << " does not run on several ranks; of the methods that read features, "
@@ -112,17 +112,21 @@ SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const i
   plan.on_disk = true;
   plan.features_bytes = static_cast<double>(n) * row_bytes;
   plan.limit_bytes = limit.bytes;
-  // Blocks no larger than a rank's share, so that every rank has work when the store allows.
-  plan.block_rows = std::min(features.block_rows_for(static_cast<size_t>(kLargestBlock)),
-                             std::max<int64_t>(chunk, (share + chunk - 1) / chunk * chunk));
-  const double block_bytes = static_cast<double>(plan.block_rows) * row_bytes;
   plan.method_bytes = method_bytes(spec.memory_on_disk, share, dim, picks);
   const double spendable = limit.spendable();
-  SUBSET_CHECK_PARAM(plan.method_bytes + 2.0 * block_bytes <= spendable, "memory-limit",
+  const double for_blocks = (spendable - plan.method_bytes) / 2.0;
+  const double smallest = static_cast<double>(chunk) * row_bytes;
+  SUBSET_CHECK_PARAM(for_blocks >= smallest, "memory-limit",
                      limit.describe() << " is too small for " << spec.name << " on " << ranks << " ranks: a rank needs "
                                       << format_bytes(plan.method_bytes) << " besides two blocks of "
-                                      << format_bytes(block_bytes) << ", and " << format_bytes(std::max(spendable, 0.0))
+                                      << format_bytes(smallest) << ", and " << format_bytes(std::max(spendable, 0.0))
                                       << " is left");
+  // Whole chunks that two fit in what the limit leaves, no larger than a rank's share (so that
+  // every rank has work when the store allows) nor than the caller's bound.
+  plan.block_rows = std::min({features.block_rows_for(static_cast<size_t>(std::min(for_blocks, kLargestBlock))),
+                              std::max<int64_t>(chunk, (share + chunk - 1) / chunk * chunk),
+                              std::max<int64_t>(chunk, most_block_rows)});
+  const double block_bytes = static_cast<double>(plan.block_rows) * row_bytes;
   plan.blocks_kept = static_cast<int64_t>((spendable - plan.method_bytes - 2.0 * block_bytes) / block_bytes);
   plan.summary = "on " + std::to_string(ranks) + " ranks: " + format_bytes(plan.features_bytes) + " of features in blocks of " +
                  std::to_string(plan.block_rows) + " rows (" + format_bytes(block_bytes) + "), each rank reading its share, " +

@@ -2,6 +2,7 @@
 // Whether a selection reads its features into memory or leaves them on disk and reads them in
 // blocks, under a MemoryLimit (core/memory.h).
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -33,10 +34,12 @@ SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::Fe
                                     bool per_class, int64_t largest_class, const MemoryLimit& limit);
 
 // Plans a selection spread over `ranks` processes: the features stay on disk, each rank reading its
-// own share of the blocks (whole chunks, at most 64 MiB; the same on every rank, since it depends on
-// the store only) and keeping as many of them in memory as `limit` leaves room for. Methods that do
-// not stream, and --per-class, are refused with one line.
+// own share of the blocks (whole chunks, at most 64 MiB, two of them within `limit`, and at most
+// `most_block_rows`: the ranks must agree on one size, and their limits may differ) and keeping as
+// many of them in memory as `limit` leaves room for. Methods that do not stream, and --per-class,
+// are refused with one line.
 SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
-                                         bool per_class, const MemoryLimit& limit, int ranks);
+                                         bool per_class, const MemoryLimit& limit, int ranks,
+                                         int64_t most_block_rows = std::numeric_limits<int64_t>::max());
 
 }  // namespace subset::workflows

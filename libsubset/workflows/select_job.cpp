@@ -1,5 +1,6 @@
 #include "libsubset/workflows/select_job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -203,8 +204,13 @@ SelectOutcome run_select(const SelectJob& job) {
   std::optional<select::RowBlocks> on_disk;
   SelectMemoryPlan plan;
   if (features && comm.distributed()) {
-    plan = plan_distributed_select(spec, *features, budget, job.per_class, MemoryLimit::of(job.memory_limit),
-                                   comm.size());
+    const MemoryLimit limit = MemoryLimit::of(job.memory_limit);
+    plan = plan_distributed_select(spec, *features, budget, job.per_class, limit, comm.size());
+    // A default limit is each machine's available memory: the ranks take the smallest block size.
+    const std::vector<int64_t> proposed = gather_all(comm, plan.block_rows);
+    const int64_t agreed = *std::min_element(proposed.begin(), proposed.end());
+    if (agreed < plan.block_rows)
+      plan = plan_distributed_select(spec, *features, budget, job.per_class, limit, comm.size(), agreed);
     on_disk.emplace(info.n(), info.dim(), plan.block_rows, open_parallel_reader(store_path, job.features_dataset));
     on_disk->share_among(comm);
     on_disk->keep_in_memory(plan.blocks_kept);

@@ -197,3 +197,13 @@ def test_a_killed_rank_ends_the_job_without_output(mpi_bin, big_store, out_dir):
     assert b"Traceback" not in err
 
 
+
+
+def test_a_tight_limit_on_ranks_reads_smaller_blocks(mpi_bin, wide_store, out_dir):
+    # 120 MiB a rank cannot hold two 64 MiB blocks: the ranks read smaller ones, to the same answer.
+    alone, ranks = out_dir / "alone.h5", out_dir / "ranks.h5"
+    assert_ok(run_subset(mpi_bin, "select", wide_store, "-m", "kcenter", "--budget", "8", "-o", alone))
+    assert_ok(mpirun(2, mpi_bin, "select", wide_store, "-m", "kcenter", "--budget", "8", "--memory-limit", "120M",
+                     "-o", ranks))
+    assert_same_selection(ranks, alone, ["covering_radius"])
+    assert manifest_of(ranks)["stats"]["block_rows"] * 256 * 4 < 60 * 2**20

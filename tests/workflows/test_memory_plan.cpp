@@ -102,3 +102,33 @@ TEST_CASE("memory plan: run_select from disk writes the selection it writes from
     CHECK(on_disk.selection.manifest.stats["blocks_read"].get<int64_t>() > 0);
   }
 }
+
+TEST_CASE("memory plan on ranks: blocks within each rank's limit and share, at most the agreed size") {
+  test::TempDir dir;
+  const io::FeatureStore store = io::FeatureStore::open(write_clustered_store(dir));
+  const io::FeatureArray features = store.features();
+  const auto& kcenter = select::method("kcenter");
+  const int64_t chunk = features.info().chunk_rows;
+
+  // A roomy limit: blocks no larger than a rank's share (50,000 rows on 2 ranks).
+  const SelectMemoryPlan roomy = plan_distributed_select(kcenter, features, 50, false, leaving(500 * kMiB), 2);
+  CHECK(roomy.on_disk);
+  CHECK(roomy.block_rows % chunk == 0);
+  CHECK(roomy.block_rows <= (kRows / 2 + chunk - 1) / chunk * chunk);
+  CHECK(roomy.blocks_kept >= 1);
+
+  // A tight one: two blocks and a rank's state within it, where 64 MiB blocks would not fit.
+  const SelectMemoryPlan tight = plan_distributed_select(kcenter, features, 50, false, leaving(6 * kMiB), 2);
+  CHECK(tight.block_rows % chunk == 0);
+  CHECK(tight.block_rows < roomy.block_rows);
+  CHECK(2.0 * static_cast<double>(tight.block_rows * kDim * 4) + tight.method_bytes <= 6 * kMiB);
+
+  // The size the ranks agreed on bounds it.
+  const SelectMemoryPlan agreed = plan_distributed_select(kcenter, features, 50, false, leaving(500 * kMiB), 2, tight.block_rows);
+  CHECK(agreed.block_rows == tight.block_rows);
+  CHECK(agreed.blocks_kept > tight.blocks_kept);
+
+  const std::string small = test::error_of([&] { plan_distributed_select(kcenter, features, 50, false, leaving(0.5 * kMiB), 2); }).what();
+  CHECK(small.find("memory-limit") != std::string::npos);
+  CHECK(small.find("2 ranks") != std::string::npos);
+}
