@@ -122,8 +122,11 @@ SelectMemoryPlan plan_distributed_select(const select::MethodSpec& spec, const i
                                       << format_bytes(smallest) << ", and " << format_bytes(std::max(spendable, 0.0))
                                       << " is left");
   // Whole chunks that two fit in what the limit leaves, no larger than a rank's share (so that
-  // every rank has work when the store allows) nor than the caller's bound.
-  plan.block_rows = std::min({features.block_rows_for(static_cast<size_t>(std::min(for_blocks, kLargestBlock))),
+  // every rank has work when the store allows) nor than the caller's bound, and at most 16 MiB: a
+  // rank's share is often small enough to keep in memory, and smaller blocks leave more of the
+  // limit for keeping them (a rank that must read its rows once per pick gains little from ranks).
+  constexpr double kLargestRankBlock = 16.0 * 1024 * 1024;
+  plan.block_rows = std::min({features.block_rows_for(static_cast<size_t>(std::min(for_blocks, kLargestRankBlock))),
                               std::max<int64_t>(chunk, (share + chunk - 1) / chunk * chunk),
                               std::max<int64_t>(chunk, most_block_rows)});
   const double block_bytes = static_cast<double>(plan.block_rows) * row_bytes;

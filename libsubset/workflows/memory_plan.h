@@ -34,7 +34,7 @@ SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::Fe
                                     bool per_class, int64_t largest_class, const MemoryLimit& limit);
 
 // Plans a selection spread over `ranks` processes: the features stay on disk, each rank reading its
-// own share of the blocks (whole chunks, at most 64 MiB, two of them within `limit`, and at most
+// own share of the blocks (whole chunks, at most 16 MiB, two of them within `limit`, and at most
 // `most_block_rows`: the ranks must agree on one size, and their limits may differ) and keeping as
 // many of them in memory as `limit` leaves room for. Methods that do not stream, and --per-class,
 // are refused with one line.
