@@ -3,13 +3,13 @@
 
 On one store (Fashion-MNIST's 60,000 training rows by default, or a tiled pool from
 make_tiled_pool.py), for each method: one process with its features in memory (the default), one
-process reading them on disk in blocks (the path every rank takes), and mpirun with 1, 2 and 3
-ranks of the MPI build; `pca` is `compress --method pca --dim 64` (whose fit is shared by the
-ranks; it always streams, so it has no in-memory run). Every run must select the same rows (or
-write the same compressed features); printed: wall time, the ranks' summed
-energy and CPU time, and whether the selection is the in-memory one. The machine has few cores, so
-ranks x threads is held at the core count: compare the rows of one run, never absolute times
-across machines.
+process reading them on disk in blocks (the path every rank takes) with all cores' threads and
+with one (one rank's share of the machine), and mpirun with 1, 2 and 3 ranks of the MPI build,
+each rank with the one process's --memory-limit (`-np 1` is a world of one: the default path). `pca` is `compress --method pca --dim 64`,
+which always streams, so it has no in-memory run. Every run must select the same rows (or write the
+same compressed features). Printed: wall time, the fit's time (pca), the ranks' summed CPU time and
+energy, and whether the output is the first run's. The machine has few cores, so ranks x threads
+is held at the core count: compare the rows of one run, never absolute times across machines.
 
     /usr/bin/python3 tests/benchmarks/bench_mpi.py BUILD MPI_BUILD [--store STORE.h5] [--budget 100]
         [--methods kcenter,herding,kmeans,pca] [--ranks 1,2,3]
@@ -72,6 +72,7 @@ def main():
         print(f"{'method':<8} {'run':<26} {'seconds':>8} {'fit s':>6} {'cpu s':>8} {'joules':>9}  same as the first")
         for method in a.methods.split(","):
             reference = os.path.join(scratch, f"{method}-one.h5")
+            limit_option = []
             if method == "pca":
                 base = ["compress", store, "-m", "pca", "--dim", "64", "--seed", "0"]
                 runs = [("1 process, streamed", [subset, "--threads", str(a.cores), *base, "-o", reference], None,
@@ -82,14 +83,20 @@ def main():
                 runs = [("1 process, in memory", [subset, "--threads", str(a.cores), *base, "-o", reference], None,
                          reference)]
                 on_disk = os.path.join(scratch, f"{method}-disk.h5")
-                # A limit below the features: the on-disk path, the one each rank takes.
-                limit = f"{max(64, int(n * d * 4 / 2**20 / 2))}M"
-                runs.append(("1 process, on disk", [subset, "--threads", str(a.cores), *base, "--memory-limit", limit,
-                                                     "-o", on_disk], None, on_disk))
+                # A limit below the features: the on-disk path, the one each rank takes; with one
+                # thread too, the work of one rank of the mpirun runs.
+                limit = f"{max(160, int(n * d * 4 / 2**20 * 0.8))}M"
+                limit_option = ["--memory-limit", limit]
+                for threads in sorted({a.cores, 1}, reverse=True):
+                    runs.append((f"1 process, on disk x {threads} thr",
+                                 [subset, "--threads", str(threads), *base, "--memory-limit", limit, "-o", on_disk],
+                                 None, on_disk))
             for ranks in map(int, a.ranks.split(",")):
                 out = os.path.join(scratch, f"{method}-{ranks}.h5")
                 threads = max(1, a.cores // ranks)
-                cmd = ["mpirun", "-q", "-np", str(ranks), *root, subset_mpi, "--threads", str(threads), *base, "-o", out]
+                # Each rank gets the one process's memory, as a rank on a machine of its own would.
+                cmd = ["mpirun", "-q", "-np", str(ranks), *root, subset_mpi, "--threads", str(threads), *base,
+                       *limit_option, "-o", out]
                 runs.append((f"mpirun -np {ranks} x {threads} thr", cmd, MPI_ENV, out))
             want = None
             for label, cmd, env, out in runs:
