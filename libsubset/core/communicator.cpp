@@ -66,6 +66,16 @@ void sum_over_ranks(const Communicator& comm, std::vector<int64_t>& values) {
     for (size_t i = 0; i < n; ++i) values[i] += all[r * n + i];
 }
 
+void sum_over_ranks(const Communicator& comm, std::vector<float>& values) {
+  if (!comm.distributed()) return;
+  const size_t n = values.size();
+  std::vector<float> all(n * static_cast<size_t>(comm.size()));
+  comm.all_gather(values.data(), sizeof(float) * n, all.data());
+  std::copy_n(all.begin(), n, values.begin());
+  for (size_t r = 1; r < static_cast<size_t>(comm.size()); ++r)
+    for (size_t i = 0; i < n; ++i) values[i] += all[r * n + i];
+}
+
 std::vector<std::string> gather_strings(const Communicator& comm, const std::string& mine) {
   const std::vector<uint64_t> lengths = gather_all(comm, static_cast<uint64_t>(mine.size()));
   const uint64_t longest = *std::max_element(lengths.begin(), lengths.end());

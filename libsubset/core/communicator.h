@@ -59,6 +59,9 @@ int64_t sum_over_ranks(const Communicator& comm, int64_t value);
 double sum_over_ranks(const Communicator& comm, double value);
 // Element-wise integer sums of equal-length vectors (exact in any order).
 void sum_over_ranks(const Communicator& comm, std::vector<int64_t>& values);
+// Element-wise float sums of equal-length vectors, added in rank order from rank 0's values: every
+// rank gets the same bits (data-parallel training takes the same step on every rank with them).
+void sum_over_ranks(const Communicator& comm, std::vector<float>& values);
 
 // `values` (any length) on rank `root` copied to every rank.
 template <class T>
@@ -69,6 +72,35 @@ void broadcast_vector(const Communicator& comm, std::vector<T>& values, int root
   values.resize(static_cast<size_t>(count));
   if (count > 0) comm.broadcast(values.data(), sizeof(T) * values.size(), root);
 }
+
+// Every rank's `mine` (any length, which may differ), concatenated in rank order, on every rank.
+template <class T>
+std::vector<T> concatenate_over_ranks(const Communicator& comm, const std::vector<T>& mine) {
+  static_assert(std::is_trivially_copyable_v<T>, "concatenate_over_ranks copies bytes");
+  const std::vector<uint64_t> lengths = gather_all(comm, static_cast<uint64_t>(mine.size()));
+  uint64_t longest = 0;
+  for (uint64_t l : lengths) longest = l > longest ? l : longest;
+  std::vector<T> padded(static_cast<size_t>(longest));
+  if (!mine.empty()) std::memcpy(padded.data(), mine.data(), sizeof(T) * mine.size());
+  std::vector<T> all(static_cast<size_t>(longest) * lengths.size());
+  if (longest > 0) comm.all_gather(padded.data(), sizeof(T) * padded.size(), all.data());
+  std::vector<T> out;
+  for (size_t r = 0; r < lengths.size(); ++r)
+    out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(r * longest),
+               all.begin() + static_cast<std::ptrdiff_t>(r * longest + lengths[r]));
+  return out;
+}
+
+// A rank's contiguous share of a matrix's rows: rows [first_row, first_row + rows) of total_rows,
+// the ranks' shares following one another in rank order (share_of). With comm null, or one rank,
+// the share is every row.
+struct RowShare {
+  const Communicator* comm = nullptr;
+  int64_t first_row = 0;
+  int64_t rows = 0;
+  int64_t total_rows = 0;
+  bool distributed() const { return comm != nullptr && comm->distributed(); }
+};
 
 // Every rank's string, in rank order (for reports each rank keeps, such as its energy).
 std::vector<std::string> gather_strings(const Communicator& comm, const std::string& mine);

@@ -28,11 +28,13 @@ void check_inputs(const LabelledView& data, int64_t num_classes, const ScoreSett
   SUBSET_CHECK_PARAM(std::isfinite(*t.learning_rate) && *t.learning_rate > 0, "score-lr",
                "learning rate must be a finite number > 0, got " << *t.learning_rate);
   SUBSET_CHECK(num_classes >= 1, "scores", "number of classes must be at least 1, got " << num_classes);
+  SUBSET_CHECK(!s.share.distributed() || s.share.rows == data.n, "scores",
+               "a rank's share of " << s.share.rows << " rows does not match its " << data.n << " rows");
   SUBSET_CHECK(data.n > 0 && data.dim > 0 && data.features && data.labels, "scores",
                "nothing to score (" << data.n << " rows of " << data.dim << " features, labels needed)");
   for (int64_t i = 0; i < data.n; ++i)
     SUBSET_CHECK(data.labels[i] >= 0 && data.labels[i] < num_classes, "labels",
-                 "label " << data.labels[i] << " of row " << i << " is outside [0, " << num_classes << ")");
+                 "label " << data.labels[i] << " of row " << i + s.share.first_row << " is outside [0, " << num_classes << ")");
 }
 
 // One pass of the trained proxy over all rows: the score of every row, float32 [n].
@@ -84,7 +86,12 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
     // Seeded as train_and_test seeds a training with seed + r.
     const Rng root(t.seed + static_cast<uint64_t>(r));
     Classifier model = internal::make_classifier(model_kind, data.dim, t.hidden, num_classes, root.fork(0).seed(), device);
-    const internal::LoopSettings loop{*t.epochs, t.batch, *t.learning_rate, root.fork(1).seed()};
+    internal::LoopSettings loop;
+    loop.epochs = *t.epochs;
+    loop.batch = t.batch;
+    loop.learning_rate = *t.learning_rate;
+    loop.seed = root.fork(1).seed();
+    loop.share = settings.share;
     internal::LoopHooks hooks;
     at::Tensor correct;  // forgetting: [epochs, n], row i right in the step that visited it
     if (kind == ScoreKind::Forgetting) {
@@ -105,7 +112,13 @@ std::vector<float> importance_scores(const LabelledView& data, int64_t num_class
   }
   total.div_(static_cast<double>(settings.repeats));
   const at::Tensor host = total.to(c10::Device(c10::kCPU)).contiguous();
-  return std::vector<float>(host.data_ptr<float>(), host.data_ptr<float>() + data.n);
+  std::vector<float> scores(host.data_ptr<float>(), host.data_ptr<float>() + data.n);
+  if (!settings.share.distributed()) return scores;
+  // Each rank scored its share; the shares follow one another in rank order.
+  scores = concatenate_over_ranks(*settings.share.comm, scores);
+  SUBSET_CHECK(static_cast<int64_t>(scores.size()) == settings.share.total_rows, "scores",
+               "the ranks' shares hold " << scores.size() << " rows, not " << settings.share.total_rows);
+  return scores;
 }
 
 }  // namespace subset::nn

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/nn/trainer.h"
 
 namespace subset::nn {
@@ -27,6 +28,12 @@ struct ScoreSettings {
   // Called after each proxy epoch and each scoring pass with (units done, units in all): per repeat
   // `epochs` units of training and one of scoring (none for forgetting). May throw to cancel.
   std::function<void(int64_t, int64_t)> progress;
+  // On several ranks (share.distributed()): `data` holds this rank's share of the rows, the proxy
+  // trains data-parallel on all of them (internal/train_loop.h: the one-process batches, gradients
+  // summed over the ranks in rank order) and each rank scores its own. Every rank returns the
+  // scores of all share.total_rows rows. The same scores as one process within rounding, which
+  // training carries forward (docs/scale.md, "On several processes").
+  RowShare share;
 };
 
 // One score per row of `data` (its weights are ignored), computed as follows, per repeat:
@@ -38,6 +45,7 @@ struct ScoreSettings {
 //  - every other kind: one pass of the trained proxy over all rows (no training mode: the models
 //    have none), and the per-row formula of internal/scores.h.
 // Throws subset::Error on invalid settings or data (labels outside [0, num_classes), n = 0).
+// Data-parallel: every rank calls it (a collective), and gets all rows' scores.
 std::vector<float> importance_scores(const LabelledView& data, int64_t num_classes, ScoreKind kind,
                                      const ScoreSettings& settings);
 

@@ -39,10 +39,12 @@ ImportanceSelector::ImportanceSelector(ScoreKind kind, const ParamMap& p)
 }
 
 std::vector<float> ImportanceSelector::score(const SelectionRequest& request, const RunContext& context) const {
-  SUBSET_CHECK(request.has_features() && request.dim >= 1, score_kind_name(kind_), "method needs features");
+  SUBSET_CHECK((request.has_features() || request.shared()) && request.dim >= 1, score_kind_name(kind_),
+               "method needs features");
   SUBSET_CHECK(request.labels, score_kind_name(kind_), "method needs labels, and the store has none");
   ScoreRequest s;
-  s.features = request.features;
+  s.features = request.shared() ? request.share_features : request.features;
+  s.share = request.share;
   s.n = request.n;
   s.dim = request.dim;
   s.labels = request.labels;

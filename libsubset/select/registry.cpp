@@ -45,10 +45,12 @@ template <ScoreKind K>
 MethodSpec importance(std::string summary) {
   // Memory: libtorch is loaded before the plan (it counts as resident); the proxy's training copy of
   // the rows and its per-point outputs.
-  return MethodSpec{score_kind_name(K), std::move(summary), true, true, false, true, ImportanceSelector::params(K),
-                    [](const ParamMap& p) { return std::make_unique<ImportanceSelector>(K, p); },
-                    [](int64_t n, int64_t d, int64_t) { return static_cast<double>(n) * (4.0 * static_cast<double>(d) + 64); },
-                    nullptr};
+  MethodSpec spec{score_kind_name(K), std::move(summary), true, true, false, true, ImportanceSelector::params(K),
+                  [](const ParamMap& p) { return std::make_unique<ImportanceSelector>(K, p); },
+                  [](int64_t n, int64_t d, int64_t) { return static_cast<double>(n) * (4.0 * static_cast<double>(d) + 64); },
+                  nullptr};
+  spec.trains_on_shares = true;
+  return spec;
 }
 
 // A table entry with its memory needs (MethodSpec::memory_in_memory, memory_on_disk).
@@ -149,7 +151,10 @@ void validate_request(const MethodSpec& spec, const SelectionRequest& r, bool pe
                          << (seen.empty() ? "" : " (of " + std::to_string(r.n) + ")"));
   if (spec.needs_features) {
     // Per class, features on disk are read into memory a class at a time (select_per_class).
-    SUBSET_CHECK((r.has_features() || (r.streamed() && (spec.streams() || per_class))) && r.dim >= 1, spec.name,
+    SUBSET_CHECK((r.has_features() || (r.streamed() && (spec.streams() || per_class)) ||
+                  (r.shared() && spec.trains_on_shares && !per_class)) &&
+                     r.dim >= 1,
+                 spec.name,
                  "method needs features" << (r.streamed() ? " in memory" : ""));
   }
   if (spec.needs_labels) {

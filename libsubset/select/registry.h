@@ -32,6 +32,9 @@ struct MethodSpec {
   // The on-disk path also runs on several ranks (RowBlocks::share_among), each rank holding the
   // state of its own rows, with the single-process result.
   bool distributes = false;
+  // Runs on several ranks from each rank's share of the rows in memory (SelectionRequest::share):
+  // the importance methods, whose proxy trains data-parallel.
+  bool trains_on_shares = false;
 };
 
 const std::vector<MethodSpec>& methods();
@@ -42,7 +45,8 @@ std::unique_ptr<Selector> make_selector(std::string_view name, const ParamMap& p
 
 // Checks a request before any work: budget >= 1, budget + already_selected <= n, already_selected
 // unique and in range, features (n x dim, dim >= 1) and labels (n, >= 0) present when needed.
-// Features may be on disk (request.on_disk) for a method that streams, or when `per_class`.
+// Features may be on disk (request.on_disk) for a method that streams, or when `per_class`, or
+// shared over ranks (request.share_features) for a method that trains on shares.
 void validate_request(const MethodSpec& spec, const SelectionRequest& request, bool per_class = false);
 
 // Labels: one per point, none negative, and no empty class among 0..num_classes-1 (or up to the

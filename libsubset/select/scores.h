@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/rng.h"
 
 namespace subset::select {
@@ -38,7 +39,7 @@ struct ProxySettings {
 };
 
 struct ScoreRequest {
-  const float* features = nullptr;               // n x dim, row-major, finite
+  const float* features = nullptr;               // n x dim (share.rows x dim when shared), row-major, finite
   int64_t n = 0;
   int64_t dim = 0;
   const std::vector<int64_t>* labels = nullptr;  // n labels in [0, num_classes); every kind trains on them
@@ -49,6 +50,9 @@ struct ScoreRequest {
   uint64_t seed = 0;
   ProxySettings proxy;
   std::function<void(int64_t, int64_t)> progress;  // (units done, in all): epochs, plus a scoring pass per repeat; may be empty
+  // On several ranks: `features` holds this rank's share of the n rows, the proxy trains
+  // data-parallel, and every rank gets all n scores (a collective call).
+  RowShare share;
 };
 
 // Returns n scores, one per point, higher = harder (see above).

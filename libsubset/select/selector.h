@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/core/matrix.h"
 #include "libsubset/select/row_blocks.h"
 
@@ -30,6 +31,11 @@ struct SelectionRequest {
   // The features left on disk instead (features == null, dim set): only for the methods whose
   // MethodSpec::streams is set, which then read them block by block (row_blocks.h).
   const RowBlocks* on_disk = nullptr;
+  // On several ranks (mpirun), for the methods that train a proxy on the features
+  // (MethodSpec::trains_on_shares): this rank's share of the rows in memory, share.rows x dim at
+  // share_features (features and on_disk null; n is every rank's rows).
+  const float* share_features = nullptr;
+  RowShare share;
   const std::vector<int64_t>* labels = nullptr;  // n labels; required by class-aware methods
   int64_t num_classes = 0;                // classes 0..num_classes-1 (0: 1 + the largest label)
   int64_t budget = 0;                     // points to add, not counting already_selected
@@ -41,6 +47,7 @@ struct SelectionRequest {
   const std::vector<float>* scores = nullptr;
   bool has_features() const { return features != nullptr; }
   bool streamed() const { return features == nullptr && on_disk != nullptr; }
+  bool shared() const { return features == nullptr && share_features != nullptr; }
   MatrixViewF feature_view() const { return view(features, n, dim); }
 };
 

@@ -28,7 +28,8 @@ std::string streaming_methods() {
 std::string distributed_methods() {
   std::string names;
   for (const auto& m : select::methods())
-    if (m.needs_features && m.streams() && m.distributes) names += (names.empty() ? "" : ", ") + m.name;
+    if (m.needs_features && ((m.streams() && m.distributes) || m.trains_on_shares))
+      names += (names.empty() ? "" : ", ") + m.name;
   return names;
 }
 
@@ -95,6 +96,31 @@ SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::Fe
                  format_bytes(block_bytes) + "), " + std::to_string(plan.blocks_kept) + " of " +
                  std::to_string((n + plan.block_rows - 1) / plan.block_rows) + " kept in memory once read, + " +
                  format_bytes(state) + ", under " + limit.describe();
+  return plan;
+}
+
+SelectMemoryPlan plan_shared_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
+                                    bool per_class, const MemoryLimit& limit, int ranks) {
+  SUBSET_CHECK_PARAM(!per_class, "per-class", "--per-class does not run on several ranks yet; run it in one process");
+  SUBSET_CHECK_PARAM(spec.trains_on_shares, "method", "method " << spec.name << " does not train on shares of the rows");
+  const int64_t n = features.rows(), dim = features.cols();
+  SUBSET_CHECK_PARAM(n >= ranks, "ranks", spec.name << " on " << ranks << " ranks needs at least one row a rank, and the store has "
+                                                     << n);
+  const int64_t share = (n + ranks - 1) / ranks;
+  SelectMemoryPlan plan;
+  plan.features_bytes = static_cast<double>(share) * static_cast<double>(dim) * sizeof(float);
+  plan.limit_bytes = limit.bytes;
+  // The share's own needs, and every rank's scores (4 bytes a row) gathered on each.
+  plan.method_bytes = method_bytes(spec.memory_in_memory, share, dim, picks) + 4.0 * static_cast<double>(n);
+  const double spendable = limit.spendable();
+  SUBSET_CHECK_PARAM(plan.features_bytes + plan.method_bytes <= spendable, "memory-limit",
+                     limit.describe() << " is too small for " << spec.name << " on " << ranks << " ranks: a rank holds "
+                                      << format_bytes(plan.features_bytes) << " of features (its share of " << share
+                                      << " rows) and " << format_bytes(plan.method_bytes) << " besides, and "
+                                      << format_bytes(std::max(spendable, 0.0)) << " is left; use more ranks");
+  plan.summary = "on " + std::to_string(ranks) + " ranks: each rank holds its share of at most " + std::to_string(share) +
+                 " rows in memory (" + format_bytes(plan.features_bytes) + " of features) + " +
+                 format_bytes(plan.method_bytes) + ", under " + limit.describe() + " a rank";
   return plan;
 }
 

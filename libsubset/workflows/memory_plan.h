@@ -33,6 +33,13 @@ struct SelectMemoryPlan {
 SelectMemoryPlan plan_select_memory(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
                                     bool per_class, int64_t largest_class, const MemoryLimit& limit);
 
+// Plans a selection by a method that trains on shares (the importance scores) over `ranks`
+// processes: each rank reads its contiguous share of the rows (share_of) into memory, which must
+// fit in `limit` with the method's needs for that share. Refuses --per-class, fewer rows than ranks,
+// and a limit too small for a share, with one line.
+SelectMemoryPlan plan_shared_select(const select::MethodSpec& spec, const io::FeatureArray& features, int64_t picks,
+                                    bool per_class, const MemoryLimit& limit, int ranks);
+
 // Plans a selection spread over `ranks` processes: the features stay on disk, each rank reading its
 // own share of the blocks (whole chunks, at most 16 MiB, two of them within `limit`, and at most
 // `most_block_rows`: the ranks must agree on one size, and their limits may differ) and keeping as

@@ -23,8 +23,10 @@ nn::ScoreKind nn_kind(select::ScoreKind kind) {
 std::vector<float> proxy_scores(const select::ScoreRequest& r) {
   nn::LabelledView view;
   view.features = r.features;
-  view.labels = r.labels ? r.labels->data() : nullptr;
-  view.n = r.n;
+  // Shared over ranks: this rank's rows and their labels.
+  const bool shared = r.share.distributed();
+  view.labels = r.labels ? r.labels->data() + (shared ? r.share.first_row : 0) : nullptr;
+  view.n = shared ? r.share.rows : r.n;
   view.dim = r.dim;
   nn::ScoreSettings s;
   s.training.model = r.proxy.model;
@@ -35,6 +37,7 @@ std::vector<float> proxy_scores(const select::ScoreRequest& r) {
   s.training.seed = r.seed;
   s.repeats = r.repeats;
   s.progress = r.progress;
+  s.share = r.share;
   return nn::importance_scores(view, r.num_classes, nn_kind(r.kind), s);
 }
 

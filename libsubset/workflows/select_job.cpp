@@ -108,6 +108,13 @@ SelectOutcome outcome_of(Picked picked, const select::MethodSpec& spec, const Pa
 
 // The first row holding a NaN or an Inf over every rank's rows (each rank scans its own), -1 when
 // none: every rank then fails alike, before any work.
+int64_t lowest_row_over_ranks(const Communicator& comm, int64_t mine) {
+  int64_t first = -1;
+  for (int64_t row : gather_all(comm, mine))
+    if (row >= 0 && (first < 0 || row < first)) first = row;
+  return first;
+}
+
 int64_t first_non_finite_row(const select::RowBlocks& rows) {
   int64_t mine = -1;
   rows.for_each_block([&](int64_t first, MatrixViewF block) {
@@ -115,10 +122,21 @@ int64_t first_non_finite_row(const select::RowBlocks& rows) {
     const int64_t at = find_non_finite(block.data(), static_cast<size_t>(block.size()));
     if (at >= 0) mine = first + at / block.cols();
   });
-  int64_t first = -1;
-  for (int64_t row : gather_all(rows.comm(), mine))
-    if (row >= 0 && (first < 0 || row < first)) first = row;
-  return first;
+  return lowest_row_over_ranks(rows.comm(), mine);
+}
+
+// This rank's share of the rows (share_of), read with parallel HDF5 into memory: the rows a method
+// that trains on shares holds (the importance scores' data-parallel proxy).
+std::vector<float> read_share(const std::string& path, const std::string& dataset, const RowShare& share, int64_t dim) {
+  const select::RowBlocks::Reader read = open_parallel_reader(path, dataset);  // collective
+  std::vector<float> rows(static_cast<size_t>(share.rows * dim));
+  // Pieces of at most 64 MiB: MPI-IO counts a read's bytes in an int.
+  const int64_t piece = std::max<int64_t>(1, (int64_t{64} << 20) / (dim * static_cast<int64_t>(sizeof(float))));
+  for (int64_t done = 0; done < share.rows; done += piece) {
+    const int64_t count = std::min(piece, share.rows - done);
+    read(share.first_row + done, count, rows.data() + done * dim);
+  }
+  return rows;
 }
 
 }  // namespace
@@ -202,8 +220,19 @@ SelectOutcome run_select(const SelectJob& job) {
   const Communicator& comm = world();
   RowMatrixF matrix;
   std::optional<select::RowBlocks> on_disk;
+  std::vector<float> share_rows;
   SelectMemoryPlan plan;
-  if (features && comm.distributed()) {
+  if (features && comm.distributed() && spec.trains_on_shares) {
+    plan = plan_shared_select(spec, *features, budget, job.per_class, MemoryLimit::of(job.memory_limit), comm.size());
+    const auto [first, last] = share_of(info.n(), comm.rank(), comm.size());
+    request.share = RowShare{&comm, first, last - first, info.n()};
+    share_rows = read_share(store_path, job.features_dataset, request.share, info.dim());
+    const int64_t at = find_non_finite(share_rows.data(), share_rows.size());
+    const int64_t bad = lowest_row_over_ranks(comm, at < 0 ? -1 : first + at / info.dim());
+    SUBSET_CHECK(bad < 0, store_path + ":" + job.features_dataset, "NaN or Inf in features at row " << bad);
+    request.share_features = share_rows.data();
+    request.dim = info.dim();
+  } else if (features && comm.distributed()) {
     const MemoryLimit limit = MemoryLimit::of(job.memory_limit);
     plan = plan_distributed_select(spec, *features, budget, job.per_class, limit, comm.size());
     // A default limit is each machine's available memory: the ranks take the smallest block size.

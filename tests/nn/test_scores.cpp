@@ -28,6 +28,7 @@
 #include "libsubset/workflows/nn_entry.h"
 #include "libsubset/workflows/scoring.h"
 #include "support/error_of.h"
+#include "support/thread_ranks.h"
 
 namespace {
 
@@ -252,6 +253,54 @@ TEST_CASE("scores: repeat r is seeded with seed + r, and the scores are the repe
   const std::vector<float> mean = importance_scores(b.view(), 3, ScoreKind::El2n, two);
   CHECK(calls == 6);
   for (size_t i = 0; i < a.size(); ++i) CHECK(mean[i] == doctest::Approx((a[i] + c[i]) / 2).epsilon(1e-5));
+}
+
+// Every rank's scores when `ranks` threads each hold their share of b's rows (share_of).
+std::vector<std::vector<float>> scores_on_ranks(const Blobs& b, int ranks, ScoreKind kind, const ScoreSettings& base) {
+  std::vector<std::vector<float>> out(static_cast<size_t>(ranks));
+  subset::test::run_on_ranks(ranks, [&](const subset::Communicator& comm) {
+    const auto [first, last] = subset::share_of(b.n, comm.rank(), comm.size());
+    const LabelledView mine{b.x.data() + first * b.dim, b.y.data() + first, nullptr, last - first, b.dim};
+    ScoreSettings s = base;
+    s.share = subset::RowShare{&comm, first, last - first, b.n};
+    out[static_cast<size_t>(comm.rank())] = importance_scores(mine, 3, kind, s);
+  });
+  return out;
+}
+
+TEST_CASE("scores: on 2 and 3 ranks the proxy trains data-parallel: every rank gets the one-process scores within rounding") {
+  const Blobs b = make_blobs(240, 20, 3);
+  // batch 32 of 240 rows: every rank has rows in most batches. batch 2: many steps leave a rank
+  // without rows, whose zero gradient must still join the sum.
+  for (const int64_t batch : {int64_t{32}, int64_t{2}}) {
+    for (const ScoreKind kind : {ScoreKind::Loss, ScoreKind::Grand, ScoreKind::Forgetting}) {
+      ScoreSettings s = settings("mlp", 3);
+      s.training.batch = batch;
+      const std::vector<float> alone = importance_scores(b.view(), 3, kind, s);
+      for (const int ranks : {2, 3}) {
+        CAPTURE(batch);
+        CAPTURE(ranks);
+        CAPTURE(static_cast<int>(kind));
+        const auto per_rank = scores_on_ranks(b, ranks, kind, s);
+        // The same step on every rank: the same bits.
+        for (const auto& r : per_rank) CHECK(r == per_rank[0]);
+        const std::vector<float>& shared = per_rank[0];
+        REQUIRE(shared.size() == alone.size());
+        double largest_gap = 0, largest = 0;
+        for (size_t i = 0; i < alone.size(); ++i) {
+          largest_gap = std::max(largest_gap, std::abs(static_cast<double>(shared[i]) - alone[i]));
+          largest = std::max(largest, std::abs(static_cast<double>(alone[i])));
+        }
+        MESSAGE("largest gap " << largest_gap << " of scores up to " << largest);
+        CHECK(largest_gap <= 1e-5 * std::max(1.0, largest));
+        // The mislabelled points still rank top.
+        if (kind != ScoreKind::Forgetting) {
+          const std::vector<int64_t> hardest = top(shared, b.flipped.size());
+          CHECK(std::set<int64_t>(hardest.begin(), hardest.end()) == b.flipped);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("scores: invalid input is rejected before any work") {

@@ -91,6 +91,24 @@ TEST_CASE("communicator: thread ranks gather, broadcast and sum in rank order") 
   });
 }
 
+TEST_CASE("communicator: float sums run in rank order on every rank; vectors of any length concatenate in rank order") {
+  // 1e8 + 1 + (-1e8): from rank 0 on, (1e8 + 1) rounds to 1e8 in float and the sum is 0; any other
+  // order (1e8 - 1e8 first) would give 1. Every rank must get the rank-order bits.
+  const std::vector<float> addends{1e8f, 1.0f, -1e8f};
+  run_on_ranks(3, [&](const Communicator& comm) {
+    std::vector<float> v{addends[static_cast<size_t>(comm.rank())], static_cast<float>(comm.rank())};
+    sum_over_ranks(comm, v);
+    CHECK(v == std::vector<float>{(1e8f + 1.0f) + -1e8f, 3.0f});
+    CHECK(v[0] == 0.0f);
+    const std::vector<int64_t> mine(static_cast<size_t>(comm.rank()), int64_t{comm.rank()});
+    CHECK(concatenate_over_ranks(comm, mine) == std::vector<int64_t>{1, 2, 2});
+    CHECK(concatenate_over_ranks(comm, std::vector<float>{}).empty());
+  });
+  std::vector<float> alone{2.5f};
+  sum_over_ranks(single_process(), alone);
+  CHECK(alone == std::vector<float>{2.5f});
+}
+
 TEST_CASE("distributed selection: 2 and 3 ranks find the single-process selection on every rank") {
   set_threads(1);  // the ranks are threads already
   const std::vector<std::string> names = distributed_methods();

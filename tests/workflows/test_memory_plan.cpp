@@ -132,3 +132,31 @@ TEST_CASE("memory plan on ranks: blocks within each rank's limit and share, at m
   CHECK(small.find("memory-limit") != std::string::npos);
   CHECK(small.find("2 ranks") != std::string::npos);
 }
+
+TEST_CASE("memory plan on ranks for the importance scores: each rank's share of the rows in memory, or a refusal") {
+  const test::TempDir dir;
+  const io::FeatureStore store = io::FeatureStore::open(write_clustered_store(dir));
+  const io::FeatureArray features = store.features();
+  const select::MethodSpec& loss = select::method("loss");
+
+  // 4 ranks: a share of 25,000 rows of 64 floats, the proxy's 4 * 64 + 64 bytes a row of it and
+  // every rank's score (4 bytes a row of all 100,000).
+  const SelectMemoryPlan four = plan_shared_select(loss, features, 50, false, leaving(20 * kMiB), 4);
+  CHECK_FALSE(four.on_disk);
+  CHECK(four.features_bytes == 25000.0 * kDim * 4);
+  CHECK(four.method_bytes == 25000.0 * (4 * kDim + 64) + 4.0 * kRows);
+  CHECK(four.summary.find("4 ranks") != std::string::npos);
+
+  // 10 MiB holds an eighth of the rows, not a quarter: more ranks, smaller shares.
+  const std::string small = test::error_of([&] { plan_shared_select(loss, features, 50, false, leaving(10 * kMiB), 4); }).what();
+  CHECK(small.find("memory-limit") != std::string::npos);
+  CHECK(small.find("4 ranks") != std::string::npos);
+  CHECK(small.find("25000 rows") != std::string::npos);
+  CHECK_NOTHROW(plan_shared_select(loss, features, 50, false, leaving(10 * kMiB), 8));
+
+  CHECK(std::string(test::error_of([&] { plan_shared_select(loss, features, 50, true, leaving(20 * kMiB), 2); }).what())
+            .find("--per-class") != std::string::npos);
+  CHECK(std::string(test::error_of([&] { plan_shared_select(loss, features, 50, false, leaving(20 * kMiB), kRows + 1); }).what())
+            .find("at least one row a rank") != std::string::npos);
+  CHECK_THROWS(plan_shared_select(select::method("kcenter"), features, 50, false, leaving(20 * kMiB), 2));
+}

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "libsubset/core/communicator.h"
 #include "libsubset/nn/internal/classifier.h"
 #include "libsubset/nn/trainer.h"
 
@@ -37,12 +38,20 @@ struct LoopSettings {
   int64_t max_steps = 0;
   double weight_decay = 0;      // Adam's L2 term (torch.optim.Adam's weight_decay)
   double dropout = 0;           // MLP: after each hidden ReLU, in training steps only
+  // Data-parallel on several ranks (share.distributed()): the training rows are this rank's share
+  // of share.total_rows. Every rank draws the permutation of all rows, so the batches are those of
+  // one process; a rank runs the step on its rows of the batch (none, some or all), the gradients
+  // are summed over the ranks in rank order, and every rank takes the same Adam step, so the models
+  // stay identical. One process's sums run in another order: the same model within rounding.
+  // Unweighted, without dropout (the importance scores' proxy).
+  RowShare share;
 };
 
 // What on_batch sees after each step: the batch as the step's forward pass saw it, before its update.
+// Data-parallel: this rank's rows of the batch (not called when it has none).
 struct BatchInfo {
   int64_t epoch;             // 1-based
-  const at::Tensor& rows;    // [b] int64 indices into the training rows, on the device
+  const at::Tensor& rows;    // [b] int64 indices into the (rank's) training rows, on the device
   const at::Tensor& logits;  // [b, classes], detached
   const at::Tensor& losses;  // [b] per-example cross-entropy (unweighted), detached
 };
