@@ -7,12 +7,14 @@ process reading them on disk in blocks (the path every rank takes) with all core
 with one (one rank's share of the machine), and mpirun with 1, 2 and 3 ranks of the MPI build,
 each rank with the one process's --memory-limit (`-np 1` is a world of one: the default path). `pca` is `compress --method pca --dim 64`,
 which always streams, so it has no in-memory run. Every run must select the same rows (or write the
-same compressed features). Printed: wall time, the fit's time (pca), the ranks' summed CPU time and
+same compressed features). The importance scores (e.g. `loss`) run in memory on every rank (each
+its share of the rows) and train their proxy data-parallel, equal to one process's within rounding:
+for them the last column is the share of the first run's picks that a run picks too. Printed: wall time, the fit's time (pca), the ranks' summed CPU time and
 energy, and whether the output is the first run's. The machine has few cores, so ranks x threads
 is held at the core count: compare the rows of one run, never absolute times across machines.
 
     /usr/bin/python3 tests/benchmarks/bench_mpi.py BUILD MPI_BUILD [--store STORE.h5] [--budget 100]
-        [--methods kcenter,herding,kmeans,pca] [--ranks 1,2,3]
+        [--methods kcenter,herding,kmeans,pca,loss] [--ranks 1,2,3]
 """
 import argparse
 import json
@@ -23,6 +25,9 @@ import tempfile
 import time
 
 import h5py
+
+# Their proxy trains data-parallel on ranks: the same scores within rounding, not bit for bit.
+IMPORTANCE = {"loss", "el2n", "grand", "forgetting", "entropy", "margin", "least-confidence"}
 
 MPI_ENV = dict(os.environ, OMPI_MCA_plm="isolated", OMPI_MCA_rmaps_base_oversubscribe="1",
                OMPI_MCA_btl_vader_single_copy_mechanism="none")
@@ -44,7 +49,8 @@ def read(path):
         picked = tuple(f[name][()].tobytes() for name in ("indices", "weights", "scores", "features") if name in f)
         energy = json.loads(f.attrs["energy"]) if "energy" in f.attrs else {}
         transform = json.loads(f.attrs["transform"]) if "transform" in f.attrs else {}
-    return picked, energy, transform.get("stats", {}).get("fit_seconds")
+        indices = set(f["indices"][()].tolist()) if "indices" in f else set()
+    return picked, indices, energy, transform.get("stats", {}).get("fit_seconds")
 
 
 def main():
@@ -53,7 +59,7 @@ def main():
     ap.add_argument("mpi_build")
     ap.add_argument("--store", default=None)
     ap.add_argument("--budget", type=int, default=100)
-    ap.add_argument("--methods", default="kcenter,herding,kmeans,pca")
+    ap.add_argument("--methods", default="kcenter,herding,kmeans,pca,loss")
     ap.add_argument("--ranks", default="1,2,3")
     ap.add_argument("--cores", type=int, default=os.cpu_count())
     a = ap.parse_args()
@@ -77,6 +83,10 @@ def main():
                 base = ["compress", store, "-m", "pca", "--dim", "64", "--seed", "0"]
                 runs = [("1 process, streamed", [subset, "--threads", str(a.cores), *base, "-o", reference], None,
                          reference)]
+            elif method in IMPORTANCE:
+                base = ["select", store, "-m", method, "--budget", str(a.budget), "--seed", "0"]
+                runs = [(f"1 process x {threads} thr", [subset, "--threads", str(threads), *base, "-o", reference], None,
+                         reference) for threads in sorted({a.cores, 1}, reverse=True)]
             else:
                 extra = ["--iterations", "5"] if method == "kmeans" else []
                 base = ["select", store, "-m", method, "--budget", str(a.budget), "--seed", "0", *extra]
@@ -98,15 +108,19 @@ def main():
                 cmd = ["mpirun", "-q", "-np", str(ranks), *root, subset_mpi, "--threads", str(threads), *base,
                        *limit_option, "-o", out]
                 runs.append((f"mpirun -np {ranks} x {threads} thr", cmd, MPI_ENV, out))
-            want = None
+            want = want_indices = None
             for label, cmd, env, out in runs:
                 wall = timed(cmd, env)
-                picked, energy, fit_seconds = read(out)
+                picked, indices, energy, fit_seconds = read(out)
                 want = want or picked
+                want_indices = want_indices or indices
                 os.unlink(out)
                 fit = f"{fit_seconds:6.1f}" if fit_seconds is not None else f"{'':6}"
+                same = "yes" if picked == want else "NO"
+                if method in IMPORTANCE:
+                    same = f"{'yes' if picked == want else 'no'}, {100 * len(indices & want_indices) / len(want_indices):.1f}% of its picks"
                 print(f"{method:<8} {label:<26} {wall:8.1f} {fit} {energy.get('cpu_seconds', float('nan')):8.1f} "
-                      f"{energy.get('joules', float('nan')):9.0f}  {'yes' if picked == want else 'NO'}", flush=True)
+                      f"{energy.get('joules', float('nan')):9.0f}  {same}", flush=True)
             print()
 
 

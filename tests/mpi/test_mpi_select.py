@@ -1,6 +1,6 @@
 """`mpirun -np N subset select` (issue 18, part 2): the `subset` built with SUBSET_WITH_MPI on 2 and
 3 ranks gives the single-process answer exactly (indices, weights, scores, centroids and headline
-figures), keeps every rank's energy report, refuses what does not run on ranks with one line, and
+figures; the importance scores, whose proxy trains data-parallel, within rounding), keeps every rank's energy report, refuses what does not run on ranks with one line, and
 leaves no output when a rank fails or is killed."""
 import json
 import os
@@ -76,6 +76,47 @@ def test_kmeans_on_ranks_selects_what_one_process_selects(mpi_bin, store, out_di
         assert np.array_equal(read_datasets(centroids)["features"], read_datasets(alone_centroids)["features"])
 
 
+def scores_by_row(path):
+    sel = read_selection(path)
+    return dict(zip(sel["indices"].tolist(), sel["scores"].tolist()))
+
+
+# Data-parallel proxy training: one process's batches, gradients summed over the ranks in another
+# order than one process sums them, so the scores agree within rounding, not bit for bit.
+@pytest.mark.parametrize("method", ["loss", "grand", "forgetting", "margin"])
+def test_importance_scores_on_ranks_are_one_process_scores_within_rounding(mpi_bin, subset_bin, store, out_dir, method):
+    # Every row, hardest first: the selection file holds every row's score.
+    args = ["-m", method, "--budget", str(N), "--order", "hardest", "--score-epochs", "2", "--seed", "3"]
+    alone = out_dir / "alone.h5"
+    assert_ok(run_subset(mpi_bin, "select", store, *args, "-o", alone, timeout=300))
+    default_build = out_dir / "default.h5"
+    assert_ok(run_subset(subset_bin, "select", store, *args, "-o", default_build, timeout=300))
+    assert_same_selection(default_build, alone)
+    want = scores_by_row(alone)
+    largest = max(abs(v) for v in want.values())
+    for ranks in (2, 3):
+        out = out_dir / f"ranks{ranks}.h5"
+        assert_ok(mpirun(ranks, mpi_bin, "select", store, *args, "-o", out))
+        got = scores_by_row(out)
+        assert got.keys() == want.keys()
+        gap = max(abs(got[i] - want[i]) for i in want)
+        assert gap <= 1e-4 * max(1.0, largest), (ranks, gap)
+        stats = manifest_of(out)["stats"]
+        assert stats["ranks"] == ranks and len(stats["energy_by_rank"]) == ranks
+
+
+def test_an_importance_coreset_on_ranks_picks_what_one_process_picks(mpi_bin, store, out_dir):
+    args = ["-m", "el2n", "--budget", "300", "--score-epochs", "2"]
+    alone = out_dir / "alone.h5"
+    assert_ok(run_subset(mpi_bin, "select", store, *args, "-o", alone, timeout=300))
+    for ranks in (2, 3):
+        out = out_dir / f"ranks{ranks}.h5"
+        assert_ok(mpirun(ranks, mpi_bin, "select", store, *args, "-o", out))
+        # Coverage strata cut at score values: a score within rounding of a cut may change sides.
+        picked, want = set(read_selection(out)["indices"].tolist()), set(read_selection(alone)["indices"].tolist())
+        assert len(picked & want) >= 0.99 * len(want)
+
+
 def test_selection_on_an_embedding_on_ranks(mpi_bin, subset_bin, store, out_dir):
     embedding = out_dir / "emb.h5"
     assert_ok(run_subset(subset_bin, "embed", store, "--model", "pca", "--dim", "8", "--seed", "0", "-o", embedding,
@@ -113,6 +154,8 @@ def test_only_rank_0_speaks(mpi_bin, store, out_dir):
 @pytest.mark.parametrize("args,needles", [
     (["-m", "typiclust", "--budget", "10"], ["typiclust", "does not run on several ranks", "kcenter"]),
     (["-m", "kcenter", "--budget", "10", "--per-class"], ["--per-class", "one process"]),
+    (["-m", "loss", "--budget", "10", "--per-class"], ["--per-class", "one process"]),
+    (["-m", "loss", "--budget", "10", "--memory-limit", "1M"], ["too small", "loss", "2 ranks"]),
     (["-m", "kcenter", "--budget", str(N + 1)], ["budget"]),
     (["-m", "nosuch", "--budget", "3"], ["nosuch"]),
 ])
@@ -132,6 +175,13 @@ def test_a_bad_value_in_another_ranks_rows_fails_every_rank_alike(mpi_bin, tmp_p
     bad = make_store(tmp_path / "bad.h5", nan_row=N - 3)  # in the last rank's share
     out = out_dir / "sel.h5"
     assert_error(mpirun(3, mpi_bin, "select", bad, "-m", "kcenter", "--budget", "5", "-o", out), "NaN", str(N - 3))
+    assert not out.exists()
+
+
+def test_a_bad_value_in_another_ranks_share_fails_the_proxy_on_every_rank_alike(mpi_bin, tmp_path, out_dir):
+    bad = make_store(tmp_path / "bad.h5", nan_row=N - 3)
+    out = out_dir / "sel.h5"
+    assert_error(mpirun(3, mpi_bin, "select", bad, "-m", "loss", "--budget", "5", "-o", out), "NaN", str(N - 3))
     assert not out.exists()
 
 
