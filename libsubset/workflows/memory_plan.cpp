@@ -104,8 +104,8 @@ SelectMemoryPlan plan_shared_select(const select::MethodSpec& spec, const io::Fe
   SUBSET_CHECK_PARAM(!per_class, "per-class", "--per-class does not run on several ranks yet; run it in one process");
   SUBSET_CHECK_PARAM(spec.trains_on_shares, "method", "method " << spec.name << " does not train on shares of the rows");
   const int64_t n = features.rows(), dim = features.cols();
-  SUBSET_CHECK_PARAM(n >= ranks, "ranks", spec.name << " on " << ranks << " ranks needs at least one row a rank, and the store has "
-                                                     << n);
+  SUBSET_CHECK(n >= ranks, "mpirun", spec.name << " on " << ranks << " ranks needs at least one row a rank, and the store has "
+                                              << n);
   const int64_t share = (n + ranks - 1) / ranks;
   SelectMemoryPlan plan;
   plan.features_bytes = static_cast<double>(share) * static_cast<double>(dim) * sizeof(float);

@@ -106,8 +106,7 @@ SelectOutcome outcome_of(Picked picked, const select::MethodSpec& spec, const Pa
   return outcome;
 }
 
-// The first row holding a NaN or an Inf over every rank's rows (each rank scans its own), -1 when
-// none: every rank then fails alike, before any work.
+// The lowest of the ranks' rows (-1 for none), the same on every rank.
 int64_t lowest_row_over_ranks(const Communicator& comm, int64_t mine) {
   int64_t first = -1;
   for (int64_t row : gather_all(comm, mine))
@@ -115,6 +114,8 @@ int64_t lowest_row_over_ranks(const Communicator& comm, int64_t mine) {
   return first;
 }
 
+// The first row holding a NaN or an Inf over every rank's rows (each rank scans its own), -1 when
+// none: every rank then fails alike, before any work.
 int64_t first_non_finite_row(const select::RowBlocks& rows) {
   int64_t mine = -1;
   rows.for_each_block([&](int64_t first, MatrixViewF block) {

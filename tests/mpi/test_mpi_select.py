@@ -179,6 +179,19 @@ def test_a_bad_value_in_another_ranks_rows_fails_every_rank_alike(mpi_bin, tmp_p
     assert not out.exists()
 
 
+def test_the_importance_scores_need_a_row_on_every_rank(mpi_bin, tmp_path, out_dir):
+    two = tmp_path / "two.h5"
+    with h5py.File(two, "w") as f:
+        f.attrs["format"] = "subset-store"
+        f.attrs["format_version"] = 1
+        f.create_dataset("features", data=np.eye(2, 4, dtype=np.float32))
+        f.create_dataset("labels", data=np.array([0, 1], dtype=np.int64))
+    out = out_dir / "sel.h5"
+    assert_error(mpirun(3, mpi_bin, "select", two, "-m", "loss", "--budget", "1", "-o", out), "3 ranks",
+                 "at least one row a rank")
+    assert not out.exists()
+
+
 def test_a_bad_value_in_another_ranks_share_fails_the_proxy_on_every_rank_alike(mpi_bin, tmp_path, out_dir):
     bad = make_store(tmp_path / "bad.h5", nan_row=N - 3)
     out = out_dir / "sel.h5"
