@@ -99,8 +99,13 @@ def test_importance_scores_on_ranks_are_one_process_scores_within_rounding(mpi_b
         assert_ok(mpirun(ranks, mpi_bin, "select", store, *args, "-o", out))
         got = scores_by_row(out)
         assert got.keys() == want.keys()
-        gap = max(abs(got[i] - want[i]) for i in want)
-        assert gap <= 1e-4 * max(1.0, largest), (ranks, gap)
+        if method == "forgetting":
+            # Whole counts: rounding can only flip a prediction whose two top logits nearly tie.
+            changed = sum(got[i] != want[i] for i in want)
+            assert changed <= 0.005 * N, (ranks, changed)
+        else:
+            gap = max(abs(got[i] - want[i]) for i in want)
+            assert gap <= 1e-4 * max(1.0, largest), (ranks, gap)
         stats = manifest_of(out)["stats"]
         assert stats["ranks"] == ranks and len(stats["energy_by_rank"]) == ranks
 

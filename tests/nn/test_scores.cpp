@@ -292,7 +292,14 @@ TEST_CASE("scores: on 2 and 3 ranks the proxy trains data-parallel: every rank g
           largest = std::max(largest, std::abs(static_cast<double>(alone[i])));
         }
         MESSAGE("largest gap " << largest_gap << " of scores up to " << largest);
-        CHECK(largest_gap <= 1e-5 * std::max(1.0, largest));
+        if (kind == ScoreKind::Forgetting) {
+          // Whole counts: rounding can only flip a prediction whose two top logits nearly tie.
+          int64_t changed = 0;
+          for (size_t i = 0; i < alone.size(); ++i) changed += shared[i] != alone[i];
+          CHECK(changed <= 2);
+        } else {
+          CHECK(largest_gap <= 1e-5 * std::max(1.0, largest));
+        }
         // The mislabelled points still rank top.
         if (kind != ScoreKind::Forgetting) {
           const std::vector<int64_t> hardest = top(shared, b.flipped.size());
