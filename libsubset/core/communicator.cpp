@@ -77,15 +77,9 @@ void sum_over_ranks(const Communicator& comm, std::vector<float>& values) {
 }
 
 std::vector<std::string> gather_strings(const Communicator& comm, const std::string& mine) {
-  const std::vector<uint64_t> lengths = gather_all(comm, static_cast<uint64_t>(mine.size()));
-  const uint64_t longest = *std::max_element(lengths.begin(), lengths.end());
-  std::string padded = mine;
-  padded.resize(static_cast<size_t>(longest));
-  std::string all(static_cast<size_t>(longest) * lengths.size(), '\0');
-  comm.all_gather(padded.data(), padded.size(), all.data());
   std::vector<std::string> out;
-  for (size_t r = 0; r < lengths.size(); ++r)
-    out.push_back(all.substr(r * static_cast<size_t>(longest), static_cast<size_t>(lengths[r])));
+  for (const std::vector<char>& part : gather_vectors(comm, std::vector<char>(mine.begin(), mine.end())))
+    out.emplace_back(part.begin(), part.end());
   return out;
 }
 

@@ -73,10 +73,10 @@ void broadcast_vector(const Communicator& comm, std::vector<T>& values, int root
   if (count > 0) comm.broadcast(values.data(), sizeof(T) * values.size(), root);
 }
 
-// Every rank's `mine` (any length, which may differ), concatenated in rank order, on every rank.
+// Every rank's `mine` (any length, which may differ), in rank order, on every rank.
 template <class T>
-std::vector<T> concatenate_over_ranks(const Communicator& comm, const std::vector<T>& mine) {
-  static_assert(std::is_trivially_copyable_v<T>, "concatenate_over_ranks copies bytes");
+std::vector<std::vector<T>> gather_vectors(const Communicator& comm, const std::vector<T>& mine) {
+  static_assert(std::is_trivially_copyable_v<T>, "gather_vectors copies bytes");
   const std::vector<uint64_t> lengths = gather_all(comm, static_cast<uint64_t>(mine.size()));
   uint64_t longest = 0;
   for (uint64_t l : lengths) longest = l > longest ? l : longest;
@@ -84,10 +84,18 @@ std::vector<T> concatenate_over_ranks(const Communicator& comm, const std::vecto
   if (!mine.empty()) std::memcpy(padded.data(), mine.data(), sizeof(T) * mine.size());
   std::vector<T> all(static_cast<size_t>(longest) * lengths.size());
   if (longest > 0) comm.all_gather(padded.data(), sizeof(T) * padded.size(), all.data());
-  std::vector<T> out;
+  std::vector<std::vector<T>> out;
   for (size_t r = 0; r < lengths.size(); ++r)
-    out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(r * longest),
-               all.begin() + static_cast<std::ptrdiff_t>(r * longest + lengths[r]));
+    out.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(r * longest),
+                     all.begin() + static_cast<std::ptrdiff_t>(r * longest + lengths[r]));
+  return out;
+}
+
+// The same, concatenated.
+template <class T>
+std::vector<T> concatenate_over_ranks(const Communicator& comm, const std::vector<T>& mine) {
+  std::vector<T> out;
+  for (const std::vector<T>& part : gather_vectors(comm, mine)) out.insert(out.end(), part.begin(), part.end());
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <algorithm>
+
 #include "libsubset/core/error.h"
 
 namespace subset::mpi {
@@ -47,7 +49,15 @@ void ParallelRows::read(int64_t first, int64_t count, float* out) const {
   const Handles& h = *handles_;
   SUBSET_CHECK(first >= 0 && count >= 0 && static_cast<hsize_t>(first + count) <= h.rows, "parallel HDF5",
                "rows " << first << " to " << first + count << " of " << h.rows);
-  if (count == 0) return;
+  // Pieces of at most 64 MiB: MPI-IO counts a read's bytes in an int.
+  const auto row_floats = static_cast<int64_t>(h.columns);
+  const int64_t piece = std::max<int64_t>(1, (int64_t{64} << 20) / (std::max<int64_t>(1, row_floats) * 4));
+  for (int64_t done = 0; done < count; done += piece)
+    read_piece(first + done, std::min(piece, count - done), out + done * row_floats);
+}
+
+void ParallelRows::read_piece(int64_t first, int64_t count, float* out) const {
+  const Handles& h = *handles_;
   const hsize_t start[2] = {static_cast<hsize_t>(first), 0};
   const hsize_t extent[2] = {static_cast<hsize_t>(count), h.columns};
   const hid_t file_space = H5Scopy(h.space);

@@ -16,9 +16,11 @@ class ParallelRows {
   ParallelRows(const ParallelRows&) = delete;
   ParallelRows& operator=(const ParallelRows&) = delete;
   // Not collective: rows [first, first + count) into out (count x columns floats).
+  // Any count: large reads go in pieces.
   void read(int64_t first, int64_t count, float* out) const;
 
  private:
+  void read_piece(int64_t first, int64_t count, float* out) const;
   struct Handles;
   std::unique_ptr<Handles> handles_;
 };

@@ -131,12 +131,7 @@ int64_t first_non_finite_row(const select::RowBlocks& rows) {
 std::vector<float> read_share(const std::string& path, const std::string& dataset, const RowShare& share, int64_t dim) {
   const select::RowBlocks::Reader read = open_parallel_reader(path, dataset);  // collective
   std::vector<float> rows(static_cast<size_t>(share.rows * dim));
-  // Pieces of at most 64 MiB: MPI-IO counts a read's bytes in an int.
-  const int64_t piece = std::max<int64_t>(1, (int64_t{64} << 20) / (dim * static_cast<int64_t>(sizeof(float))));
-  for (int64_t done = 0; done < share.rows; done += piece) {
-    const int64_t count = std::min(piece, share.rows - done);
-    read(share.first_row + done, count, rows.data() + done * dim);
-  }
+  read(share.first_row, share.rows, rows.data());
   return rows;
 }
 

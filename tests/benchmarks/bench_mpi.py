@@ -9,8 +9,9 @@ each rank with the one process's --memory-limit (`-np 1` is a world of one: the 
 which always streams, so it has no in-memory run. Every run must select the same rows (or write the
 same compressed features). The importance scores (e.g. `loss`) run in memory on every rank (each
 its share of the rows) and train their proxy data-parallel, equal to one process's within rounding:
-for them the last column is the share of the first run's picks that a run picks too. Printed: wall time, the fit's time (pca), the ranks' summed CPU time and
-energy, and whether the output is the first run's. The machine has few cores, so ranks x threads
+for them the last column adds the share of the first run's picks that a run picks too. Printed:
+wall time, the fit's time (pca), the ranks' summed CPU time and energy, and whether the output is
+the first run's. The machine has few cores, so ranks x threads
 is held at the core count: compare the rows of one run, never absolute times across machines.
 
     /usr/bin/python3 tests/benchmarks/bench_mpi.py BUILD MPI_BUILD [--store STORE.h5] [--budget 100]

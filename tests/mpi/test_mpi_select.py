@@ -1,7 +1,8 @@
 """`mpirun -np N subset select` (issue 18, part 2): the `subset` built with SUBSET_WITH_MPI on 2 and
 3 ranks gives the single-process answer exactly (indices, weights, scores, centroids and headline
-figures; the importance scores, whose proxy trains data-parallel, within rounding), keeps every rank's energy report, refuses what does not run on ranks with one line, and
-leaves no output when a rank fails or is killed."""
+figures; the importance scores, whose proxy trains data-parallel, within rounding), keeps every
+rank's energy report, refuses what does not run on ranks with one line, and leaves no output when
+a rank fails or is killed."""
 import json
 import os
 import signal
